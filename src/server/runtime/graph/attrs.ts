@@ -1,0 +1,62 @@
+/** Builders and readers for AttrValue messages. */
+import { create } from '@bufbuild/protobuf';
+import {
+  type AttrValue,
+  AttrValueSchema,
+  AttrValue_ListValueSchema,
+} from '../../../gen/tensorflow/core/framework/attr_value_pb.js';
+import { type TensorProto, TensorProtoSchema } from '../../../gen/tensorflow/core/framework/tensor_pb.js';
+import { TensorShapeProtoSchema } from '../../../gen/tensorflow/core/framework/tensor_shape_pb.js';
+import { DataType } from '../tensor/dtypes.js';
+import type { IrNode } from './ir.js';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export const stringAttr = (value: string): AttrValue =>
+  create(AttrValueSchema, { value: { case: 's', value: encoder.encode(value) } });
+export const intAttr = (value: number): AttrValue => create(AttrValueSchema, { value: { case: 'i', value: BigInt(value) } });
+export const typeAttr = (value: DataType): AttrValue => create(AttrValueSchema, { value: { case: 'type', value } });
+export const typeListAttr = (types: DataType[]): AttrValue =>
+  create(AttrValueSchema, { value: { case: 'list', value: create(AttrValue_ListValueSchema, { type: types }) } });
+
+/** A scalar TensorProto attr (Const `value`) of an int32/int64/bool/string/float dtype. */
+export function scalarTensorAttr(dtype: DataType, value: number | boolean | string): AttrValue {
+  const tensor = create(TensorProtoSchema, { dtype, tensorShape: create(TensorShapeProtoSchema, {}) });
+  if (dtype === DataType.DT_BOOL) tensor.boolVal = [Boolean(value)];
+  else if (dtype === DataType.DT_STRING) tensor.stringVal = [encoder.encode(String(value))];
+  else if (dtype === DataType.DT_INT64) tensor.int64Val = [BigInt(value as number)];
+  else if (dtype === DataType.DT_FLOAT) tensor.floatVal = [Number(value)];
+  else tensor.intVal = [Number(value)];
+  return create(AttrValueSchema, { value: { case: 'tensor', value: tensor } });
+}
+
+export function getString(node: IrNode, name: string): string | undefined {
+  const v = node.attr[name]?.value;
+  return v?.case === 's' ? decoder.decode(v.value) : undefined;
+}
+
+export function getInt(node: IrNode, name: string): number | undefined {
+  const v = node.attr[name]?.value;
+  return v?.case === 'i' ? Number(v.value) : undefined;
+}
+
+export function getType(node: IrNode, name: string): DataType | undefined {
+  const v = node.attr[name]?.value;
+  return v?.case === 'type' ? v.value : undefined;
+}
+
+export function getTypeList(node: IrNode, name: string): DataType[] | undefined {
+  const v = node.attr[name]?.value;
+  return v?.case === 'list' ? [...v.value.type] : undefined;
+}
+
+export function getFunc(node: IrNode, name: string): string | undefined {
+  const v = node.attr[name]?.value;
+  return v?.case === 'func' ? v.value.name : undefined;
+}
+
+export function getTensor(node: IrNode, name: string): TensorProto | undefined {
+  const v = node.attr[name]?.value;
+  return v?.case === 'tensor' ? v.value : undefined;
+}

@@ -1,0 +1,193 @@
+/**
+ * Converts a frozen graph into the artifacts tfjs-converter loads: a GraphDef in protobuf-JSON form
+ * (camelCase, int64 as strings, enums by name, bytes as base64) and the value of every Const as a
+ * weight, because tfjs reads Const values only from the weight map. Nodes of control-flow bodies
+ * share that map, so their Consts get names unique across the model.
+ */
+import { toJson } from '@bufbuild/protobuf';
+import type * as tf from '@tensorflow/tfjs-core';
+import { AttrValueSchema } from '../../../gen/tensorflow/core/framework/attr_value_pb.js';
+import { internal, unimplemented } from '../../errors.js';
+import { getString, getTensor, intAttr } from '../graph/attrs.js';
+import type { FrozenGraph } from '../graph/freeze.js';
+import { type IrFunction, type IrNode, formatRef, parseRef } from '../graph/ir.js';
+import { VARIABLE_ATTR } from '../graph/names.js';
+import type { OpRegistry } from '../graph/op-registry.js';
+import { DataType, dtypeEnumName } from '../tensor/dtypes.js';
+import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
+import { type ModelContext, MODEL_ID_ATTR, NODE_INDEX_ATTR } from './custom-ops/context.js';
+import { isCustomOp } from './custom-ops/index.js';
+import { tfjsDtypeOf } from './convert.js';
+import { TFJS_CONVERTER_OPS } from './tfjs-op-list.js';
+
+type JsonAttr = ReturnType<typeof toJson>;
+
+interface JsonNode {
+  name: string;
+  op: string;
+  input: string[];
+  attr: Record<string, JsonAttr>;
+}
+
+export interface TfjsArtifacts {
+  readonly modelTopology: {
+    node: JsonNode[];
+    library: { function: unknown[] };
+    versions: { producer: number; minConsumer: number };
+  };
+  readonly weightSpecs: tf.io.WeightsManifestEntry[];
+  readonly weightData: ArrayBuffer[];
+  /** Ops that need tfjs's async executor (control flow, dynamic shapes). */
+  readonly asyncOps: ReadonlySet<string>;
+}
+
+/** Ops tfjs refuses to run in its synchronous executor. */
+const ASYNC_OPS = new Set([
+  'Switch', 'Merge', 'Enter', 'Exit', 'NextIteration', 'StatelessIf', 'StatelessWhile', 'If', 'While',
+  'NonMaxSuppressionV2', 'NonMaxSuppressionV3', 'NonMaxSuppressionV5', 'Where',
+  'HashTable', 'HashTableV2', 'LookupTableImport', 'LookupTableImportV2', 'LookupTableFind', 'LookupTableFindV2',
+  'LookupTableSize', 'LookupTableSizeV2',
+]);
+
+export function toTfjsArtifacts(frozen: FrozenGraph, registry: OpRegistry, context: ModelContext): TfjsArtifacts {
+  const weights = new WeightWriter();
+  const asyncOps = new Set<string>();
+  const constName = new Map<string, string>();
+
+  const exportNode = (node: IrNode, where: string, rename: (ref: string) => string): JsonNode => {
+    if (!TFJS_CONVERTER_OPS.has(node.op) && !isCustomOp(node.op)) {
+      throw unimplemented(`Op type not supported by this runtime: ${node.op} (node "${node.name}"${where})`);
+    }
+    if (ASYNC_OPS.has(node.op)) asyncOps.add(node.op);
+    const attr: Record<string, JsonAttr> = {};
+    const withDefaults = { ...defaultAttrs(node.op, registry), ...node.attr };
+    for (const [key, value] of Object.entries(withDefaults)) {
+      if (key.startsWith('_') || (node.op === 'Const' && key === 'value')) continue;
+      // TensorFlow does not check fed shapes against placeholders (x [-1,1] serves [3]); tfjs would.
+      if (node.op.startsWith('Placeholder') && key === 'shape') continue;
+      attr[key] = toJson(AttrValueSchema, value);
+    }
+    if (isCustomOp(node.op)) {
+      attr[MODEL_ID_ATTR] = toJson(AttrValueSchema, intAttr(context.id));
+      attr[NODE_INDEX_ATTR] = toJson(AttrValueSchema, intAttr(context.nodes.length));
+      context.nodes.push(node);
+    }
+    const name = rename(formatRef(node.name, 0)).split(':')[0]!;
+    if (node.op === 'Const') weights.add(name, constValue(node, frozen, where));
+    return { name, op: node.op, input: node.inputs.map(rename), attr };
+  };
+
+  const topNodes = [...frozen.nodes.values()].map((n) => exportNode(n, '', (ref) => ref));
+  const functions = [...frozen.functions.values()].map((fn) => {
+    // Const names must be unique across the model: prefix them with the function's name.
+    const renamed = new Map<string, string>();
+    for (const node of fn.nodes.values()) {
+      if (node.op === 'Const' && getString(node, VARIABLE_ATTR) === undefined) {
+        const unique = `${fn.name}/${node.name}`;
+        if (frozen.nodes.has(unique) || constName.has(unique)) throw internal(`weight name clash: ${unique}`);
+        renamed.set(node.name, unique);
+        constName.set(unique, fn.name);
+      }
+    }
+    const rename = (ref: string): string => {
+      const { node, index } = parseRef(ref);
+      return formatRef(renamed.get(node) ?? node, index);
+    };
+    return exportFunction(fn, (n) => exportNode(n, ` in function ${fn.name}`, rename), rename);
+  });
+
+  return {
+    modelTopology: {
+      node: topNodes,
+      library: { function: functions },
+      versions: { producer: frozen.producer, minConsumer: 0 },
+    },
+    weightSpecs: weights.specs,
+    weightData: weights.buffers,
+    asyncOps,
+  };
+}
+
+function exportFunction(fn: IrFunction, exportNode: (n: IrNode) => JsonNode, rename: (ref: string) => string): unknown {
+  const argNames = new Set(fn.inputArgs.map((a) => a.name));
+  const argJson = (arg: IrFunction['inputArgs'][number]): Record<string, string> => ({ name: arg.name, type: dtypeEnumName(arg.type) });
+  return {
+    signature: { name: fn.name, inputArg: fn.inputArgs.map(argJson), outputArg: fn.outputArgs.map(argJson) },
+    nodeDef: [...fn.nodes.values()].filter((n) => !argNames.has(n.name)).map(exportNode),
+    ret: Object.fromEntries([...fn.ret].map(([out, ref]) => [out, rename(ref)])),
+  };
+}
+
+function constValue(node: IrNode, frozen: FrozenGraph, where: string): HostTensor {
+  const key = getString(node, VARIABLE_ATTR);
+  if (key !== undefined) {
+    const value = frozen.variables.get(key);
+    if (!value) throw internal(`no checkpoint value loaded for variable ${key}`);
+    return value;
+  }
+  const proto = getTensor(node, 'value');
+  if (!proto) throw unimplemented(`Const node "${node.name}"${where} has no value`);
+  return tensorFromProto(proto);
+}
+
+const defaultsCache = new Map<string, Record<string, IrNode['attr'][string]>>();
+
+/** Attr defaults from the op's OpDef: SavedModels omit attrs that equal their defaults. */
+function defaultAttrs(op: string, registry: OpRegistry): Record<string, IrNode['attr'][string]> {
+  let defaults = defaultsCache.get(op);
+  if (!defaults) {
+    defaults = {};
+    for (const attr of registry.lookup(op)?.attr ?? []) {
+      if (attr.defaultValue) defaults[attr.name] = attr.defaultValue;
+    }
+    defaultsCache.set(op, defaults);
+  }
+  return defaults;
+}
+
+/** Accumulates weights in tfjs's encoding: LE float32/int32, bool as bytes, strings length-prefixed. */
+class WeightWriter {
+  readonly specs: tf.io.WeightsManifestEntry[] = [];
+  readonly buffers: ArrayBuffer[] = [];
+
+  add(name: string, value: HostTensor): void {
+    const dtype = tfjsDtypeOf(value.dtype);
+    this.specs.push({ name, shape: [...value.shape], dtype: dtype as tf.io.WeightsManifestEntry['dtype'] });
+    this.buffers.push(encodeWeight(value, dtype));
+  }
+}
+
+function encodeWeight(value: HostTensor, dtype: tf.DataType): ArrayBuffer {
+  const data = value.data;
+  if (dtype === 'string') {
+    const strings = data as Uint8Array[];
+    const out = new Uint8Array(strings.reduce((n, s) => n + 4 + s.length, 0));
+    const view = new DataView(out.buffer);
+    let pos = 0;
+    for (const s of strings) {
+      view.setUint32(pos, s.length, true);
+      out.set(s, pos + 4);
+      pos += 4 + s.length;
+    }
+    return out.buffer;
+  }
+  if (dtype === 'bool') return ownBuffer(data as Uint8Array);
+  if (dtype === 'int32') {
+    if (value.dtype === DataType.DT_INT32) return ownBuffer(data as Int32Array);
+    // Graph constants: saturate 64-bit values (INT64_MAX as "until the end" and the like).
+    const out = new Int32Array((data as ArrayLike<number | bigint>).length);
+    const src = data as ArrayLike<number | bigint>;
+    for (let i = 0; i < out.length; i++) out[i] = Math.max(-2147483648, Math.min(2147483647, Number(src[i]!)));
+    return out.buffer;
+  }
+  if (value.dtype === DataType.DT_FLOAT) return ownBuffer(data as Float32Array);
+  if (value.dtype === DataType.DT_DOUBLE) return Float32Array.from(data as Float64Array).buffer;
+  throw unimplemented(`cannot store a ${dtypeEnumName(value.dtype)} constant for tfjs`);
+}
+
+/** The array's buffer when the array spans all of it (no copy), else a copy of its bytes. */
+function ownBuffer(array: Float32Array | Int32Array | Uint8Array): ArrayBuffer {
+  const buffer = array.buffer as ArrayBuffer;
+  if (array.byteOffset === 0 && array.byteLength === buffer.byteLength) return buffer;
+  return buffer.slice(array.byteOffset, array.byteOffset + array.byteLength);
+}

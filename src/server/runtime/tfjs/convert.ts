@@ -1,0 +1,193 @@
+/**
+ * Moves tensors between host memory and tfjs. tfjs knows only float32/int32/bool/string/complex64,
+ * so wider and narrower types are converted here: narrowing is range-checked for inputs (an int64
+ * that does not fit int32 is INVALID_ARGUMENT, never a wrong answer), and outputs go back to the
+ * dtype the signature declares.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { invalidArgument, unimplemented } from '../../errors.js';
+import { DataType, dtypeEnumName } from '../tensor/dtypes.js';
+import { type HostTensor, type TensorData, allocateData, numElements } from '../tensor/host-tensor.js';
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export type NarrowingPolicy = 'check' | 'clamp';
+
+/** The tfjs dtype a TensorFlow dtype runs as. */
+export function tfjsDtypeOf(dtype: DataType): tf.DataType {
+  switch (dtype) {
+    case DataType.DT_FLOAT:
+    case DataType.DT_DOUBLE:
+    case DataType.DT_HALF:
+    case DataType.DT_BFLOAT16:
+      return 'float32';
+    case DataType.DT_INT8:
+    case DataType.DT_INT16:
+    case DataType.DT_INT32:
+    case DataType.DT_INT64:
+    case DataType.DT_UINT8:
+    case DataType.DT_UINT16:
+    case DataType.DT_UINT32:
+    case DataType.DT_UINT64:
+      return 'int32';
+    case DataType.DT_BOOL:
+      return 'bool';
+    case DataType.DT_STRING:
+      return 'string';
+    default:
+      throw unimplemented(`dtype ${dtypeEnumName(dtype)} is not supported by the tfjs runtime`);
+  }
+}
+
+/**
+ * Host -> tfjs. `policy` 'check' rejects integers outside int32 (inputs); 'clamp' saturates them
+ * (graph constants such as INT64_MAX slice bounds, which mean "to the end").
+ */
+export function toTfjs(host: HostTensor, policy: NarrowingPolicy, what = 'tensor'): tf.Tensor {
+  const shape = [...host.shape];
+  const data = host.data;
+  switch (host.dtype) {
+    case DataType.DT_FLOAT:
+      return tf.tensor(data as Float32Array, shape, 'float32');
+    case DataType.DT_DOUBLE:
+      return tf.tensor(Float32Array.from(data as Float64Array), shape, 'float32');
+    case DataType.DT_HALF:
+      return tf.tensor(Float32Array.from(data as Uint16Array, halfToFloat), shape, 'float32');
+    case DataType.DT_BFLOAT16:
+      return tf.tensor(Float32Array.from(data as Uint16Array, bfloat16ToFloat), shape, 'float32');
+    case DataType.DT_INT32:
+      return tf.tensor(data as Int32Array, shape, 'int32');
+    case DataType.DT_INT8:
+    case DataType.DT_INT16:
+    case DataType.DT_UINT8:
+    case DataType.DT_UINT16:
+      return tf.tensor(Int32Array.from(data as ArrayLike<number>), shape, 'int32');
+    case DataType.DT_UINT32:
+    case DataType.DT_INT64:
+    case DataType.DT_UINT64:
+      return tf.tensor(narrowToInt32(data as Uint32Array | BigInt64Array | BigUint64Array, policy, host.dtype, what), shape, 'int32');
+    case DataType.DT_BOOL:
+      return tf.tensor(data as Uint8Array, shape, 'bool');
+    case DataType.DT_STRING:
+      return tf.tensor(data as Uint8Array[], shape, 'string');
+    default:
+      throw unimplemented(`${what}: dtype ${dtypeEnumName(host.dtype)} is not supported by the tfjs runtime`);
+  }
+}
+
+function narrowToInt32(
+  values: Uint32Array | BigInt64Array | BigUint64Array,
+  policy: NarrowingPolicy,
+  dtype: DataType,
+  what: string,
+): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = Number(values[i]!);
+    if (v < INT32_MIN || v > INT32_MAX) {
+      if (policy === 'check') {
+        throw invalidArgument(
+          `${what}: ${dtypeEnumName(dtype)} value ${values[i]} at index ${i} is outside the int32 range this runtime computes in`,
+        );
+      }
+      out[i] = v < 0 ? INT32_MIN : INT32_MAX;
+    } else {
+      out[i] = v;
+    }
+  }
+  return out;
+}
+
+/** tfjs -> host, converted to the declared dtype (integers wrap like TensorFlow's casts). */
+export async function fromTfjs(tensor: tf.Tensor, declared: DataType): Promise<HostTensor> {
+  const shape = tensor.shape;
+  if (declared === DataType.DT_STRING) {
+    if (tensor.dtype !== 'string') throw unimplemented(`output is ${tensor.dtype}, expected a string tensor`);
+    return { dtype: declared, shape, data: (await tensor.data<'string'>()) as unknown as Uint8Array[] };
+  }
+  const values = await tensor.data();
+  return { dtype: declared, shape, data: convertNumbers(values as Float32Array | Int32Array | Uint8Array, declared, numElements(shape)) };
+}
+
+/** Synchronous variant, for custom ops that must produce values inside a graph run. */
+export function fromTfjsSync(tensor: tf.Tensor, declared: DataType): HostTensor {
+  const shape = tensor.shape;
+  if (declared === DataType.DT_STRING) return { dtype: declared, shape, data: tensor.dataSync<'string'>() as unknown as Uint8Array[] };
+  return { dtype: declared, shape, data: convertNumbers(tensor.dataSync() as Float32Array, declared, numElements(shape)) };
+}
+
+function convertNumbers(values: ArrayLike<number>, declared: DataType, count: number): TensorData {
+  switch (declared) {
+    case DataType.DT_FLOAT:
+      return values instanceof Float32Array ? values : Float32Array.from(values);
+    case DataType.DT_INT32:
+      return values instanceof Int32Array ? values : Int32Array.from(values, Math.trunc);
+    case DataType.DT_INT64: {
+      const out = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) out[i] = BigInt(Math.trunc(values[i]!));
+      return out;
+    }
+    case DataType.DT_UINT64: {
+      const out = new BigUint64Array(count);
+      for (let i = 0; i < count; i++) out[i] = BigInt.asUintN(64, BigInt(Math.trunc(values[i]!)));
+      return out;
+    }
+    case DataType.DT_BOOL: {
+      const out = new Uint8Array(count);
+      for (let i = 0; i < count; i++) out[i] = values[i] ? 1 : 0;
+      return out;
+    }
+    case DataType.DT_HALF:
+      return Uint16Array.from(values, floatToHalf);
+    case DataType.DT_BFLOAT16:
+      return Uint16Array.from(values, floatToBfloat16);
+    default: {
+      // float64, the small integer types and uint32: the typed array's own conversion
+      // (wrap-around for integers, as a TensorFlow cast would).
+      const out = allocateData(declared, count) as Exclude<TensorData, Uint8Array[] | BigInt64Array | BigUint64Array>;
+      for (let i = 0; i < count; i++) out[i] = values[i]!;
+      return out;
+    }
+  }
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+function bfloat16ToFloat(bits: number): number {
+  u32[0] = bits << 16;
+  return f32[0]!;
+}
+
+function floatToBfloat16(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  if (Number.isNaN(value)) return 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
+function floatToHalf(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const mant = x & 0x7fffff;
+  if (Number.isNaN(value)) return 0x7e00;
+  if (exp >= 0x1f) return sign | 0x7c00;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    const m = (mant | 0x800000) >>> (1 - exp);
+    return sign | ((m + 0x1000) >>> 13);
+  }
+  return sign | (exp << 10) | ((mant + 0x1000) >>> 13);
+}

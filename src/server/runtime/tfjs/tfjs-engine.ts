@@ -1,0 +1,128 @@
+/**
+ * Executes a SavedModel's signatures on tfjs (wasm or cpu backend): the meta graph is frozen into
+ * a plain graph, handed to tfjs-converter, and each run feeds the signature's input tensors and
+ * fetches its outputs.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModelSync } from '@tensorflow/tfjs-converter';
+import { toServingError } from '../../errors.js';
+import { TensorBundle } from '../checkpoint/tensor-bundle.js';
+import type { EngineLoadOptions, ModelEngine, RunRequest } from '../engine.js';
+import { type FrozenGraph, type SignatureBinding, freezeMetaGraph } from '../graph/freeze.js';
+import { parseRef } from '../graph/ir.js';
+import { FunctionLibrary } from '../graph/library.js';
+import { DEFAULT_TAGS, selectMetaGraph } from '../savedmodel/meta-graph.js';
+import { readSavedModelProto } from '../savedmodel/read-saved-model.js';
+import { type SignatureInfo, describeSignatures, findSignature } from '../savedmodel/signatures.js';
+import { selectOutputs, validateInputs } from '../signature-io.js';
+import type { HostTensor } from '../tensor/host-tensor.js';
+import { type TfjsArtifacts, toTfjsArtifacts } from './artifacts.js';
+import { fromTfjs, toTfjs } from './convert.js';
+import { type ModelContext, createModelContext, releaseModelContext } from './custom-ops/context.js';
+import { type TfjsBackendName, initTfjs } from './setup.js';
+
+export interface TfjsLoadOptions extends EngineLoadOptions {
+  readonly backend: TfjsBackendName;
+}
+
+export class TfjsEngine implements ModelEngine {
+  readonly stateful: boolean;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly backend: TfjsBackendName,
+    readonly signatures: readonly SignatureInfo[],
+    private readonly bindings: ReadonlyMap<string, SignatureBinding & { async: boolean }>,
+    private readonly model: ReturnType<typeof loadGraphModelSync>,
+    private readonly context: ModelContext,
+  ) {
+    this.stateful = context.variables.size > 0;
+  }
+
+  static async load(exportDir: string, options: TfjsLoadOptions): Promise<TfjsEngine> {
+    await initTfjs(options.backend);
+    const savedModel = await readSavedModelProto(exportDir);
+    const metaGraph = selectMetaGraph(savedModel, options.tags ?? DEFAULT_TAGS);
+    const indexPath = join(exportDir, 'variables', 'variables.index');
+    const bundle = existsSync(indexPath) ? await TensorBundle.open(join(exportDir, 'variables', 'variables')) : undefined;
+    const frozen = await freezeMetaGraph({ metaGraph, exportDir, bundle });
+    const context = createModelContext();
+    try {
+      const artifacts = toTfjsArtifacts(frozen, new FunctionLibrary(metaGraph).registry, context);
+      const model = loadGraphModelSync({
+        modelTopology: artifacts.modelTopology,
+        weightSpecs: artifacts.weightSpecs,
+        weightData: artifacts.weightData,
+        format: 'graph-model',
+      });
+      for (const key of frozen.mutableVariables) {
+        context.variables.set(key, tf.keep(toTfjs(frozen.variables.get(key)!, 'clamp', `variable ${key}`)));
+      }
+      const bindings = new Map(frozen.signatures.map((b) => [b.key, { ...b, async: needsAsync(frozen, b, artifacts) }]));
+      return new TfjsEngine(options.backend, describeSignatures(metaGraph), bindings, model, context);
+    } catch (error) {
+      releaseModelContext(context);
+      throw toServingError(error, `Loading SavedModel ${exportDir}`);
+    }
+  }
+
+  run(request: RunRequest): Promise<Map<string, HostTensor>> {
+    // One run at a time per model: runs may be async (control flow) and may touch variables.
+    const result = this.queue.then(() => this.runNow(request));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow({ signature: key, inputs, outputFilter }: RunRequest): Promise<Map<string, HostTensor>> {
+    const signature = findSignature(this.signatures, key);
+    validateInputs(signature, inputs);
+    const outputs = selectOutputs(signature, outputFilter);
+    const binding = this.bindings.get(key)!;
+    const feeds: tf.NamedTensorMap = {};
+    let fetched: tf.Tensor[] = [];
+    try {
+      for (const spec of signature.inputs) {
+        const ref = binding.inputs.get(spec.alias);
+        if (ref === undefined) continue;
+        feeds[ref] = toTfjs(inputs.get(spec.alias)!, 'check', `input ${spec.alias}`);
+      }
+      const names = outputs.map((o) => binding.outputs.get(o.alias)!);
+      const result = binding.async ? await this.model.executeAsync(feeds, names) : this.model.execute(feeds, names);
+      fetched = Array.isArray(result) ? result : [result];
+      const values = new Map<string, HostTensor>();
+      for (let i = 0; i < outputs.length; i++) values.set(outputs[i]!.alias, await fromTfjs(fetched[i]!, outputs[i]!.dtype));
+      return values;
+    } catch (error) {
+      throw toServingError(error);
+    } finally {
+      for (const t of Object.values(feeds)) t.dispose();
+      for (const t of fetched) t.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue;
+    this.model.dispose();
+    releaseModelContext(this.context);
+  }
+}
+
+/** Whether a signature's subgraph needs tfjs's async executor (control flow, dynamic shapes). */
+function needsAsync(frozen: FrozenGraph, binding: SignatureBinding, artifacts: TfjsArtifacts): boolean {
+  if (artifacts.asyncOps.size === 0) return false;
+  const seen = new Set<string>();
+  const stack = [...binding.outputs.values()];
+  const fed = new Set([...binding.inputs.values()].filter((r) => r !== undefined).map((r) => parseRef(r!).node));
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (seen.has(name) || fed.has(name)) continue;
+    seen.add(name);
+    const node = frozen.nodes.get(name);
+    if (!node) continue;
+    if (artifacts.asyncOps.has(node.op)) return true;
+    for (const input of node.inputs) stack.push(parseRef(input).node);
+  }
+  return false;
+}
