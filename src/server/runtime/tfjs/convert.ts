@@ -104,7 +104,7 @@ export async function fromTfjs(tensor: tf.Tensor, declared: DataType): Promise<H
   const shape = tensor.shape;
   if (declared === DataType.DT_STRING) {
     if (tensor.dtype !== 'string') throw unimplemented(`output is ${tensor.dtype}, expected a string tensor`);
-    return { dtype: declared, shape, data: (await tensor.data<'string'>()) as unknown as Uint8Array[] };
+    return { dtype: declared, shape, data: stringBytes(tensor) };
   }
   const values = await tensor.data();
   return { dtype: declared, shape, data: convertNumbers(values as Float32Array | Int32Array | Uint8Array, declared, numElements(shape)) };
@@ -113,8 +113,17 @@ export async function fromTfjs(tensor: tf.Tensor, declared: DataType): Promise<H
 /** Synchronous variant, for custom ops that must produce values inside a graph run. */
 export function fromTfjsSync(tensor: tf.Tensor, declared: DataType): HostTensor {
   const shape = tensor.shape;
-  if (declared === DataType.DT_STRING) return { dtype: declared, shape, data: tensor.dataSync<'string'>() as unknown as Uint8Array[] };
+  if (declared === DataType.DT_STRING) return { dtype: declared, shape, data: stringBytes(tensor) };
   return { dtype: declared, shape, data: convertNumbers(tensor.dataSync() as Float32Array, declared, numElements(shape)) };
+}
+
+/**
+ * The raw bytes of a string tensor. tfjs's data()/dataSync() decode strings as UTF-8 (and fail on
+ * binary data such as serialized protos); the backend keeps the bytes.
+ */
+export function stringBytes(tensor: tf.Tensor): Uint8Array[] {
+  if (tensor.dtype !== 'string') throw unimplemented(`expected a string tensor, got ${tensor.dtype}`);
+  return tf.engine().backend.readSync(tensor.dataId) as Uint8Array[];
 }
 
 function convertNumbers(values: ArrayLike<number>, declared: DataType, count: number): TensorData {

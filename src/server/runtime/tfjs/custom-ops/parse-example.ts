@@ -15,7 +15,7 @@ import { DataType, numpyName } from '../../tensor/dtypes.js';
 import { type HostTensor, numElements } from '../../tensor/host-tensor.js';
 import { getInt, getTypeList } from '../../graph/attrs.js';
 import type { IrNode } from '../../graph/ir.js';
-import { fromTfjsSync, toTfjs } from '../convert.js';
+import { fromTfjsSync, stringBytes, toTfjs } from '../convert.js';
 import type { CustomOpImpl } from './context.js';
 
 interface DenseSpec {
@@ -74,7 +74,7 @@ function run(
   const sparse: SparseSpec[] = sparseKeys.map((key, i) => ({ key, dtype: sparseTypes[i]! }));
 
   const batchShape = serializedTensor.shape;
-  const serialized = serializedTensor.dataSync<'string'>() as unknown as Uint8Array[];
+  const serialized = stringBytes(serializedTensor);
   const examples = serialized.map((bytes, i) => {
     try {
       return fromBinary(ExampleSchema, bytes);
@@ -174,11 +174,11 @@ const typeWord = (dtype: DataType): string =>
   dtype === DataType.DT_FLOAT ? 'float' : dtype === DataType.DT_INT64 ? 'int64' : 'bytes';
 
 function scalarString(t: tf.Tensor): string {
-  return decoder.decode((t.dataSync<'string'>() as unknown as Uint8Array[])[0]);
+  return decoder.decode(stringBytes(t)[0]);
 }
 
 function stringList(t: tf.Tensor): string[] {
-  return (t.dataSync<'string'>() as unknown as Uint8Array[]).map((b) => decoder.decode(b));
+  return stringBytes(t).map((b) => decoder.decode(b));
 }
 
 function preview(bytes: Uint8Array): string {
