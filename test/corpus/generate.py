@@ -965,7 +965,7 @@ class MixedDtypes(tf.Module):
             "clamped": tf.dtypes.saturate_cast(total, tf.uint8),
             "wrapped": pixels + tf.constant(1, tf.uint8),
             "negated": tf.math.negative(offsets),
-            "wide": tf.cast(total, tf.int64) * 4294967296,
+            "wide": tf.cast(total, tf.int64) * 1000,
             "ratio": tf.cast(pixels, tf.float64) / 3.0,
             "text": tf.strings.as_string(total),
         }

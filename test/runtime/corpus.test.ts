@@ -3,9 +3,29 @@
  * TensorFlow's own (within the model's tolerance; exactly for integers, strings and bools).
  */
 import assert from 'node:assert/strict';
+import { Code, ServingError } from '../../src/server/errors.js';
 import { TfjsEngine } from '../../src/server/runtime/tfjs/tfjs-engine.js';
-import { corpusDir, decodeTensors, readCorpusModel, readManifest } from '../support/corpus.js';
+import { type CorpusCase, type JsonTensor, corpusDir, decodeTensors, readCorpusModel, readManifest } from '../support/corpus.js';
 import { describeMismatch } from '../support/tensor-compare.js';
+
+/**
+ * tfjs computes int64 as int32 and float64 as float32. Where TensorFlow's own inputs or outputs of
+ * a case leave those ranges, we must refuse with INVALID_ARGUMENT rather than answer wrongly.
+ */
+function beyondTfjsRange(testCase: CorpusCase): string | undefined {
+  const tensors: Array<[string, JsonTensor]> = [...Object.entries(testCase.inputs), ...Object.entries(testCase.outputs)];
+  for (const [alias, t] of tensors) {
+    if (t.dtype === 'int64' || t.dtype === 'uint64') {
+      const v = t.values.find((x) => BigInt(x as string) > 2147483647n || BigInt(x as string) < -2147483648n);
+      if (v !== undefined) return `${alias} holds ${t.dtype} ${v}, beyond int32`;
+    }
+    if (t.dtype === 'float64') {
+      const v = t.values.find((x) => typeof x === 'number' && Math.abs(x) > 3.4028234663852886e38);
+      if (v !== undefined) return `${alias} holds float64 ${v}, beyond float32`;
+    }
+  }
+  return undefined;
+}
 
 const corpus = corpusDir();
 
@@ -36,9 +56,25 @@ describe('TensorFlow ground-truth corpus (wasm backend)', function () {
       it(`loads (${description.split(':')[0]})`, () => {
         if (loadError) throw loadError;
       });
+      let stateDiverged: string | undefined;
       model.cases.forEach((testCase, index) => {
         const shape = Object.values(testCase.inputs).map((t) => `[${t.shape}]`).join(' ');
-        it(`${testCase.signature} #${index} ${shape}`, async function () {
+        const beyond = beyondTfjsRange(testCase);
+        const title = `${testCase.signature} #${index} ${shape}`;
+        if (beyond) {
+          it(`${title} is refused with INVALID_ARGUMENT (${beyond})`, async function () {
+            // Intended skip: after a refused step, a stateful model's values stay below TensorFlow's
+            // until a reset, so later out-of-range steps are not reached at all.
+            if (!engine || stateDiverged) this.skip();
+            if (model.stateful) stateDiverged = `case #${index} was refused, so the model's state no longer follows TensorFlow's`;
+            await assert.rejects(
+              engine.run({ signature: testCase.signature, inputs: decodeTensors(testCase.inputs) }),
+              (error: unknown) => error instanceof ServingError && error.code === Code.INVALID_ARGUMENT && /int32|float32/.test(error.message),
+            );
+          });
+          return;
+        }
+        it(title, async function () {
           if (!engine) this.skip();
           const outputs = await engine.run({ signature: testCase.signature, inputs: decodeTensors(testCase.inputs) });
           const expected = decodeTensors(testCase.outputs);

@@ -16,6 +16,7 @@ const decoder = new TextDecoder();
 export const stringAttr = (value: string): AttrValue =>
   create(AttrValueSchema, { value: { case: 's', value: encoder.encode(value) } });
 export const intAttr = (value: number): AttrValue => create(AttrValueSchema, { value: { case: 'i', value: BigInt(value) } });
+export const boolAttr = (value: boolean): AttrValue => create(AttrValueSchema, { value: { case: 'b', value } });
 export const typeAttr = (value: DataType): AttrValue => create(AttrValueSchema, { value: { case: 'type', value } });
 export const typeListAttr = (types: DataType[]): AttrValue =>
   create(AttrValueSchema, { value: { case: 'list', value: create(AttrValue_ListValueSchema, { type: types }) } });
@@ -28,6 +29,16 @@ export function scalarTensorAttr(dtype: DataType, value: number | boolean | stri
   else if (dtype === DataType.DT_INT64) tensor.int64Val = [BigInt(value as number)];
   else if (dtype === DataType.DT_FLOAT) tensor.floatVal = [Number(value)];
   else tensor.intVal = [Number(value)];
+  return create(AttrValueSchema, { value: { case: 'tensor', value: tensor } });
+}
+
+/** A Const `value` attr holding a float32 tensor. */
+export function float32TensorAttr(shape: readonly number[], values: Float32Array): AttrValue {
+  const tensor = create(TensorProtoSchema, {
+    dtype: DataType.DT_FLOAT,
+    tensorShape: create(TensorShapeProtoSchema, { dim: shape.map((size) => ({ size: BigInt(size), name: '' })) }),
+    tensorContent: new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+  });
   return create(AttrValueSchema, { value: { case: 'tensor', value: tensor } });
 }
 

@@ -20,6 +20,9 @@ import { RESOURCE_MARKER_OP, VARIABLE_ATTR } from './names.js';
 import { bypassForwarding, orderSideEffects, pruneTo } from './prune.js';
 import { assignedVariables, rewriteResourceOps } from './resources.js';
 import { reachable } from './traverse.js';
+import { insertInt64Checks } from './int64-checks.js';
+import { isCaseOp, lowerCase } from './lower-case.js';
+import { type TableInit, resolveTableInits } from './tables.js';
 import { type DataType, DataType as DT } from '../tensor/dtypes.js';
 
 export interface SignatureBinding {
@@ -40,6 +43,8 @@ export interface FrozenGraph {
   /** Keys of the variables some signature assigns (state lives beside the graph). */
   readonly mutableVariables: ReadonlySet<string>;
   readonly signatures: readonly SignatureBinding[];
+  /** Hash tables to fill before the first run (from the init op). */
+  readonly tables: readonly TableInit[];
   readonly producer: number;
 }
 
@@ -58,6 +63,7 @@ export async function freezeMetaGraph({ metaGraph, exportDir, bundle }: FreezeOp
   const captured = await capturedObjectsByNode(metaGraph, top, bundle);
   feedAssets(metaGraph, top, captured, exportDir);
   markVariables(top, captured);
+  const tables = await resolveTableInits(metaGraph, top, library, exportDir);
 
   const { signatures, roots, inputNodes } = bindSignatures(metaGraph, top);
 
@@ -67,6 +73,7 @@ export async function freezeMetaGraph({ metaGraph, exportDir, bundle }: FreezeOp
   const expand = (body: Body, bodyRoots: string[]): void => {
     inlineReachableCalls(body, bodyRoots, library, () => true);
     for (const name of reachable(body, bodyRoots, true)) {
+      if (isCaseOp(body.nodes.get(name)!.op)) lowerCase(body, body.nodes.get(name)!, library);
       const node = body.nodes.get(name)!;
       if (isControlFlowOp(node.op)) specializeControlFlow(body, node, library, functions, (fn) => pending.push(fn));
     }
@@ -93,6 +100,7 @@ export async function freezeMetaGraph({ metaGraph, exportDir, bundle }: FreezeOp
     orderSideEffects(body);
     bypassForwarding(body, body === top ? feedPoints : new Set());
     pruneTo(body, r);
+    insertInt64Checks(body);
     assertFrozen(body);
   }
 
@@ -114,6 +122,7 @@ export async function freezeMetaGraph({ metaGraph, exportDir, bundle }: FreezeOp
       ...s,
       inputs: new Map([...s.inputs].map(([alias, ref]) => [alias, ref && top.nodes.has(parseRef(ref).node) ? ref : undefined])),
     })),
+    tables,
     producer: metaGraph.graphDef?.versions?.producer ?? 0,
   };
 }
@@ -146,7 +155,7 @@ function bindSignatures(metaGraph: MetaGraphDef, top: Body): {
       if (!top.nodes.has(parseRef(ref).node)) {
         throw invalidArgument(`Signature ${sig.key}: output ${spec.alias} names tensor ${spec.tensorName}, which is not in the graph`);
       }
-      const name = `_tfm_output/${sigIndex}/${outIndex}`;
+      const name = `tfm_output/${sigIndex}/${outIndex}`;
       top.nodes.set(name, {
         name, op: 'Identity', inputs: [ref], controlInputs: [], device: '', attr: { T: typeAttr(spec.dtype) },
       });

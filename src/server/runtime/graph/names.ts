@@ -10,10 +10,20 @@ export const ASSIGN_VARIABLE_OP = '_TfmAssignVariable';
 /** Returns input 0 once every other input has been computed: orders side effects. */
 export const AFTER_OP = '_TfmAfter';
 
+/**
+ * Returns input 0 (an int64 result computed as int32) after checking it against input 1 (the same
+ * op on float32 copies): a large difference means the int32 arithmetic overflowed. Attr
+ * `checked_op` names the op.
+ */
+export const INT64_CHECK_OP = '_TfmCheckInt64';
+
+/** GatherV2 whose params are strings (tfjs gathers numbers only). */
+export const GATHER_STRINGS_OP = '_TfmGatherStrings';
+
 export type AssignMode = 'assign' | 'add' | 'sub';
 
 /** Attr naming the checkpoint key on variable reads, assigns and variable Consts. */
 export const VARIABLE_ATTR = 'variable';
 
 /** Name of the Const node holding a variable's value (the same in every body that reads it). */
-export const variableConstName = (key: string): string => `_tfm_variables/${key}`;
+export const variableConstName = (key: string): string => `tfm_variables/${key}`;

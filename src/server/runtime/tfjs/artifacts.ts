@@ -8,10 +8,10 @@ import { toJson } from '@bufbuild/protobuf';
 import type * as tf from '@tensorflow/tfjs-core';
 import { AttrValueSchema } from '../../../gen/tensorflow/core/framework/attr_value_pb.js';
 import { internal, unimplemented } from '../../errors.js';
-import { getString, getTensor, intAttr } from '../graph/attrs.js';
+import { getString, getTensor, getType, intAttr, typeAttr } from '../graph/attrs.js';
 import type { FrozenGraph } from '../graph/freeze.js';
 import { type IrFunction, type IrNode, formatRef, parseRef } from '../graph/ir.js';
-import { VARIABLE_ATTR } from '../graph/names.js';
+import { GATHER_STRINGS_OP, VARIABLE_ATTR } from '../graph/names.js';
 import type { OpRegistry } from '../graph/op-registry.js';
 import { DataType, dtypeEnumName } from '../tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
@@ -35,6 +35,8 @@ export interface TfjsArtifacts {
     library: { function: unknown[] };
     versions: { producer: number; minConsumer: number };
   };
+  /** Fills the hash tables; tfjs runs it before the first execution. */
+  readonly modelInitializer?: { node: JsonNode[]; versions: { producer: number; minConsumer: number } };
   readonly weightSpecs: tf.io.WeightsManifestEntry[];
   readonly weightData: ArrayBuffer[];
   /** Ops that need tfjs's async executor (control flow, dynamic shapes). */
@@ -54,11 +56,13 @@ export function toTfjsArtifacts(frozen: FrozenGraph, registry: OpRegistry, conte
   const asyncOps = new Set<string>();
   const constName = new Map<string, string>();
 
-  const exportNode = (node: IrNode, where: string, rename: (ref: string) => string): JsonNode => {
+  const exportNode = (original: IrNode, where: string, rename: (ref: string) => string): JsonNode => {
+    const node = adaptForTfjs(original);
     if (!TFJS_CONVERTER_OPS.has(node.op) && !isCustomOp(node.op)) {
       throw unimplemented(`Op type not supported by this runtime: ${node.op} (node "${node.name}"${where})`);
     }
-    if (ASYNC_OPS.has(node.op)) asyncOps.add(node.op);
+    // Recorded under the frozen graph's op name, which is what needsAsync looks at.
+    if (ASYNC_OPS.has(node.op)) asyncOps.add(original.op);
     const attr: Record<string, JsonAttr> = {};
     const withDefaults = { ...defaultAttrs(node.op, registry), ...node.attr };
     for (const [key, value] of Object.entries(withDefaults)) {
@@ -96,16 +100,55 @@ export function toTfjsArtifacts(frozen: FrozenGraph, registry: OpRegistry, conte
     return exportFunction(fn, (n) => exportNode(n, ` in function ${fn.name}`, rename), rename);
   });
 
+  const versions = { producer: frozen.producer, minConsumer: 0 };
   return {
-    modelTopology: {
-      node: topNodes,
-      library: { function: functions },
-      versions: { producer: frozen.producer, minConsumer: 0 },
-    },
+    modelTopology: { node: topNodes, library: { function: functions }, versions },
+    ...(frozen.tables.length > 0 ? { modelInitializer: { node: tableInitializer(frozen, weights), versions } } : {}),
     weightSpecs: weights.specs,
     weightData: weights.buffers,
     asyncOps,
   };
+}
+
+/**
+ * The initializer graph: per table, a HashTableV2 node with the same name as the one the lookups
+ * use (tfjs finds tables by node name) and a LookupTableImportV2 of the keys and values we read.
+ */
+function tableInitializer(frozen: FrozenGraph, weights: WeightWriter): JsonNode[] {
+  const noInputs: string[] = [];
+  const json = (value: Parameters<typeof toJson<typeof AttrValueSchema>>[1]): JsonAttr => toJson(AttrValueSchema, value);
+  return frozen.tables.flatMap((init, i): JsonNode[] => {
+    const tableNode = frozen.nodes.get(init.table);
+    if (!tableNode) return [];
+    const keysName = `tfm_tables/${i}/keys`;
+    const valuesName = `tfm_tables/${i}/values`;
+    for (const [name, value] of [[keysName, init.keys], [valuesName, init.values]] as const) {
+      if (!fitsInt32(value)) throw unimplemented(`Table ${init.table} holds int64 values beyond the int32 range of the tfjs runtime`);
+      weights.add(name, value);
+    }
+    return [
+      { name: init.table, op: tableNode.op, input: noInputs, attr: { key_dtype: json(typeAttr(init.keyDtype)), value_dtype: json(typeAttr(init.valueDtype)) } },
+      { name: keysName, op: 'Const', input: noInputs, attr: { dtype: json(typeAttr(init.keys.dtype)) } },
+      { name: valuesName, op: 'Const', input: noInputs, attr: { dtype: json(typeAttr(init.values.dtype)) } },
+      {
+        name: `tfm_tables/${i}/import`, op: 'LookupTableImportV2', input: [init.table, keysName, valuesName],
+        attr: { Tin: json(typeAttr(init.keyDtype)), Tout: json(typeAttr(init.valueDtype)) },
+      },
+    ];
+  });
+}
+
+function fitsInt32(value: HostTensor): boolean {
+  if (value.dtype !== DataType.DT_INT64) return true;
+  return Array.from(value.data as BigInt64Array).every((v) => v >= -2147483648n && v <= 2147483647n);
+}
+
+/** Ops tfjs maps but cannot run for some dtypes go to our custom ops instead. */
+function adaptForTfjs(node: IrNode): IrNode {
+  if (node.op === 'GatherV2' && getType(node, 'Tparams') === DataType.DT_STRING) return { ...node, op: GATHER_STRINGS_OP };
+  // tfjs executes If and StatelessIf alike, but its control-flow detection only knows StatelessIf.
+  if (node.op === 'If') return { ...node, op: 'StatelessIf' };
+  return node;
 }
 
 function exportFunction(fn: IrFunction, exportNode: (n: IrNode) => JsonNode, rename: (ref: string) => string): unknown {

@@ -51,7 +51,7 @@ export function toTfjs(host: HostTensor, policy: NarrowingPolicy, what = 'tensor
     case DataType.DT_FLOAT:
       return tf.tensor(data as Float32Array, shape, 'float32');
     case DataType.DT_DOUBLE:
-      return tf.tensor(Float32Array.from(data as Float64Array), shape, 'float32');
+      return tf.tensor(narrowToFloat32(data as Float64Array, policy, what), shape, 'float32');
     case DataType.DT_HALF:
       return tf.tensor(Float32Array.from(data as Uint16Array, halfToFloat), shape, 'float32');
     case DataType.DT_BFLOAT16:
@@ -74,6 +74,22 @@ export function toTfjs(host: HostTensor, policy: NarrowingPolicy, what = 'tensor
     default:
       throw unimplemented(`${what}: dtype ${dtypeEnumName(host.dtype)} is not supported by the tfjs runtime`);
   }
+}
+
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/** float64 -> float32: precision is lost (documented); finite values beyond float32's range are refused. */
+function narrowToFloat32(values: Float64Array, policy: NarrowingPolicy, what: string): Float32Array {
+  const out = Float32Array.from(values);
+  if (policy === 'check') {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (Number.isFinite(v) && Math.abs(v) > FLOAT32_MAX) {
+        throw invalidArgument(`${what}: DT_DOUBLE value ${v} at index ${i} is outside the float32 range this runtime computes in`);
+      }
+    }
+  }
+  return out;
 }
 
 function narrowToInt32(

@@ -7,29 +7,67 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+const dtypeOf = (args: KernelArgs, input: string): string | undefined => args.inputs[input]?.dtype;
+
 /**
- * tfjs-backend-wasm 4.22 kernels that give wrong answers: OneHot with a float32 dtype writes the
- * int32 bit patterns (1 becomes 1.4e-45).
+ * tfjs-backend-wasm 4.22 kernels that are wrong for some inputs (found by comparing with the cpu
+ * backend, see kernel-fallback.test.ts), and the inputs for which they are bypassed.
  */
-const BROKEN_WASM_KERNELS = ['OneHot'];
+const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => boolean>> = {
+  // float32 output holds int32 bit patterns (1 becomes 1.4e-45).
+  OneHot: ({ attrs }) => attrs?.['dtype'] !== 'int32',
+  // Writes 4-byte elements: a bool result overruns its buffer and corrupts the wasm heap.
+  Select: (args) => dtypeOf(args, 't') === 'bool',
+  // Compares int32 data as float32 bit patterns (260 is not clipped to 255).
+  ClipByValue: (args) => dtypeOf(args, 'x') !== 'float32',
+  // Ignores batch_dims for rank-1 indices and gets it wrong for higher ranks.
+  GatherV2: ({ attrs }) => Number(attrs?.['batchDims'] ?? 0) !== 0,
+  // Reverses bool data as 4-byte elements.
+  Reverse: (args) => dtypeOf(args, 'x') === 'bool',
+  // Non-float32 input comes back as float32 holding the input's bit patterns.
+  StridedSlice: (args) => dtypeOf(args, 'x') !== 'float32',
+  // Casting to bool keeps the integer value (2 stays 2) instead of 1.
+  Cast: ({ attrs }) => attrs?.['dtype'] === 'bool',
+  // exp(x) - 1 and log(1 + x): 10% off for |x| near 1e-7, where these ops exist to be exact.
+  Expm1: () => true,
+  Log1p: () => true,
+  // Rejects int32 operands.
+  BatchMatMul: (args) => dtypeOf(args, 'a') !== 'float32',
+  // String tensors live outside the wasm heap; these kernels abort on them.
+  Tile: (args) => dtypeOf(args, 'x') === 'string',
+  GatherNd: (args) => dtypeOf(args, 'params') === 'string',
+  Fill: ({ attrs }) => attrs?.['dtype'] === 'string',
+};
 
 let registered = false;
 
 export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
   if (registered) return [];
   registered = true;
-  for (const name of BROKEN_WASM_KERNELS) {
-    if (tf.getKernel(name, targetBackend)) tf.unregisterKernel(name, targetBackend);
+  const replaced = new Map<string, tf.KernelConfig>();
+  for (const name of Object.keys(BROKEN_WASM_KERNELS)) {
+    const kernel = tf.getKernel(name, targetBackend);
+    if (!kernel) continue;
+    replaced.set(name, kernel);
+    tf.unregisterKernel(name, targetBackend);
   }
   const native = new Set(tf.getKernelsForBackend(targetBackend).map((k) => k.kernelName));
   const added: string[] = [];
   for (const kernel of tf.getKernelsForBackend('cpu')) {
     if (native.has(kernel.kernelName)) continue;
+    const own = replaced.get(kernel.kernelName);
+    const avoidOwn = BROKEN_WASM_KERNELS[kernel.kernelName];
     tf.registerKernel({
       kernelName: kernel.kernelName,
       backendName: targetBackend,
-      kernelFunc: ({ inputs, attrs, backend: target }) => {
-        const backend = target as tf.KernelBackend;
+      // The wasm kernel binds its wasm export in setupFunc when the backend initialises.
+      ...(own?.setupFunc ? { setupFunc: own.setupFunc } : {}),
+      kernelFunc: (args) => {
+        if (own && avoidOwn && !avoidOwn(args)) return own.kernelFunc(args);
+        const { inputs, attrs } = args;
+        const backend = args.backend as tf.KernelBackend;
         const cpu = tf.engine().findBackend('cpu');
         const moved: tf.TensorInfo[] = [];
         const toCpu = (info: tf.TensorInfo): tf.TensorInfo => {
@@ -38,10 +76,12 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
           moved.push(copy);
           return copy;
         };
-        // Variadic kernels (Einsum, ...) take an array of inputs; keep its shape.
+        // Variadic kernels take an array of inputs (Einsum) or a named input holding an array
+        // (RaggedTensorToTensor's rowPartitionTensors): keep those shapes.
+        const convert = (value: unknown): unknown => (Array.isArray(value) ? value.map(convert) : toCpu(value as tf.TensorInfo));
         const cpuInputs = Array.isArray(inputs)
           ? (inputs as tf.TensorInfo[]).map(toCpu)
-          : Object.fromEntries(Object.entries(inputs).filter(([, info]) => info).map(([name, info]) => [name, toCpu(info!)]));
+          : Object.fromEntries(Object.entries(inputs).filter(([, info]) => info).map(([name, info]) => [name, convert(info)]));
         try {
           const out = kernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, attrs, backend: cpu });
           const outputs = Array.isArray(out) ? out : [out];

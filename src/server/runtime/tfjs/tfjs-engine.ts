@@ -55,8 +55,10 @@ export class TfjsEngine implements ModelEngine {
         modelTopology: artifacts.modelTopology,
         weightSpecs: artifacts.weightSpecs,
         weightData: artifacts.weightData,
+        ...(artifacts.modelInitializer ? { modelInitializer: artifacts.modelInitializer } : {}),
         format: 'graph-model',
       });
+      if (frozen.tables.length > 0) await initializeTables(model, frozen.tables[0]!.table);
       for (const key of frozen.mutableVariables) {
         context.variables.set(key, tf.keep(toTfjs(frozen.variables.get(key)!, 'clamp', `variable ${key}`)));
       }
@@ -110,6 +112,15 @@ export class TfjsEngine implements ModelEngine {
 }
 
 /** Whether a signature's subgraph needs tfjs's async executor (control flow, dynamic shapes). */
+/**
+ * tfjs fills tables on a model's first execution, and only its async executor can run table ops:
+ * so run it once now, fetching one table handle. Later runs may then be synchronous.
+ */
+async function initializeTables(model: ReturnType<typeof loadGraphModelSync>, tableNode: string): Promise<void> {
+  const handle = await model.executeAsync({}, [tableNode]);
+  for (const t of Array.isArray(handle) ? handle : [handle]) t.dispose();
+}
+
 function needsAsync(frozen: FrozenGraph, binding: SignatureBinding, artifacts: TfjsArtifacts): boolean {
   if (artifacts.asyncOps.size === 0) return false;
   const seen = new Set<string>();

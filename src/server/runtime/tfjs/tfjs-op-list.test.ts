@@ -10,7 +10,8 @@ describe('TFJS_CONVERTER_OPS', () => {
     const root = dirname(require.resolve('@tensorflow/tfjs-converter/package.json'));
     const dir = join(root, 'dist', 'operations', 'op_list');
     const installed = new Set<string>();
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    // ragged.js exists but tfjs-converter's OperationMapper does not load it.
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'ragged.js')) {
       for (const match of readFileSync(join(dir, file), 'utf8').matchAll(/'tfOpName': '([^']+)'/g)) installed.add(match[1]!);
     }
     assert.ok(installed.size > 200, `read only ${installed.size} ops from ${dir}`);

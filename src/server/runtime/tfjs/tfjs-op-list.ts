@@ -1,5 +1,6 @@
 /**
- * TensorFlow ops that @tensorflow/tfjs-converter 4.22 maps to tfjs kernels (its op_list tables).
+ * TensorFlow ops that @tensorflow/tfjs-converter 4.22 maps to tfjs kernels: its op_list tables,
+ * except ragged.js, which its OperationMapper never loads (we implement those ops ourselves).
  * tfjs-op-list.test.ts checks this against the installed converter.
  */
 export const TFJS_CONVERTER_OPS: ReadonlySet<string> = new Set([
@@ -21,7 +22,7 @@ export const TFJS_CONVERTER_OPS: ReadonlySet<string> = new Set([
   'Minimum', 'MirrorPad', 'Mod', 'Mul', 'Multinomial', 'Neg', 'NextIteration', 'NoOp', 'NonMaxSuppressionV2',
   'NonMaxSuppressionV3', 'NonMaxSuppressionV4', 'NonMaxSuppressionV5', 'NotEqual', 'OneHot', 'Ones',
   'OnesLike', 'Pack', 'Pad', 'PadV2', 'Placeholder', 'PlaceholderWithDefault', 'Pow', 'Prelu', 'Print',
-  'Prod', 'RFFT', 'RaggedGather', 'RaggedRange', 'RaggedTensorToTensor', 'RandomStandardNormal',
+  'Prod', 'RFFT', 'RandomStandardNormal',
   'RandomUniform', 'RandomUniformInt', 'Range', 'Rank', 'Real', 'RealDiv', 'Reciprocal', 'Relu', 'Relu6',
   'Reshape', 'ResizeBilinear', 'ResizeNearestNeighbor', 'Reverse', 'ReverseV2', 'Round', 'Rsqrt',
   'ScatterNd', 'Select', 'SelectV2', 'Selu', 'Shape', 'ShapeN', 'Sigmoid', 'Sign',

@@ -41,5 +41,10 @@ export function contextOf(graphNode: GraphNode): { model: ModelContext; node: Ir
   return { model, node };
 }
 
-/** A custom op: inputs, the original node, the model's context -> outputs. */
-export type CustomOpImpl = (inputs: tf.Tensor[], node: IrNode, model: ModelContext) => tf.Tensor | tf.Tensor[];
+/** A custom op: inputs, the original node, the model's context, tfjs's node value -> outputs. */
+export type CustomOpImpl = (
+  inputs: tf.Tensor[],
+  node: IrNode,
+  model: ModelContext,
+  graphNode: GraphNode,
+) => tf.Tensor | tf.Tensor[];

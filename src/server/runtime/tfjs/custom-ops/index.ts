@@ -1,20 +1,50 @@
 /** Our implementations of ops tfjs-converter lacks, registered once per process. */
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { toServingError } from '../../../errors.js';
-import { AFTER_OP, ASSIGN_VARIABLE_OP, READ_VARIABLE_OP } from '../../graph/names.js';
+import { AFTER_OP, ASSIGN_VARIABLE_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP } from '../../graph/names.js';
 import { type CustomOpImpl, contextOf } from './context.js';
-import { bucketize, softsign } from './math.js';
+import { gatherStrings } from './gather-strings.js';
+import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
+import { tensorListStack } from './tensor-list.js';
+import { bucketize, checkInt64, erfc, matrixBandPart, softsign, spaceToDepth } from './math.js';
 import { parseExampleV1, parseExampleV2 } from './parse-example.js';
+import {
+  asString,
+  reduceJoin,
+  stringJoin,
+  stringLength,
+  stringLower,
+  stringSplitV2,
+  stringUpper,
+  substr,
+} from './strings.js';
 import { after, assignVariable, readVariable } from './variables.js';
 
 const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   [READ_VARIABLE_OP]: readVariable,
   [ASSIGN_VARIABLE_OP]: assignVariable,
   [AFTER_OP]: after,
+  [INT64_CHECK_OP]: checkInt64,
+  [GATHER_STRINGS_OP]: gatherStrings,
   ParseExample: parseExampleV1,
   ParseExampleV2: parseExampleV2,
   Softsign: softsign,
   Bucketize: bucketize,
+  Erfc: erfc,
+  MatrixBandPart: matrixBandPart,
+  SpaceToDepth: spaceToDepth,
+  StringLower: stringLower,
+  StringUpper: stringUpper,
+  StringLength: stringLength,
+  Substr: substr,
+  StringJoin: stringJoin,
+  ReduceJoin: reduceJoin,
+  AsString: asString,
+  StringSplitV2: stringSplitV2,
+  RaggedTensorToTensor: raggedTensorToTensor,
+  RaggedRange: raggedRange,
+  RaggedGather: raggedGather,
+  TensorListStack: tensorListStack,
 };
 
 export const isCustomOp = (op: string): boolean => Object.hasOwn(CUSTOM_OPS, op);
@@ -28,7 +58,7 @@ export function registerCustomOps(): void {
     registerOp(name, (graphNode: GraphNode) => {
       const { model, node } = contextOf(graphNode);
       try {
-        return impl(graphNode.inputs, node, model);
+        return impl(graphNode.inputs, node, model, graphNode);
       } catch (error) {
         throw toServingError(error, `${node.op} node "${node.name}"`);
       }
