@@ -6,12 +6,16 @@
  */
 import { invalidArgument } from '../errors.js';
 import type { SignatureInfo, TensorSpec } from './savedmodel/signatures.js';
-import { numpyName } from './tensor/dtypes.js';
+import { type DataType, numpyName } from './tensor/dtypes.js';
 import type { HostTensor } from './tensor/host-tensor.js';
 
 export type TensorMap = ReadonlyMap<string, HostTensor>;
 
-export function validateInputs(signature: SignatureInfo, inputs: TensorMap): void {
+/**
+ * `feedDtypes` (alias -> dtype) overrides the signature's dtypes with those of the graph's feed
+ * points, which is what TensorFlow checks against.
+ */
+export function validateInputs(signature: SignatureInfo, inputs: TensorMap, feedDtypes?: ReadonlyMap<string, DataType>): void {
   const expected = signature.inputs.map((s) => s.alias);
   const sent = [...inputs.keys()].sort();
   if (sent.length !== expected.length) {
@@ -30,14 +34,11 @@ export function validateInputs(signature: SignatureInfo, inputs: TensorMap): voi
           `Inputs expected to be in the set {${expected.join(',')}}.`,
       );
     }
-    checkDtype(spec, tensor, index);
+    const expectedDtype = feedDtypes?.get(spec.alias) ?? spec.dtype;
+    if (tensor.dtype !== expectedDtype) {
+      throw invalidArgument(`Expects arg[${index}] to be ${numpyName(expectedDtype)} but ${numpyName(tensor.dtype)} is provided`);
+    }
   });
-}
-
-function checkDtype(spec: TensorSpec, tensor: HostTensor, index: number): void {
-  if (tensor.dtype !== spec.dtype) {
-    throw invalidArgument(`Expects arg[${index}] to be ${numpyName(spec.dtype)} but ${numpyName(tensor.dtype)} is provided`);
-  }
 }
 
 /** The outputs to compute: all of them, or the requested subset in request order. */

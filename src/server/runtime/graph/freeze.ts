@@ -10,7 +10,7 @@ import { failedPrecondition, invalidArgument, notFound } from '../../errors.js';
 import type { TensorBundle } from '../checkpoint/tensor-bundle.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import { describeSignatures } from '../savedmodel/signatures.js';
-import { getString, intAttr, scalarTensorAttr, stringAttr, typeAttr } from './attrs.js';
+import { getString, getType, intAttr, scalarTensorAttr, stringAttr, typeAttr } from './attrs.js';
 import { type CapturedObject, capturedObjectsByNode } from './checkpoint-keys.js';
 import { isControlFlowOp, specializeControlFlow } from './control-flow.js';
 import { inlineReachableCalls } from './inline.js';
@@ -30,6 +30,11 @@ export interface SignatureBinding {
   readonly methodName: string;
   /** alias -> the tensor to feed ("node:index"); absent when the outputs do not depend on it. */
   readonly inputs: ReadonlyMap<string, string | undefined>;
+  /**
+   * alias -> the dtype the graph's feed point has. TensorFlow checks fed values against it, not
+   * against the SignatureDef (which old exports sometimes got wrong).
+   */
+  readonly feedDtypes: ReadonlyMap<string, DataType>;
   /** alias -> the node holding the output (an Identity the freezer adds). */
   readonly outputs: ReadonlyMap<string, string>;
 }
@@ -141,13 +146,16 @@ function bindSignatures(metaGraph: MetaGraphDef, top: Body): {
   const inputNodes: string[] = [];
   describeSignatures(metaGraph).forEach((sig, sigIndex) => {
     const inputs = new Map<string, string>();
+    const feedDtypes = new Map<string, DataType>();
     for (const spec of sig.inputs) {
       const ref = canonicalRef(spec.tensorName);
-      if (!top.nodes.has(parseRef(ref).node)) {
+      const feedNode = top.nodes.get(parseRef(ref).node);
+      if (!feedNode) {
         throw invalidArgument(`Signature ${sig.key}: input ${spec.alias} names tensor ${spec.tensorName}, which is not in the graph`);
       }
       inputs.set(spec.alias, ref);
-      inputNodes.push(parseRef(ref).node);
+      feedDtypes.set(spec.alias, getType(feedNode, feedNode.op.startsWith('Placeholder') ? 'dtype' : 'T') ?? spec.dtype);
+      inputNodes.push(feedNode.name);
     }
     const outputs = new Map<string, string>();
     sig.outputs.forEach((spec, outIndex) => {
@@ -162,7 +170,7 @@ function bindSignatures(metaGraph: MetaGraphDef, top: Body): {
       outputs.set(spec.alias, name);
       roots.push(name);
     });
-    signatures.push({ key: sig.key, methodName: sig.methodName, inputs, outputs });
+    signatures.push({ key: sig.key, methodName: sig.methodName, inputs, feedDtypes, outputs });
   });
   return { signatures, roots, inputNodes };
 }

@@ -1,7 +1,7 @@
 /** Plain descriptions of a meta graph's SignatureDefs, as every API surface reports them. */
 import type { MetaGraphDef, SignatureDef, TensorInfo } from '../../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
 import { notFound } from '../../errors.js';
-import { DataType } from '../tensor/dtypes.js';
+import { type DataType, baseDtype } from '../tensor/dtypes.js';
 
 export const DEFAULT_SERVING_SIGNATURE_DEF_KEY = 'serving_default';
 /** Signatures TensorFlow keeps for itself; not callable by clients. */
@@ -16,6 +16,7 @@ export interface TensorSpec {
   readonly alias: string;
   /** The graph tensor, "node:index"; for composite tensors the first component. */
   readonly tensorName: string;
+  /** The value dtype: reference types (DT_FLOAT_REF in old TF1 signatures) as their base type. */
   readonly dtype: DataType;
   /** -1 for unknown dimensions; undefined for unknown rank. */
   readonly shape: readonly number[] | undefined;
@@ -39,7 +40,7 @@ export function tensorSpecOf(alias: string, info: TensorInfo): TensorSpec {
     const first = info.encoding.value.components[0];
     tensorName = first?.encoding.case === 'name' ? first.encoding.value : '';
   }
-  return { alias, tensorName, dtype: info.dtype, shape };
+  return { alias, tensorName, dtype: baseDtype(info.dtype), shape };
 }
 
 export function describeSignature(key: string, def: SignatureDef): SignatureInfo {

@@ -40,40 +40,52 @@ export function tfjsDtypeOf(dtype: DataType): tf.DataType {
   }
 }
 
+/** What a tfjs tensor is made of: values in one of tfjs's four dtypes. */
+export interface TfjsValues {
+  readonly values: Float32Array | Int32Array | Uint8Array | Uint8Array[];
+  readonly shape: number[];
+  readonly dtype: 'float32' | 'int32' | 'bool' | 'string';
+}
+
 /**
- * Host -> tfjs. `policy` 'check' rejects integers outside int32 (inputs); 'clamp' saturates them
- * (graph constants such as INT64_MAX slice bounds, which mean "to the end").
+ * Host -> tfjs values. `policy` 'check' rejects values outside int32/float32 (inputs); 'clamp'
+ * saturates integers (graph constants such as INT64_MAX slice bounds, which mean "to the end").
  */
-export function toTfjs(host: HostTensor, policy: NarrowingPolicy, what = 'tensor'): tf.Tensor {
+export function toTfjsValues(host: HostTensor, what = 'tensor', policy: NarrowingPolicy = 'check'): TfjsValues {
   const shape = [...host.shape];
   const data = host.data;
   switch (host.dtype) {
     case DataType.DT_FLOAT:
-      return tf.tensor(data as Float32Array, shape, 'float32');
+      return { values: data as Float32Array, shape, dtype: 'float32' };
     case DataType.DT_DOUBLE:
-      return tf.tensor(narrowToFloat32(data as Float64Array, policy, what), shape, 'float32');
+      return { values: narrowToFloat32(data as Float64Array, policy, what), shape, dtype: 'float32' };
     case DataType.DT_HALF:
-      return tf.tensor(Float32Array.from(data as Uint16Array, halfToFloat), shape, 'float32');
+      return { values: Float32Array.from(data as Uint16Array, halfToFloat), shape, dtype: 'float32' };
     case DataType.DT_BFLOAT16:
-      return tf.tensor(Float32Array.from(data as Uint16Array, bfloat16ToFloat), shape, 'float32');
+      return { values: Float32Array.from(data as Uint16Array, bfloat16ToFloat), shape, dtype: 'float32' };
     case DataType.DT_INT32:
-      return tf.tensor(data as Int32Array, shape, 'int32');
+      return { values: data as Int32Array, shape, dtype: 'int32' };
     case DataType.DT_INT8:
     case DataType.DT_INT16:
     case DataType.DT_UINT8:
     case DataType.DT_UINT16:
-      return tf.tensor(Int32Array.from(data as ArrayLike<number>), shape, 'int32');
+      return { values: Int32Array.from(data as ArrayLike<number>), shape, dtype: 'int32' };
     case DataType.DT_UINT32:
     case DataType.DT_INT64:
     case DataType.DT_UINT64:
-      return tf.tensor(narrowToInt32(data as Uint32Array | BigInt64Array | BigUint64Array, policy, host.dtype, what), shape, 'int32');
+      return { values: narrowToInt32(data as Uint32Array | BigInt64Array | BigUint64Array, policy, host.dtype, what), shape, dtype: 'int32' };
     case DataType.DT_BOOL:
-      return tf.tensor(data as Uint8Array, shape, 'bool');
+      return { values: data as Uint8Array, shape, dtype: 'bool' };
     case DataType.DT_STRING:
-      return tf.tensor(data as Uint8Array[], shape, 'string');
+      return { values: data as Uint8Array[], shape, dtype: 'string' };
     default:
       throw unimplemented(`${what}: dtype ${dtypeEnumName(host.dtype)} is not supported by the tfjs runtime`);
   }
+}
+
+export function toTfjs(host: HostTensor, policy: NarrowingPolicy, what = 'tensor'): tf.Tensor {
+  const { values, shape, dtype } = toTfjsValues(host, what, policy);
+  return tf.tensor(values, shape, dtype);
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -115,22 +127,21 @@ function narrowToInt32(
   return out;
 }
 
-/** tfjs -> host, converted to the declared dtype (integers wrap like TensorFlow's casts). */
+/** tfjs values -> host, converted to the declared dtype (integers wrap like TensorFlow's casts). */
+export function fromTfjsValues(values: ArrayLike<number> | Uint8Array[], shape: number[], declared: DataType): HostTensor {
+  if (declared === DataType.DT_STRING) return { dtype: declared, shape, data: values as Uint8Array[] };
+  return { dtype: declared, shape, data: convertNumbers(values as ArrayLike<number>, declared, numElements(shape)) };
+}
+
 export async function fromTfjs(tensor: tf.Tensor, declared: DataType): Promise<HostTensor> {
-  const shape = tensor.shape;
-  if (declared === DataType.DT_STRING) {
-    if (tensor.dtype !== 'string') throw unimplemented(`output is ${tensor.dtype}, expected a string tensor`);
-    return { dtype: declared, shape, data: stringBytes(tensor) };
-  }
-  const values = await tensor.data();
-  return { dtype: declared, shape, data: convertNumbers(values as Float32Array | Int32Array | Uint8Array, declared, numElements(shape)) };
+  if (declared === DataType.DT_STRING) return fromTfjsValues(stringBytes(tensor), tensor.shape, declared);
+  return fromTfjsValues((await tensor.data()) as Float32Array, tensor.shape, declared);
 }
 
 /** Synchronous variant, for custom ops that must produce values inside a graph run. */
 export function fromTfjsSync(tensor: tf.Tensor, declared: DataType): HostTensor {
-  const shape = tensor.shape;
-  if (declared === DataType.DT_STRING) return { dtype: declared, shape, data: stringBytes(tensor) };
-  return { dtype: declared, shape, data: convertNumbers(tensor.dataSync() as Float32Array, declared, numElements(shape)) };
+  if (declared === DataType.DT_STRING) return fromTfjsValues(stringBytes(tensor), tensor.shape, declared);
+  return fromTfjsValues(tensor.dataSync() as Float32Array, tensor.shape, declared);
 }
 
 /**

@@ -79,9 +79,9 @@ export class TfjsEngine implements ModelEngine {
 
   private async runNow({ signature: key, inputs, outputFilter }: RunRequest): Promise<Map<string, HostTensor>> {
     const signature = findSignature(this.signatures, key);
-    validateInputs(signature, inputs);
-    const outputs = selectOutputs(signature, outputFilter);
     const binding = this.bindings.get(key)!;
+    validateInputs(signature, inputs, binding.feedDtypes);
+    const outputs = selectOutputs(signature, outputFilter);
     const feeds: tf.NamedTensorMap = {};
     let fetched: tf.Tensor[] = [];
     try {

@@ -1,0 +1,32 @@
+/** Messages between the pool (main thread) and its inference workers. */
+import type { Code } from '../../errors.js';
+import type { SignatureInfo } from '../savedmodel/signatures.js';
+import type { HostTensor } from '../tensor/host-tensor.js';
+import type { TfjsBackendName } from '../tfjs/setup.js';
+
+export interface WorkerConfig {
+  readonly exportDir: string;
+  readonly tags: readonly string[] | undefined;
+  readonly backend: TfjsBackendName;
+}
+
+export interface PlainError {
+  readonly code: Code;
+  readonly message: string;
+}
+
+export type ToWorker =
+  | {
+      readonly type: 'run';
+      readonly id: number;
+      readonly signature: string;
+      readonly inputs: Array<[string, HostTensor]>;
+      readonly outputFilter: readonly string[] | undefined;
+    }
+  | { readonly type: 'dispose' };
+
+export type FromWorker =
+  | { readonly type: 'ready'; readonly signatures: SignatureInfo[]; readonly stateful: boolean }
+  | { readonly type: 'load-failed'; readonly error: PlainError }
+  | { readonly type: 'result'; readonly id: number; readonly outputs: Array<[string, HostTensor]> }
+  | { readonly type: 'failed'; readonly id: number; readonly error: PlainError };

@@ -1,0 +1,170 @@
+/**
+ * Runs a model on several worker threads, each holding its own tfjs instance (tfjs's wasm backend
+ * is single-threaded under Node), so throughput scales with cores. Requests go to the worker with
+ * the fewest in flight. A worker that dies is replaced; its in-flight requests fail UNAVAILABLE.
+ * Models that assign variables keep a single worker so that every request sees the same state.
+ */
+import { Worker } from 'node:worker_threads';
+import { Code, ServingError, fromPlainError } from '../../errors.js';
+import type { EngineLoadOptions, ModelEngine, RunRequest } from '../engine.js';
+import type { SignatureInfo } from '../savedmodel/signatures.js';
+import type { HostTensor } from '../tensor/host-tensor.js';
+import type { TfjsBackendName } from '../tfjs/setup.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './messages.js';
+
+export interface PoolLoadOptions extends EngineLoadOptions {
+  readonly backend: TfjsBackendName;
+  readonly threads: number;
+}
+
+interface Pending {
+  resolve(outputs: Map<string, HostTensor>): void;
+  reject(error: Error): void;
+}
+
+class InferenceWorker {
+  readonly pending = new Map<number, Pending>();
+  private idleWaiters: Array<() => void> = [];
+
+  private constructor(readonly worker: Worker) {}
+
+  /** Starts a worker and waits until its model is loaded. */
+  static start(config: WorkerConfig, onExit: (w: InferenceWorker) => void): Promise<{ worker: InferenceWorker; signatures: SignatureInfo[]; stateful: boolean }> {
+    return new Promise((resolve, reject) => {
+      const thread = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: config });
+      const self = new InferenceWorker(thread);
+      let ready = false;
+      thread.on('message', (message: FromWorker) => {
+        switch (message.type) {
+          case 'ready':
+            ready = true;
+            resolve({ worker: self, signatures: message.signatures, stateful: message.stateful });
+            break;
+          case 'load-failed':
+            reject(fromPlainError(message.error));
+            void thread.terminate();
+            break;
+          case 'result':
+            self.settle(message.id)?.resolve(new Map(message.outputs));
+            break;
+          case 'failed':
+            self.settle(message.id)?.reject(fromPlainError(message.error));
+            break;
+        }
+      });
+      thread.on('error', (error) => {
+        if (!ready) reject(new ServingError(Code.INTERNAL, `inference worker failed while loading: ${error.message}`));
+      });
+      thread.on('exit', () => {
+        self.failAll(new ServingError(Code.UNAVAILABLE, 'inference worker exited while running the request'));
+        if (ready) onExit(self);
+      });
+    });
+  }
+
+  send(message: ToWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  /** Resolves once no request is in flight. */
+  idle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private settle(id: number): Pending | undefined {
+    const pending = this.pending.get(id);
+    this.pending.delete(id);
+    this.notifyIfIdle();
+    return pending;
+  }
+
+  failAll(error: Error): void {
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (this.pending.size > 0) return;
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+}
+
+export class WorkerPoolEngine implements ModelEngine {
+  private nextId = 1;
+  private disposed = false;
+
+  private constructor(
+    readonly backend: TfjsBackendName,
+    readonly signatures: readonly SignatureInfo[],
+    readonly stateful: boolean,
+    private readonly config: WorkerConfig,
+    private readonly workers: InferenceWorker[],
+  ) {}
+
+  static async load(exportDir: string, options: PoolLoadOptions): Promise<WorkerPoolEngine> {
+    const config: WorkerConfig = { exportDir, tags: options.tags, backend: options.backend };
+    let pool: WorkerPoolEngine | undefined;
+    const onExit = (w: InferenceWorker): void => pool?.replace(w);
+    // The first worker tells us whether the model is stateful (then it stays alone).
+    const first = await InferenceWorker.start(config, onExit);
+    const workers = [first.worker];
+    if (!first.stateful) {
+      const rest = await Promise.allSettled(Array.from({ length: Math.max(0, options.threads - 1) }, () => InferenceWorker.start(config, onExit)));
+      const failed = rest.find((r) => r.status === 'rejected');
+      workers.push(...rest.flatMap((r) => (r.status === 'fulfilled' ? [r.value.worker] : [])));
+      if (failed) {
+        await Promise.all(workers.map((w) => w.worker.terminate()));
+        throw (failed as PromiseRejectedResult).reason;
+      }
+    }
+    pool = new WorkerPoolEngine(options.backend, first.signatures, first.stateful, config, workers);
+    return pool;
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  run(request: RunRequest): Promise<Map<string, HostTensor>> {
+    if (this.workers.length === 0) return Promise.reject(new ServingError(Code.UNAVAILABLE, 'no inference worker is running'));
+    const worker = this.workers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      worker.pending.set(id, { resolve, reject });
+      worker.send({
+        type: 'run', id, signature: request.signature, inputs: [...request.inputs], outputFilter: request.outputFilter,
+      });
+    });
+  }
+
+  /** A worker died: drop it and start a replacement (without waiting for it). */
+  private replace(dead: InferenceWorker): void {
+    const index = this.workers.indexOf(dead);
+    if (index >= 0) this.workers.splice(index, 1);
+    if (this.disposed) return;
+    InferenceWorker.start(this.config, (w) => this.replace(w)).then(
+      ({ worker }) => {
+        if (this.disposed) void worker.worker.terminate();
+        else this.workers.push(worker);
+      },
+      (error: unknown) => console.error(JSON.stringify({ event: 'worker_restart_failed', error: String(error) })),
+    );
+  }
+
+  /** Terminates the workers (after their in-flight requests). */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const workers = this.workers.splice(0);
+    await Promise.all(
+      workers.map(async (w) => {
+        await w.idle();
+        const exited = new Promise<void>((done) => w.worker.once('exit', () => done()));
+        w.send({ type: 'dispose' });
+        await Promise.race([exited, new Promise((done) => setTimeout(done, 5000).unref())]);
+        await w.worker.terminate();
+      }),
+    );
+  }
+}
