@@ -35,14 +35,19 @@ export function orderSideEffects(body: Body): void {
     memo.set(name, result);
     return result;
   };
+  // Every node's dependencies first, on the untouched graph: rewriting as we go would hide the
+  // edges that run through nodes already processed (a NoOp gathering several updates).
+  const dependencies = new Map<IrNode, string[]>();
   for (const node of nodes) {
-    if (node.controlInputs.length === 0) continue;
     const deps = new Set<string>();
     for (const c of node.controlInputs) for (const s of statefulAncestors(c, new Set())) deps.add(s);
     deps.delete(node.name);
+    dependencies.set(node, [...deps]);
+  }
+  for (const [node, deps] of dependencies) {
     node.controlInputs = [];
-    if (deps.size === 0) continue;
-    const depRefs = [...deps].map((d) => formatRef(d, 0));
+    if (deps.length === 0) continue;
+    const depRefs = deps.map((d) => formatRef(d, 0));
     if (STATEFUL_OPS.has(node.op)) {
       node.inputs.push(...depRefs);
     } else if (node.inputs.length > 0) {

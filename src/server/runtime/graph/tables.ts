@@ -87,10 +87,10 @@ export async function resolveTableInits(
 }
 
 /** tf.lookup.TextFileIndex. */
-const WHOLE_LINE = -2;
-const LINE_NUMBER = -1;
+export const WHOLE_LINE = -2;
+export const LINE_NUMBER = -1;
 
-/** TextFileInitializer: one entry per line; key and value are a column, the line, or its number. */
+/** Reads a vocabulary asset, refusing paths outside the SavedModel directory. */
 async function readVocabulary(
   path: string,
   exportDir: string,
@@ -107,31 +107,61 @@ async function readVocabulary(
   } catch (error) {
     throw failedPrecondition(`Cannot read vocabulary file ${resolved}: ${(error as Error).message}`);
   }
-  const keyIndex = getInt(node, 'key_index') ?? WHOLE_LINE;
-  const valueIndex = getInt(node, 'value_index') ?? LINE_NUMBER;
-  const vocabSize = getInt(node, 'vocab_size') ?? -1;
-  const offset = getInt(node, 'offset') ?? 0;
-  const delimiter = getString(node, 'delimiter') ?? '\t';
+  return parseVocabulary(text, {
+    source: resolved,
+    keyIndex: getInt(node, 'key_index') ?? WHOLE_LINE,
+    valueIndex: getInt(node, 'value_index') ?? LINE_NUMBER,
+    vocabSize: getInt(node, 'vocab_size') ?? -1,
+    offset: getInt(node, 'offset') ?? 0,
+    delimiter: getString(node, 'delimiter') ?? '\t',
+    keyDtype,
+    valueDtype,
+  });
+}
+
+export interface VocabularyOptions {
+  /** For error messages. */
+  readonly source: string;
+  /** A column, WHOLE_LINE (-2) or LINE_NUMBER (-1). */
+  readonly keyIndex: number;
+  readonly valueIndex: number;
+  /** -1 = every line. */
+  readonly vocabSize: number;
+  /** Added to line numbers. */
+  readonly offset: number;
+  readonly delimiter: string;
+  readonly keyDtype: DataType;
+  readonly valueDtype: DataType;
+}
+
+/** TensorFlow's TextFileInitializer: one entry per line; key and value are a column, the line, or its number. */
+export function parseVocabulary(text: string, options: VocabularyOptions): { keys: HostTensor; values: HostTensor } {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  const used = vocabSize >= 0 ? lines.slice(0, vocabSize) : lines;
-  if (vocabSize >= 0 && used.length < vocabSize) {
-    throw invalidArgument(`Invalid vocab_size in ${node.name}: expected ${vocabSize} lines in ${resolved}, found ${used.length}`);
+  const used = options.vocabSize >= 0 ? lines.slice(0, options.vocabSize) : lines;
+  if (options.vocabSize >= 0 && used.length < options.vocabSize) {
+    throw invalidArgument(`Invalid vocab_size: expected ${options.vocabSize} lines in ${options.source}, found ${used.length}`);
   }
   const field = (line: string, lineNumber: number, index: number, dtype: DataType, what: string): string | bigint | number => {
-    if (index === LINE_NUMBER) return BigInt(lineNumber + offset);
-    const token = index === WHOLE_LINE ? line : line.split(delimiter)[index];
-    if (token === undefined) throw invalidArgument(`Invalid ${what}_index ${index} on line ${lineNumber} of ${resolved}: ${JSON.stringify(line)}`);
+    if (index === LINE_NUMBER) return BigInt(lineNumber + options.offset);
+    const token = index === WHOLE_LINE ? line : line.split(options.delimiter)[index];
+    if (token === undefined) {
+      throw invalidArgument(`Invalid ${what}_index ${index} on line ${lineNumber} of ${options.source}: ${JSON.stringify(line)}`);
+    }
     if (dtype === DataType.DT_STRING) return token;
     if (dtype === DataType.DT_INT64 || dtype === DataType.DT_INT32) {
-      if (!/^-?\d+$/.test(token.trim())) throw invalidArgument(`Field ${token} on line ${lineNumber} of ${resolved} is not a valid integer`);
+      if (!/^-?\d+$/.test(token.trim())) throw invalidArgument(`Field ${token} on line ${lineNumber} of ${options.source} is not a valid integer`);
       return BigInt(token.trim());
     }
-    return Number(token);
+    const number = Number(token);
+    if (Number.isNaN(number) && token.trim().toLowerCase() !== 'nan') {
+      throw invalidArgument(`Field ${token} on line ${lineNumber} of ${options.source} is not a valid number`);
+    }
+    return number;
   };
-  const keys = used.map((line, i) => field(line, i, keyIndex, keyDtype, 'key'));
-  const values = used.map((line, i) => field(line, i, valueIndex, valueDtype, 'value'));
-  return { keys: hostVector(keyDtype, keys), values: hostVector(valueDtype, values) };
+  const keys = used.map((line, i) => field(line, i, options.keyIndex, options.keyDtype, 'key'));
+  const values = used.map((line, i) => field(line, i, options.valueIndex, options.valueDtype, 'value'));
+  return { keys: hostVector(options.keyDtype, keys), values: hostVector(options.valueDtype, values) };
 }
 
 function hostVector(dtype: DataType, items: Array<string | bigint | number>): HostTensor {
