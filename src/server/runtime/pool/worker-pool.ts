@@ -24,12 +24,14 @@ interface Pending {
 
 class InferenceWorker {
   readonly pending = new Map<number, Pending>();
+  /** Called when the thread exits after its model loaded; the pool replaces the worker. */
+  onExit: ((worker: InferenceWorker) => void) | undefined;
   private idleWaiters: Array<() => void> = [];
 
   private constructor(readonly worker: Worker) {}
 
   /** Starts a worker and waits until its model is loaded. */
-  static start(config: WorkerConfig, onExit: (w: InferenceWorker) => void): Promise<{ worker: InferenceWorker; signatures: SignatureInfo[]; stateful: boolean }> {
+  static start(config: WorkerConfig): Promise<{ worker: InferenceWorker; signatures: SignatureInfo[]; stateful: boolean }> {
     return new Promise((resolve, reject) => {
       const thread = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: config });
       const self = new InferenceWorker(thread);
@@ -57,7 +59,7 @@ class InferenceWorker {
       });
       thread.on('exit', () => {
         self.failAll(new ServingError(Code.UNAVAILABLE, 'inference worker exited while running the request'));
-        if (ready) onExit(self);
+        if (ready) self.onExit?.(self);
       });
     });
   }
@@ -101,17 +103,17 @@ export class WorkerPoolEngine implements ModelEngine {
     readonly stateful: boolean,
     private readonly config: WorkerConfig,
     private readonly workers: InferenceWorker[],
-  ) {}
+  ) {
+    for (const worker of workers) this.adopt(worker);
+  }
 
   static async load(exportDir: string, options: PoolLoadOptions): Promise<WorkerPoolEngine> {
     const config: WorkerConfig = { exportDir, tags: options.tags, backend: options.backend };
-    let pool: WorkerPoolEngine | undefined;
-    const onExit = (w: InferenceWorker): void => pool?.replace(w);
     // The first worker tells us whether the model is stateful (then it stays alone).
-    const first = await InferenceWorker.start(config, onExit);
+    const first = await InferenceWorker.start(config);
     const workers = [first.worker];
     if (!first.stateful) {
-      const rest = await Promise.allSettled(Array.from({ length: Math.max(0, options.threads - 1) }, () => InferenceWorker.start(config, onExit)));
+      const rest = await Promise.allSettled(Array.from({ length: Math.max(0, options.threads - 1) }, () => InferenceWorker.start(config)));
       const failed = rest.find((r) => r.status === 'rejected');
       workers.push(...rest.flatMap((r) => (r.status === 'fulfilled' ? [r.value.worker] : [])));
       if (failed) {
@@ -119,8 +121,11 @@ export class WorkerPoolEngine implements ModelEngine {
         throw (failed as PromiseRejectedResult).reason;
       }
     }
-    pool = new WorkerPoolEngine(options.backend, first.signatures, first.stateful, config, workers);
-    return pool;
+    return new WorkerPoolEngine(options.backend, first.signatures, first.stateful, config, workers);
+  }
+
+  private adopt(worker: InferenceWorker): void {
+    worker.onExit = (dead) => this.replace(dead);
   }
 
   get size(): number {
@@ -144,10 +149,14 @@ export class WorkerPoolEngine implements ModelEngine {
     const index = this.workers.indexOf(dead);
     if (index >= 0) this.workers.splice(index, 1);
     if (this.disposed) return;
-    InferenceWorker.start(this.config, (w) => this.replace(w)).then(
+    InferenceWorker.start(this.config).then(
       ({ worker }) => {
-        if (this.disposed) void worker.worker.terminate();
-        else this.workers.push(worker);
+        if (this.disposed) {
+          void worker.worker.terminate();
+          return;
+        }
+        this.adopt(worker);
+        this.workers.push(worker);
       },
       (error: unknown) => console.error(JSON.stringify({ event: 'worker_restart_failed', error: String(error) })),
     );
