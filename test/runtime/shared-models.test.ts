@@ -4,6 +4,9 @@
  * the same inputs, plus the results TF Serving's documentation gives.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSavedModel, type ModelEngine } from '../../src/server/runtime/index.js';
 import { decodeTensors, type JsonTensor, REPO_ROOT } from '../support/corpus.js';
@@ -108,3 +111,32 @@ for (const threads of [0, 2]) {
     });
   });
 }
+
+describe('saved_model.pbtxt', () => {
+  if (!oracle.python) {
+    it.skip(`skipped: ${oracle.skipReason}`);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'tfmodel-pbtxt-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('loads a text-format SavedModel written by TensorFlow\'s protobuf library', async () => {
+    cpSync(HALF_PLUS_TWO_TF1, dir, { recursive: true });
+    execFileSync(oracle.python!, ['-c', [
+      'import sys',
+      'from google.protobuf import text_format',
+      'from tensorflow.core.protobuf import saved_model_pb2',
+      'm = saved_model_pb2.SavedModel()',
+      'm.ParseFromString(open(sys.argv[1] + "/saved_model.pb", "rb").read())',
+      'open(sys.argv[1] + "/saved_model.pbtxt", "w").write(text_format.MessageToString(m))',
+    ].join('\n'), dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    unlinkSync(join(dir, 'saved_model.pb'));
+    const model = await loadSavedModel(dir, { runtime: 'wasm', threads: 0 });
+    try {
+      const out = await model.run({ signature: 'regress_x_to_y', inputs: decodeTensors({ inputs: examples([{ x: [80] }]) }) });
+      assert.deepEqual(Array.from(out.get('outputs')!.data as Float32Array), [42]);
+    } finally {
+      await model.dispose();
+    }
+  });
+});
