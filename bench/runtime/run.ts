@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: our runtime (tfjs wasm, in-thread and worker pool) against Python TensorFlow
+ * on the same SavedModels, all in one run. Prints a markdown report and writes the raw figures to
+ * dist/bench-results/runtime.json. Progress goes to stderr so that stdout is just the report.
+ *
+ * Order matters on a 2-core machine: nothing is measured while something else of ours runs, and
+ * each model's TensorFlow figures are taken right after ours so that both see similar load.
+ * Durations and scope come from BENCH_* environment variables (see config.ts); profile.ts and
+ * profile-summary.ts are for digging into one configuration.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { bestNodeResult, bestTfResult } from './aggregate.js';
+import { readConfig } from './config.js';
+import { type MemoryResult, probeLoadTime, probeMemory } from './memory-probe.js';
+import { HALF_PLUS_TWO_DIR, REPO_ROOT, type BenchModel, type CorpusModelSize, benchModels, corpusModelSizes, locateCorpus, locatePythonVenv } from './models.js';
+import { type NodeModelResult, measureNodeModel } from './node-measure.js';
+import { TfBaselineProcess, type TfModelResult } from './python-baseline.js';
+import { type BenchResults, type ModelResults, type Ratios, computeRatios, evaluateTargets, renderReport } from './report.js';
+
+function progress(message: string): void {
+  console.error(`bench: ${message}`);
+}
+
+/**
+ * The models whose memory is probed: the three benchmark models plus the corpus' largest by
+ * weights and by graph size, since the corpus holds no model with more than a few KB of weights.
+ */
+function memoryModels(models: readonly BenchModel[], sizes: readonly CorpusModelSize[]): { list: CorpusModelSize[]; note: string } {
+  const largestWeights = sizes[0]!;
+  const largestGraph = [...sizes].sort((a, b) => b.graphBytes - a.graphBytes)[0]!;
+  const names = new Set([...models.map((m) => m.corpusName), largestWeights.name, largestGraph.name]);
+  const list = [...names].flatMap((name) => sizes.filter((s) => s.name === name));
+  const note =
+    `All ${sizes.length} corpus models are tiny: the largest by weights is ${largestWeights.name} ` +
+    `(${(largestWeights.weightBytes / 1024).toFixed(1)} KB of variables), the largest graph is ${largestGraph.name} ` +
+    `(${(largestGraph.graphBytes / 1024).toFixed(0)} KB saved_model.pb, ${(largestGraph.weightBytes / 1024).toFixed(1)} KB of variables); ` +
+    'so the RSS delta measures per-model overhead (graph, kernels, tfjs bookkeeping), not weight storage.';
+  return { list, note };
+}
+
+interface ModelRounds {
+  readonly model: BenchModel;
+  readonly node: NodeModelResult[];
+  readonly tf: TfModelResult[];
+}
+
+async function measureRounds(models: readonly BenchModel[], tf: TfBaselineProcess | undefined, config: ReturnType<typeof readConfig>): Promise<ModelRounds[]> {
+  const all: ModelRounds[] = models.map((model) => ({ model, node: [], tf: [] }));
+  for (let round = 1; round <= config.rounds; round++) {
+    for (const entry of all) {
+      const label = `${entry.model.label}${config.rounds > 1 ? ` (round ${round}/${config.rounds})` : ''}`;
+      progress(`${label}: ours in-thread and pool (threads: ${config.threads})`);
+      entry.node.push(await measureNodeModel(entry.model, config));
+      if (tf) {
+        progress(`${label}: Python TensorFlow`);
+        entry.tf.push(await tf.measureModel(entry.model, config));
+      }
+    }
+  }
+  return all;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  // Other work on the machine skews every figure; the load average tells a reader how much.
+  const loadAverageBefore = loadavg();
+  const config = readConfig();
+  const corpus = locateCorpus();
+  const models = benchModels(corpus, config.models);
+  const tf = config.skipTensorflow ? undefined : await TfBaselineProcess.start(locatePythonVenv());
+  try {
+    progress(`load time of half_plus_two (${config.loads} loads, fresh process)`);
+    const loadOurs = await probeLoadTime(HALF_PLUS_TWO_DIR, config.loads);
+    const loadTf = tf ? await tf.measureLoad(HALF_PLUS_TWO_DIR, config.loads) : null;
+
+    const { list: memoryList, note: memoryNote } = memoryModels(models, corpusModelSizes(corpus));
+    const memory: MemoryResult[] = [];
+    for (const m of memoryList) {
+      progress(`memory of ${m.name} (fresh process)`);
+      memory.push(await probeMemory(m.name, m.dir, m.weightBytes));
+    }
+
+    const rounds = await measureRounds(models, tf, config);
+    const modelResults: ModelResults[] = rounds.map(({ model, node, tf: tfRounds }) => ({
+      key: model.key,
+      label: model.label,
+      node: bestNodeResult(node),
+      tf: tfRounds.length > 0 ? bestTfResult(tfRounds) : undefined,
+      rounds: { node, tf: tfRounds },
+    }));
+    const ratios: Record<string, Ratios> = Object.fromEntries(modelResults.map((m) => [m.key, computeRatios(m)]));
+    const results: BenchResults = {
+      generatedAt: new Date().toISOString(),
+      host: {
+        node: process.version,
+        cpus: availableParallelism(),
+        platform: `${process.platform}-${process.arch}`,
+        loadAverageBefore,
+        loadAverageAfter: loadavg(),
+      },
+      config,
+      tensorflow: tf?.info ?? null,
+      models: modelResults,
+      ratios,
+      load: { model: 'saved_model_half_plus_two_cpu/00000123', ours: loadOurs, tf: loadTf },
+      memory: { note: memoryNote, results: memory },
+      targets: evaluateTargets(modelResults, ratios, loadOurs, memory),
+    };
+
+    const outDir = join(REPO_ROOT, 'dist', 'bench-results');
+    mkdirSync(outDir, { recursive: true });
+    const outFile = join(outDir, 'runtime.json');
+    writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(renderReport(results));
+    progress(`raw figures in ${outFile}; took ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await tf?.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
