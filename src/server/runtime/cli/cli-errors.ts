@@ -13,7 +13,8 @@ export type PythonErrorType =
   | 'OSError'
   | 'TypeError'
   | 'AttributeError'
-  | 'KeyError';
+  | 'KeyError'
+  | 'NotFoundError';
 
 export class CliError extends Error {
   override readonly name = 'CliError';
@@ -23,15 +24,15 @@ export class CliError extends Error {
     readonly exitCode: number,
     /** The exception TensorFlow's CLI raises for the same problem, when it has one. */
     readonly pythonType?: PythonErrorType,
-    /** For flag-parsing errors: the usage line to print before the message. */
-    readonly usage?: string,
+    /** For command-line parsing errors: the usage line and the "prog command" prefix, argparse style. */
+    readonly usage?: { readonly line: string; readonly prefix: string },
   ) {
     super(message);
   }
 
-  /** The line printed on stderr. */
+  /** What is printed on stderr. */
   describe(program: string): string {
-    if (this.usage !== undefined) return `${this.usage}\n${program}: error: ${this.message}`;
+    if (this.usage !== undefined) return `${this.usage.line}\n${this.usage.prefix}: error: ${this.message}`;
     return this.pythonType ? `${this.pythonType}: ${this.message}` : `${program}: error: ${this.message}`;
   }
 }

@@ -145,7 +145,7 @@ function dragon4Digits(d: Decomposed, req: DigitRequest): { digits: string; expo
   }
   const unequal = d.unequalMargins;
 
-  const log10of2 = 0.30102999566398119521373889472449;
+  const log10of2 = 0.3010299956639812; // log10(2) as a double, as the C code has it
   let digitExponent = Math.ceil((d.mantissaBit + e) * log10of2 - 0.69);
   if (req.cutoffMax >= 0 && req.fractionMode && digitExponent <= -req.cutoffMax) {
     digitExponent = -req.cutoffMax + 1;

@@ -6,7 +6,7 @@
  */
 import { DataType, dtypeEnumName } from '../tensor/dtypes.js';
 import type { HostTensor, TensorData } from '../tensor/host-tensor.js';
-import { numberToHalf } from './dragon4.js';
+import { halfToNumber, numberToHalf } from './dragon4.js';
 import type { PyValue } from './python-literal.js';
 
 /** numpy dtype kinds: bool, signed, unsigned, float, bytes (S), unicode (U). */
@@ -218,19 +218,10 @@ function numericElement(array: NdArray, i: number, target: 'float' | 'int'): num
       return parseNumericText(text, target);
     }
     case 'f':
-      if (array.dtype.itemsize === 2) return halfBitsToNumber((data as Uint16Array)[i]!);
+      if (array.dtype.itemsize === 2) return halfToNumber((data as Uint16Array)[i]!);
       return (data as Float32Array | Float64Array)[i]!;
     default: return (data as ArrayLike<number | bigint>)[i]!;
   }
-}
-
-function halfBitsToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 function parseNumericText(text: string, target: 'float' | 'int'): number | bigint {
@@ -245,13 +236,20 @@ function parseNumericText(text: string, target: 'float' | 'int'): number | bigin
   throw new ConversionError(`could not convert string to float: '${text}'`);
 }
 
-/** C-style conversion of a double to an integer type of `bits` (x86 behaviour out of range). */
+/**
+ * C conversion of a double to an integer type as numpy's cast loops compile on x86: narrow types
+ * go through int32, uint32 through int64; values out of the intermediate range give its minimum.
+ */
 function floatToInt(x: number, bits: number, signed: boolean): bigint {
-  if (!Number.isFinite(x) || Math.abs(x) >= 2 ** 63) return bits === 64 && !signed ? 1n << 63n : signed && bits >= 32 ? -(1n << BigInt(bits - 1)) : 0n;
-  const truncated = BigInt(Math.trunc(x));
-  if (bits < 32 && (truncated >= 2n ** 31n || truncated < -(2n ** 31n))) return 0n;
-  if (bits === 32 && signed && (truncated >= 2n ** 31n || truncated < -(2n ** 31n))) return -(2n ** 31n);
-  return signed ? BigInt.asIntN(bits, truncated) : BigInt.asUintN(bits, truncated);
+  const via = (width: number): bigint =>
+    Number.isFinite(x) && Math.abs(x) < 2 ** (width - 1) ? BigInt(Math.trunc(x)) : -(1n << BigInt(width - 1));
+  if (bits === 64) {
+    if (signed) return via(64);
+    return Number.isFinite(x) && x >= 2 ** 63 && x < 2 ** 64 ? BigInt(Math.trunc(x)) : BigInt.asUintN(64, via(64));
+  }
+  if (bits === 32 && !signed) return BigInt.asUintN(32, via(64));
+  const v = via(32);
+  return signed ? BigInt.asIntN(bits, v) : BigInt.asUintN(bits, v);
 }
 
 function integerTarget(dtype: DataType): { bits: number; signed: boolean } | undefined {
@@ -406,14 +404,14 @@ export function astype(array: NdArray, dtype: NpDtype): NdArray {
   return { dtype, shape: array.shape, data: tensor.data as NpData };
 }
 
-/** The TensorFlow dtype with the same storage as a numeric numpy dtype. */
-export function tfDtypeOf(dtype: NpDtype): DataType {
+/** The TensorFlow dtype with the same storage as a numeric or bool numpy dtype. */
+function tfDtypeOf(dtype: NpDtype): DataType {
   const table: Readonly<Record<string, DataType>> = {
     b1: DataType.DT_BOOL, i1: DataType.DT_INT8, i2: DataType.DT_INT16, i4: DataType.DT_INT32, i8: DataType.DT_INT64,
     u1: DataType.DT_UINT8, u2: DataType.DT_UINT16, u4: DataType.DT_UINT32, u8: DataType.DT_UINT64,
     f2: DataType.DT_HALF, f4: DataType.DT_FLOAT, f8: DataType.DT_DOUBLE,
   };
   const found = table[`${dtype.kind}${dtype.itemsize}`];
-  if (found === undefined) return DataType.DT_STRING;
+  if (found === undefined) throw new ConversionError(`no tensor dtype for ${dtypeName(dtype)}`);
   return found;
 }
