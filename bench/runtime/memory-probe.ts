@@ -29,9 +29,16 @@ async function runChild<T>(args: readonly string[]): Promise<T> {
   return JSON.parse(lines[lines.length - 1]!) as T;
 }
 
-export async function probeMemory(model: string, dir: string, weightBytes: number): Promise<MemoryResult> {
+/**
+ * `checkpointBytes` is the size of the variables' data files; the ratio uses the bytes of the
+ * tensors the model holds once loaded when known, since checkpoints may store a variable twice
+ * (Keras 3 exports do) while the runtime loads only the keys the graph reads.
+ */
+export async function probeMemory(model: string, dir: string, checkpointBytes: number): Promise<MemoryResult> {
   const output = await runChild<MemoryProbeOutput>(['memory', dir]);
   const rssDelta = output.modelLoaded.rss - output.runtimeInit.rss;
+  const held = output.modelLoaded.tfjsTensorBytes - output.runtimeInit.tfjsTensorBytes;
+  const weightBytes = held > 0 ? held : checkpointBytes;
   return {
     ...output,
     model,

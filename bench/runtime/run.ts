@@ -33,10 +33,11 @@ function memoryModels(models: readonly BenchModel[], sizes: readonly CorpusModel
   const names = new Set([...models.map((m) => m.corpusName), largestWeights.name, largestGraph.name]);
   const list = [...names].flatMap((name) => sizes.filter((s) => s.name === name));
   const note =
-    `All ${sizes.length} corpus models are tiny: the largest by weights is ${largestWeights.name} ` +
-    `(${(largestWeights.weightBytes / 1024).toFixed(1)} KB of variables), the largest graph is ${largestGraph.name} ` +
-    `(${(largestGraph.graphBytes / 1024).toFixed(0)} KB saved_model.pb, ${(largestGraph.weightBytes / 1024).toFixed(1)} KB of variables); ` +
-    'so the RSS delta measures per-model overhead (graph, kernels, tfjs bookkeeping), not weight storage.';
+    `The largest corpus model by weights is ${largestWeights.name} ` +
+    `(${(largestWeights.weightBytes / 2 ** 20).toFixed(2)} MB of variable files), the largest graph is ${largestGraph.name} ` +
+    `(${(largestGraph.graphBytes / 1024).toFixed(0)} KB saved_model.pb). For models with only KB of weights the RSS ` +
+    'delta measures per-model overhead (graph, kernels, tfjs bookkeeping), not weight storage; "weights" is the bytes ' +
+    'of the tensors the loaded model holds.';
   return { list, note };
 }
 

@@ -58,6 +58,7 @@ export class TfjsEngine implements ModelEngine {
         ...(artifacts.modelInitializer ? { modelInitializer: artifacts.modelInitializer } : {}),
         format: 'graph-model',
       });
+      releaseArtifacts(model);
       if (frozen.tables.length > 0) await initializeTables(model, frozen.tables[0]!.table);
       for (const key of frozen.mutableVariables) {
         context.variables.set(key, tf.keep(toTfjs(frozen.variables.get(key)!, 'clamp', `variable ${key}`)));
@@ -112,6 +113,14 @@ export class TfjsEngine implements ModelEngine {
 }
 
 /** Whether a signature's subgraph needs tfjs's async executor (control flow, dynamic shapes). */
+/**
+ * GraphModel keeps its load artifacts (for save()), which would hold our weight buffers and the
+ * JSON topology alive after the weights were copied into the backend: a second copy of the model.
+ */
+function releaseArtifacts(model: ReturnType<typeof loadGraphModelSync>): void {
+  (model as unknown as { artifacts: object }).artifacts = {};
+}
+
 /**
  * tfjs fills tables on a model's first execution, and only its async executor can run table ops:
  * so run it once now, fetching one table handle. Later runs may then be synchronous.
