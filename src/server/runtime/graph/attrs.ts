@@ -8,6 +8,7 @@ import {
 import { type TensorProto, TensorProtoSchema } from '../../../gen/tensorflow/core/framework/tensor_pb.js';
 import { TensorShapeProtoSchema } from '../../../gen/tensorflow/core/framework/tensor_shape_pb.js';
 import { DataType } from '../tensor/dtypes.js';
+import type { HostTensor } from '../tensor/host-tensor.js';
 import type { IrNode } from './ir.js';
 
 const encoder = new TextEncoder();
@@ -16,6 +17,7 @@ const decoder = new TextDecoder();
 export const stringAttr = (value: string): AttrValue =>
   create(AttrValueSchema, { value: { case: 's', value: encoder.encode(value) } });
 export const intAttr = (value: number): AttrValue => create(AttrValueSchema, { value: { case: 'i', value: BigInt(value) } });
+export const floatAttr = (value: number): AttrValue => create(AttrValueSchema, { value: { case: 'f', value } });
 export const boolAttr = (value: boolean): AttrValue => create(AttrValueSchema, { value: { case: 'b', value } });
 export const typeAttr = (value: DataType): AttrValue => create(AttrValueSchema, { value: { case: 'type', value } });
 export const typeListAttr = (types: DataType[]): AttrValue =>
@@ -29,6 +31,20 @@ export function scalarTensorAttr(dtype: DataType, value: number | boolean | stri
   else if (dtype === DataType.DT_INT64) tensor.int64Val = [BigInt(value as number)];
   else if (dtype === DataType.DT_FLOAT) tensor.floatVal = [Number(value)];
   else tensor.intVal = [Number(value)];
+  return create(AttrValueSchema, { value: { case: 'tensor', value: tensor } });
+}
+
+/** A Const `value` attr holding any host tensor (numbers as tensor_content, strings as string_val). */
+export function hostTensorAttr(host: HostTensor): AttrValue {
+  const tensor = create(TensorProtoSchema, {
+    dtype: host.dtype,
+    tensorShape: create(TensorShapeProtoSchema, { dim: host.shape.map((size) => ({ size: BigInt(size), name: '' })) }),
+  });
+  if (host.dtype === DataType.DT_STRING) tensor.stringVal = [...(host.data as Uint8Array[])];
+  else {
+    const data = host.data as Exclude<HostTensor['data'], Uint8Array[]>;
+    tensor.tensorContent = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  }
   return create(AttrValueSchema, { value: { case: 'tensor', value: tensor } });
 }
 

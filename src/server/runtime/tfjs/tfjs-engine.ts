@@ -20,6 +20,7 @@ import { selectOutputs, validateInputs } from '../signature-io.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import { type TfjsArtifacts, toTfjsArtifacts } from './artifacts.js';
 import { fromTfjs, toTfjs } from './convert.js';
+import { optimizeForTfjs } from './optimize.js';
 import { type ModelContext, createModelContext, releaseModelContext } from './custom-ops/context.js';
 import { type TfjsBackendName, initTfjs } from './setup.js';
 
@@ -48,6 +49,7 @@ export class TfjsEngine implements ModelEngine {
     const indexPath = join(exportDir, 'variables', 'variables.index');
     const bundle = existsSync(indexPath) ? await TensorBundle.open(join(exportDir, 'variables', 'variables')) : undefined;
     const frozen = await freezeMetaGraph({ metaGraph, exportDir, bundle });
+    optimizeForTfjs(frozen);
     const context = createModelContext();
     try {
       const artifacts = toTfjsArtifacts(frozen, new FunctionLibrary(metaGraph).registry, context);
