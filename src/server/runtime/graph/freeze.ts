@@ -104,7 +104,8 @@ export async function freezeMetaGraph({ metaGraph, exportDir, bundle }: FreezeOp
     rewriteResourceOps(body, reachable(body, r, true), { mutable, dtypeOf });
     orderSideEffects(body);
     bypassForwarding(body, body === top ? feedPoints : new Set());
-    pruneTo(body, r);
+    // A function's return values may now skip its Identity nodes: prune from where they point.
+    pruneTo(body, body === top ? r : functionRoots(body as IrFunction));
     insertInt64Checks(body);
     assertFrozen(body);
   }
