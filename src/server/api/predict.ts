@@ -1,0 +1,38 @@
+/** Predict: run a signature on named input tensors (PredictionService.Predict, REST :predict). */
+import { internal } from '../errors.js';
+import {
+  CLASSIFY_METHOD_NAME,
+  PREDICT_METHOD_NAME,
+  REGRESS_METHOD_NAME,
+} from '../runtime/savedmodel/signatures.js';
+import type { HostTensor } from '../runtime/tensor/host-tensor.js';
+import type { ModelSpecRequest, ServingCore } from '../core/types.js';
+import { type ResolvedModelSpec, findServingSignature, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+
+export interface PredictInput {
+  readonly modelSpec: ModelSpecRequest;
+  readonly inputs: ReadonlyMap<string, HostTensor>;
+  readonly outputFilter?: readonly string[];
+}
+
+export interface PredictResult {
+  readonly modelSpec: ResolvedModelSpec;
+  /** In signature order (alias-sorted), or the filter's order. */
+  readonly outputs: Map<string, HostTensor>;
+}
+
+const PREDICTABLE_METHODS = [PREDICT_METHOD_NAME, CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME];
+
+export function predict(core: ServingCore, request: PredictInput): Promise<PredictResult> {
+  return withServable(core, request.modelSpec, async (handle) => {
+    const signatureName = signatureNameOf(request.modelSpec);
+    const signature = findServingSignature(handle, signatureName);
+    if (!PREDICTABLE_METHODS.includes(signature.methodName)) {
+      throw internal(
+        `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
+      );
+    }
+    const outputs = await handle.engine.run({ signature: signatureName, inputs: request.inputs, outputFilter: request.outputFilter });
+    return { modelSpec: resolvedSpec(handle, signatureName), outputs };
+  });
+}

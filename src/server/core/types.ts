@@ -1,0 +1,82 @@
+/** The serving core's vocabulary, shared by the manager, the API functions and the transports. */
+import type { SignatureDef } from '../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
+import type { ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
+import type { ModelEngine } from '../runtime/engine.js';
+import type { SignatureInfo } from '../runtime/savedmodel/signatures.js';
+import type { ServingError } from '../errors.js';
+
+/** Which model (and version) a request is for: TF Serving's ModelSpec, transport-neutral. */
+export interface ModelSpecRequest {
+  readonly name: string;
+  /** A specific version; exclusive with `label`. Neither: the latest available version. */
+  readonly version?: bigint;
+  readonly label?: string;
+  /** Empty or absent: "serving_default". */
+  readonly signatureName?: string;
+}
+
+/** ModelVersionStatus.State, with TF Serving's numbers. */
+export enum VersionState {
+  UNKNOWN = 0,
+  START = 10,
+  LOADING = 20,
+  AVAILABLE = 30,
+  UNLOADING = 40,
+  END = 50,
+}
+
+export interface VersionStatus {
+  readonly version: bigint;
+  readonly state: VersionState;
+  /** Set when the version failed to load (state END). */
+  readonly error?: ServingError;
+}
+
+export interface ModelStatus {
+  readonly name: string;
+  readonly basePath: string;
+  /** Every version the server knows, newest first. */
+  readonly versions: readonly VersionStatus[];
+  /** Label -> version, as currently served. */
+  readonly labels: ReadonlyMap<string, bigint>;
+}
+
+/** A loaded, servable model version. Obtain with ServingCore.acquire; release when done. */
+export interface ServableHandle {
+  readonly name: string;
+  readonly version: bigint;
+  readonly engine: ModelEngine;
+  /** The SignatureDefs as stored in the SavedModel (for GetModelMetadata). */
+  readonly signatureDefs: Readonly<Record<string, SignatureDef>>;
+  readonly signatures: readonly SignatureInfo[];
+  /** Must be called exactly once: unloading waits for outstanding handles. */
+  release(): void;
+}
+
+/**
+ * What the API functions need from the server. The manager implements it; tests may fake it.
+ */
+export interface ServingCore {
+  /**
+   * The servable for a spec: by version, by label, or the latest AVAILABLE version. NOT_FOUND
+   * (unknown model/version), INVALID_ARGUMENT (unknown label) as TF Serving answers.
+   */
+  acquire(spec: ModelSpecRequest): ServableHandle;
+  /** NOT_FOUND for an unknown model, or for an unknown version when one is given. */
+  modelStatus(name: string, version?: bigint): ModelStatus;
+  /** Every configured model. */
+  listModels(): ModelStatus[];
+  /** True when every configured model has an AVAILABLE version. */
+  isReady(): boolean;
+}
+
+/** Config reload (HandleReloadConfigRequest, config file polling). */
+export interface ModelConfigReloader {
+  /**
+   * Makes the served models exactly `list`. Invalid configs and label moves to versions that are
+   * not AVAILABLE are rejected as a whole, keeping the previous config.
+   */
+  reloadConfig(list: ModelConfigList): Promise<void>;
+}
+
+export const DEFAULT_SIGNATURE = 'serving_default';

@@ -1,0 +1,38 @@
+/**
+ * What the transports and the core report, for Prometheus (metrics.ts implements it with TF
+ * Serving's metric names). Kept as an interface so API code does not depend on prom-client.
+ */
+import type { Code } from './errors.js';
+
+/** TF Serving's API label values. */
+export type ApiName = 'predict' | 'classify' | 'regress' | 'multi_inference' | 'get_model_metadata' | 'get_model_status' | 'reload_config';
+export type Entrypoint = 'REST' | 'GRPC';
+
+export interface RequestEvent {
+  readonly model: string;
+  readonly api: ApiName;
+  readonly entrypoint: Entrypoint;
+  readonly status: Code;
+  readonly latencyMicros: number;
+}
+
+export interface ServingObserver {
+  /** A served request (:tensorflow:serving:request_count, :tensorflow:serving:request_latency). */
+  request(event: RequestEvent): void;
+  /** Time spent running the model (:tensorflow:serving:runtime_latency). */
+  runtime(model: string, api: ApiName, micros: number): void;
+  /** A load attempt (:tensorflow:cc:saved_model:load_attempt_count, load latency). */
+  loadAttempt(modelPath: string, ok: boolean, micros: number): void;
+  /** Warmup of a version (:tensorflow:serving:model_warmup_latency). */
+  warmup(modelPath: string, ok: boolean, micros: number): void;
+  /** Time a request waited in a batching queue (:tensorflow:serving:batching_session:queuing_latency). */
+  batchQueuing(model: string, micros: number): void;
+}
+
+export const NO_OBSERVER: ServingObserver = {
+  request: () => undefined,
+  runtime: () => undefined,
+  loadAttempt: () => undefined,
+  warmup: () => undefined,
+  batchQueuing: () => undefined,
+};
