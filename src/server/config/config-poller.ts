@@ -1,0 +1,56 @@
+/**
+ * --model_config_file_poll_wait_seconds: re-reads the model config file and reloads it when its
+ * content changed. A file that does not parse or validate, or a reload the manager refuses, is
+ * logged once (per content) and the running config stays.
+ */
+import { readFile } from 'node:fs/promises';
+import type { ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
+import { toServingError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { modelConfigListOf, parseModelServerConfig } from './model-config.js';
+
+export interface ConfigPollerOptions {
+  readonly path: string;
+  readonly intervalMs: number;
+  /** The text the server started with (so an unchanged file is not reloaded). */
+  readonly initialText: string;
+  readonly reload: (list: ModelConfigList) => Promise<void>;
+  readonly log: Logger;
+}
+
+export interface ConfigPoller {
+  /** Checks the file now (what each tick does). */
+  pollOnce(): Promise<void>;
+  stop(): void;
+}
+
+export function startConfigPoller(options: ConfigPollerOptions): ConfigPoller {
+  let lastSeen = options.initialText;
+  let running = false;
+  const pollOnce = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      let text: string;
+      try {
+        text = await readFile(options.path, 'utf8');
+      } catch (error) {
+        options.log.warn('config_file_unreadable', { path: options.path, error: (error as Error).message });
+        return;
+      }
+      if (text === lastSeen) return;
+      lastSeen = text;
+      try {
+        await options.reload(modelConfigListOf(parseModelServerConfig(text, options.path)));
+        options.log.info('config_file_reloaded', { path: options.path });
+      } catch (error) {
+        options.log.error('config_reload_rejected', { path: options.path, error: toServingError(error).toString(), kept: 'previous config' });
+      }
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void pollOnce(), options.intervalMs);
+  timer.unref();
+  return { pollOnce, stop: () => clearInterval(timer) };
+}
