@@ -25,8 +25,8 @@ export interface ServingObserver {
   loadAttempt(modelPath: string, ok: boolean, micros: number): void;
   /** Warmup of a version (:tensorflow:serving:model_warmup_latency). */
   warmup(modelPath: string, ok: boolean, micros: number): void;
-  /** Time a request waited in a batching queue (:tensorflow:serving:batching_session:queuing_latency). */
-  batchQueuing(model: string, micros: number): void;
+  /** Time a request waited in a batching queue (:tensorflow:serving:batching_session:queuing_latency{thread_pool_name}). */
+  batchQueuing(threadPoolName: string, micros: number): void;
 }
 
 export const NO_OBSERVER: ServingObserver = {

@@ -6,7 +6,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Int64ValueJson, StringValueJson } from "@bufbuild/protobuf/wkt";
+import type { BoolValueJson, Int64ValueJson, StringValueJson } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_wrappers } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tensorflow_serving/config/batching_parameters.proto.
  */
 export const file_tensorflow_serving_config_batching_parameters: GenFile = /*@__PURE__*/
-  fileDesc("CjN0ZW5zb3JmbG93X3NlcnZpbmcvY29uZmlnL2JhdGNoaW5nX3BhcmFtZXRlcnMucHJvdG8SEnRlbnNvcmZsb3cuc2VydmluZyLwAgoSQmF0Y2hpbmdQYXJhbWV0ZXJzEjMKDm1heF9iYXRjaF9zaXplGAEgASgLMhsuZ29vZ2xlLnByb3RvYnVmLkludDY0VmFsdWUSOQoUYmF0Y2hfdGltZW91dF9taWNyb3MYAiABKAsyGy5nb29nbGUucHJvdG9idWYuSW50NjRWYWx1ZRI5ChRtYXhfZW5xdWV1ZWRfYmF0Y2hlcxgDIAEoCzIbLmdvb2dsZS5wcm90b2J1Zi5JbnQ2NFZhbHVlEjYKEW51bV9iYXRjaF90aHJlYWRzGAQgASgLMhsuZ29vZ2xlLnByb3RvYnVmLkludDY0VmFsdWUSNgoQdGhyZWFkX3Bvb2xfbmFtZRgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIbChNhbGxvd2VkX2JhdGNoX3NpemVzGAYgAygDEiIKGnBhZF92YXJpYWJsZV9sZW5ndGhfaW5wdXRzGAcgASgIYgZwcm90bzM", [file_google_protobuf_wrappers]);
+  fileDesc("CjN0ZW5zb3JmbG93X3NlcnZpbmcvY29uZmlnL2JhdGNoaW5nX3BhcmFtZXRlcnMucHJvdG8SEnRlbnNvcmZsb3cuc2VydmluZyLxAwoSQmF0Y2hpbmdQYXJhbWV0ZXJzEjMKDm1heF9iYXRjaF9zaXplGAEgASgLMhsuZ29vZ2xlLnByb3RvYnVmLkludDY0VmFsdWUSOQoUYmF0Y2hfdGltZW91dF9taWNyb3MYAiABKAsyGy5nb29nbGUucHJvdG9idWYuSW50NjRWYWx1ZRI5ChRtYXhfZW5xdWV1ZWRfYmF0Y2hlcxgDIAEoCzIbLmdvb2dsZS5wcm90b2J1Zi5JbnQ2NFZhbHVlEjYKEW51bV9iYXRjaF90aHJlYWRzGAQgASgLMhsuZ29vZ2xlLnByb3RvYnVmLkludDY0VmFsdWUSNgoQdGhyZWFkX3Bvb2xfbmFtZRgFIAEoCzIcLmdvb2dsZS5wcm90b2J1Zi5TdHJpbmdWYWx1ZRIbChNhbGxvd2VkX2JhdGNoX3NpemVzGAYgAygDEiIKGnBhZF92YXJpYWJsZV9sZW5ndGhfaW5wdXRzGAcgASgIEkAKHGVuYWJsZV9sYXJnZV9iYXRjaF9zcGxpdHRpbmcYCCABKAsyGi5nb29nbGUucHJvdG9idWYuQm9vbFZhbHVlEj0KGG1heF9leGVjdXRpb25fYmF0Y2hfc2l6ZRgJIAEoCzIbLmdvb2dsZS5wcm90b2J1Zi5JbnQ2NFZhbHVlYgZwcm90bzM", [file_google_protobuf_wrappers]);
 
 /**
  * @generated from message tensorflow.serving.BatchingParameters
@@ -54,6 +54,18 @@ export type BatchingParameters = Message<"tensorflow.serving.BatchingParameters"
    * @generated from field: bool pad_variable_length_inputs = 7;
    */
   padVariableLengthInputs: boolean;
+
+  /**
+   * Newer TF Serving: split requests larger than max_execution_batch_size across batches.
+   *
+   * @generated from field: google.protobuf.BoolValue enable_large_batch_splitting = 8;
+   */
+  enableLargeBatchSplitting?: boolean | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Int64Value max_execution_batch_size = 9;
+   */
+  maxExecutionBatchSize?: bigint | undefined;
 };
 
 /**
@@ -94,6 +106,18 @@ export type BatchingParametersJson = {
    * @generated from field: bool pad_variable_length_inputs = 7;
    */
   padVariableLengthInputs?: boolean;
+
+  /**
+   * Newer TF Serving: split requests larger than max_execution_batch_size across batches.
+   *
+   * @generated from field: google.protobuf.BoolValue enable_large_batch_splitting = 8;
+   */
+  enableLargeBatchSplitting?: BoolValueJson;
+
+  /**
+   * @generated from field: google.protobuf.Int64Value max_execution_batch_size = 9;
+   */
+  maxExecutionBatchSize?: Int64ValueJson;
 };
 
 /**
