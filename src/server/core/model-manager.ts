@@ -41,8 +41,8 @@ export interface ManagerOptions {
   readonly loadRetryIntervalMs: number;
   /** --allow_version_labels_for_unavailable_models. */
   readonly allowLabelsForUnavailable: boolean;
-  /** Called after every load attempt (metrics). */
-  readonly onLoadAttempt?: (model: string, version: bigint, ok: boolean, ms: number) => void;
+  /** Called after every load attempt (metrics), with the version's directory. */
+  readonly onLoadAttempt?: (dir: string, ok: boolean, ms: number) => void;
   /** Injectable for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -322,11 +322,11 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       log.info('version_loading', { model: model.name, version: managed.version, dir: managed.dir, attempt });
       try {
         managed.servable = await loader({ model: model.name, version: managed.version, dir: managed.dir });
-        this.options.onLoadAttempt?.(model.name, managed.version, true, performance.now() - started);
+        this.options.onLoadAttempt?.(managed.dir, true, performance.now() - started);
         break;
       } catch (error) {
         const failure = toServingError(error, `Loading servable: {name: ${model.name} version: ${managed.version}}`);
-        this.options.onLoadAttempt?.(model.name, managed.version, false, performance.now() - started);
+        this.options.onLoadAttempt?.(managed.dir, false, performance.now() - started);
         const retry = attempt < maxLoadRetries && !model.removed && !this.stopped && failure.code !== Code.INVALID_ARGUMENT;
         log.error('version_load_failed', { model: model.name, version: managed.version, attempt, error: failure.toString(), retrying: retry });
         if (!retry) {
