@@ -4,7 +4,6 @@ import type { ModelEngine } from '../runtime/engine.js';
 import { type LoadSavedModelOptions, loadSavedModel } from '../runtime/index.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../runtime/savedmodel/meta-graph.js';
 import { readSavedModelProto } from '../runtime/savedmodel/read-saved-model.js';
-import { INIT_OP_SIGNATURE_KEY } from '../runtime/savedmodel/signatures.js';
 
 export interface VersionToLoad {
   readonly model: string;
@@ -29,9 +28,8 @@ export interface SavedModelLoaderOptions extends LoadSavedModelOptions {
 export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoader {
   return async (version) => {
     const metaGraph = selectMetaGraph(await readSavedModelProto(version.dir), options.tags ?? DEFAULT_TAGS);
-    const signatureDefs = Object.fromEntries(
-      Object.entries(metaGraph.signatureDef).filter(([key]) => key !== INIT_OP_SIGNATURE_KEY),
-    );
+    // GetModelMetadata lists every SignatureDef, __saved_model_init_op included (as TF Serving does).
+    const signatureDefs = metaGraph.signatureDef;
     const engine = await loadSavedModel(version.dir, options);
     const servable = { engine: options.wrap ? options.wrap(engine, version) : engine, signatureDefs };
     try {

@@ -1,0 +1,96 @@
+/**
+ * Each REST call converts its request to the transport-neutral API's input, calls the one
+ * implementation in src/server/api, and converts the result to JSON (as TF Serving's
+ * http_rest_api_handler.cc does around its Predictor/Classifier/Regressor).
+ */
+import { classify, regress } from '../../api/classify.js';
+import { modelMetadata, SIGNATURE_DEF_FIELD } from '../../api/metadata.js';
+import { predict } from '../../api/predict.js';
+import { modelStatus } from '../../api/status.js';
+import { DEFAULT_SIGNATURE, type ModelSpecRequest, type ServingCore } from '../../core/types.js';
+import { invalidArgument } from '../../errors.js';
+import type { TensorSpec } from '../../runtime/savedmodel/signatures.js';
+import { exampleInputFromJson } from './json-example.js';
+import { jsonValueError } from './json-debug.js';
+import { type JsonObject, member, parseBody } from './json-parse.js';
+import { type PredictTensors, needsPreciseNumbers, tensorsFromJson } from './json-tensor.js';
+import { classifyJson, metadataJson, regressJson, statusJson } from './responses.js';
+import type { Route } from './router.js';
+import { predictResponseJson } from './tensor-json.js';
+
+export async function restPredict(core: ServingCore, route: Route, text: string): Promise<string> {
+  let parsed = parseBody(text, false);
+  const signatureName = signatureNameOf(parsed.doc);
+  const { version, inputs } = signatureInputs(core, specOf(route, signatureName));
+  if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true);
+  let tensors: PredictTensors;
+  try {
+    tensors = tensorsFromJson(parsed.doc, inputs, signatureName, text.length);
+  } catch (error) {
+    if (parsed.precise) throw error;
+    // JSON.parse forgot how numbers were written: redo with the precise parser so that the error
+    // quotes the request as TF Serving would.
+    tensors = tensorsFromJson(parseBody(text, true).doc, inputs, signatureName, text.length);
+  }
+  // The version whose signature converted the inputs, even if a newer one became available since.
+  const result = await predict(core, { modelSpec: { name: route.model, version, signatureName }, inputs: tensors.inputs });
+  return predictResponseJson(result.outputs, tensors.format);
+}
+
+export async function restClassify(core: ServingCore, route: Route, text: string): Promise<string> {
+  const { doc } = parseBody(text, true);
+  const modelSpec = specOf(route, signatureNameOf(doc));
+  const result = await classify(core, { modelSpec, input: exampleInputFromJson(doc) });
+  return classifyJson(result.classifications);
+}
+
+export async function restRegress(core: ServingCore, route: Route, text: string): Promise<string> {
+  const { doc } = parseBody(text, true);
+  const modelSpec = specOf(route, signatureNameOf(doc));
+  const result = await regress(core, { modelSpec, input: exampleInputFromJson(doc) });
+  return regressJson(result.regressions);
+}
+
+/**
+ * GET status. With a label, only the labelled version (TF Serving ignores the label and lists
+ * every version).
+ */
+export function restStatus(core: ServingCore, route: Route): string {
+  let version = route.version;
+  if (route.label !== undefined) {
+    version = modelStatus(core, route.model).labels.get(route.label);
+    if (version === undefined) throw invalidArgument(`Unrecognized servable version label: ${route.label}`);
+  }
+  return statusJson(modelStatus(core, route.model, version).versions);
+}
+
+export async function restMetadata(core: ServingCore, route: Route): Promise<string> {
+  return metadataJson(await modelMetadata(core, specOf(route, ''), [SIGNATURE_DEF_FIELD]));
+}
+
+function specOf(route: Route, signatureName: string): ModelSpecRequest {
+  return { name: route.model, version: route.version, label: route.label, signatureName };
+}
+
+/** The optional "signature_name" (FillSignature); '' when absent. */
+function signatureNameOf(doc: JsonObject): string {
+  const name = member(doc, 'signature_name');
+  if (name === undefined) return '';
+  if (typeof name !== 'string') {
+    throw jsonValueError(doc, "not formatted correctly. 'signature_name' key must be a string value.");
+  }
+  return name;
+}
+
+/** The inputs of the signature a predict request names (TF Serving's GetInfoMap). */
+function signatureInputs(core: ServingCore, spec: ModelSpecRequest): { version: bigint; inputs: readonly TensorSpec[] } {
+  const handle = core.acquire(spec);
+  try {
+    const key = spec.signatureName || DEFAULT_SIGNATURE;
+    const signature = handle.signatures.find((s) => s.key === key);
+    if (!signature) throw invalidArgument(`Serving signature name: "${key}" not found in signature def`);
+    return { version: handle.version, inputs: signature.inputs };
+  } finally {
+    handle.release();
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Reading an API request's body: at most maxBodyBytes (a larger Content-Length is refused before
+ * reading; a body that grows past it is refused as soon as it does, and the rest is discarded, not
+ * buffered), decompressed when Content-Encoding is gzip, deflate or br, with the same limit on the
+ * decompressed size (so a small zip bomb cannot expand in memory).
+ */
+import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
+import { Code, invalidArgument } from '../../errors.js';
+import { errorJson } from './errors.js';
+import { type BodyHandler, type RestRequest, answer, answerError } from './exchange.js';
+
+type Decompress = (input: InputType, options: ZlibOptions, callback: (error: Error | null, result: Buffer) => void) => void;
+
+const DECOMPRESSORS: ReadonlyMap<string, Decompress> = new Map<string, Decompress>([
+  ['gzip', gunzip],
+  ['x-gzip', gunzip],
+  ['deflate', inflateWithRawFallback],
+  ['br', brotliDecompress],
+]);
+
+/** Starts reading; `onBody` gets the text, unless the request was answered with an error. */
+export function readBody(req: RestRequest, onBody: BodyHandler): void {
+  const limit = req.context.maxBodyBytes;
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    tooLarge(req, `Request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
+    return;
+  }
+  const encoding = contentEncoding(req);
+  if (encoding !== undefined && !DECOMPRESSORS.has(encoding)) {
+    answer(req, Code.INVALID_ARGUMENT, errorJson(`Unsupported Content-Encoding: ${encoding}`), 415);
+    return;
+  }
+  req.onBody = onBody;
+  req.chunks = [];
+  req.on('data', onData);
+  req.on('end', onEnd);
+}
+
+function contentEncoding(req: RestRequest): string | undefined {
+  const header = req.headers['content-encoding'];
+  if (header === undefined) return undefined;
+  const encoding = header.trim().toLowerCase();
+  return encoding === '' || encoding === 'identity' ? undefined : encoding;
+}
+
+function onData(this: RestRequest, chunk: Buffer): void {
+  if (this.chunks === undefined) return;
+  this.received += chunk.length;
+  if (this.received > this.context.maxBodyBytes) {
+    tooLarge(this, `Request body exceeds the limit of ${this.context.maxBodyBytes} bytes`);
+    return;
+  }
+  this.chunks.push(chunk);
+}
+
+function onEnd(this: RestRequest): void {
+  const chunks = this.chunks;
+  const onBody = this.onBody;
+  this.chunks = undefined;
+  if (chunks === undefined || onBody === undefined || this.answered) return;
+  const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.received);
+  const encoding = contentEncoding(this);
+  if (encoding === undefined) {
+    onBody(this, body.toString('utf8'));
+    return;
+  }
+  decompress(this, encoding, body, onBody);
+}
+
+function decompress(req: RestRequest, encoding: string, body: Buffer, onBody: BodyHandler): void {
+  DECOMPRESSORS.get(encoding)!(body, { maxOutputLength: req.context.maxBodyBytes }, (error, inflated) => {
+    if (req.answered) return;
+    if (!error) onBody(req, inflated.toString('utf8'));
+    else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      tooLarge(req, `Decompressed request body exceeds the limit of ${req.context.maxBodyBytes} bytes`);
+    } else answerError(req, invalidArgument(`Failed to decompress the ${encoding} request body: ${error.message}`));
+  });
+}
+
+/**
+ * 413, and the connection closes after the answer: what is still arriving is discarded (node
+ * reads it without buffering), never parsed.
+ */
+function tooLarge(req: RestRequest, message: string): void {
+  req.chunks = undefined;
+  answer(req, Code.RESOURCE_EXHAUSTED, errorJson(message), 413, true);
+}
+
+/** HTTP's "deflate" is zlib-wrapped, but some clients send raw deflate. */
+function inflateWithRawFallback(input: InputType, options: ZlibOptions, callback: (error: Error | null, result: Buffer) => void): void {
+  inflate(input, options, (error, result) => {
+    if (error && (error as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') inflateRaw(input, options, callback);
+    else callback(error, result);
+  });
+}

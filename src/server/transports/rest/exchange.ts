@@ -1,0 +1,119 @@
+/**
+ * Per-server settings and per-request state, and the one way an API call is answered: JSON body,
+ * HTTP status from the gRPC code, CORS headers, the observer's request event, the timeout cleared.
+ * The request state lives on the IncomingMessage itself (a subclass handed to node:http), so the
+ * hot path needs no per-request state object and no closures for its listeners and timer.
+ */
+import { IncomingMessage, type ServerResponse } from 'node:http';
+import type { ServingCore } from '../../core/types.js';
+import { Code, type ServingError } from '../../errors.js';
+import type { Logger } from '../../logging.js';
+import type { ApiName, ServingObserver } from '../../observability.js';
+import { errorJson, httpStatusOf } from './errors.js';
+import type { Route } from './router.js';
+
+export interface MetricsEndpoint {
+  readonly path: string;
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface RestContext {
+  readonly core: ServingCore;
+  readonly observer: ServingObserver;
+  readonly corsEnabled: boolean;
+  /** <= 0: no timeout. */
+  readonly timeoutMs: number;
+  readonly maxBodyBytes: number;
+  readonly metrics: MetricsEndpoint | undefined;
+  readonly logger: Logger | undefined;
+  /** Requests not yet answered (or whose connection has not closed). */
+  inflight: number;
+  /** Set by close(): answers carry `Connection: close`. */
+  closing: boolean;
+  /** Called when inflight drops to 0 while closing. */
+  onDrained: (() => void) | undefined;
+}
+
+export class RestRequest extends IncomingMessage {
+  context!: RestContext;
+  response!: ServerResponse<RestRequest>;
+  route!: Route;
+  /** The API the request calls, for the observer; undefined for other paths. */
+  api: ApiName | undefined = undefined;
+  startedAt = 0;
+  answered = false;
+  timer: NodeJS.Timeout | undefined = undefined;
+  /** Body chunks while reading; undefined once done (or refused). */
+  chunks: Buffer[] | undefined = undefined;
+  received = 0;
+  /** Gets the body once read (a function shared by all requests). */
+  onBody: BodyHandler | undefined = undefined;
+}
+
+export type BodyHandler = (req: RestRequest, text: string) => void;
+
+const JSON_TYPE = 'application/json';
+const CORS_HEADERS = [
+  'Access-Control-Allow-Origin', '*',
+  'Access-Control-Allow-Methods', 'POST, GET',
+  'Access-Control-Allow-Headers', 'Content-Type, Content-Encoding',
+];
+
+/** Writes a complete response. */
+export function send(context: RestContext, res: ServerResponse, status: number, contentType: string | undefined, body: string, close = false): void {
+  const headers: string[] = [];
+  if (contentType !== undefined) headers.push('Content-Type', contentType);
+  headers.push('Content-Length', String(Buffer.byteLength(body)));
+  if (context.corsEnabled) headers.push(...CORS_HEADERS);
+  if (close || context.closing) headers.push('Connection', 'close');
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export function sendJson(context: RestContext, res: ServerResponse, status: number, body: string, close = false): void {
+  send(context, res, status, JSON_TYPE, body, close);
+}
+
+/**
+ * Answers an API call once (a late result after a timeout is dropped) and reports it. `httpStatus`
+ * overrides the status the code maps to (413 and 415 are transport statuses with no gRPC code).
+ */
+export function answer(req: RestRequest, code: Code, body: string, httpStatus?: number, close = false): void {
+  if (req.answered) return;
+  req.answered = true;
+  if (req.timer !== undefined) clearTimeout(req.timer);
+  const context = req.context;
+  sendJson(context, req.response, httpStatus ?? httpStatusOf(code), body, close);
+  if (req.api !== undefined) {
+    context.observer.request({
+      model: req.route.model,
+      api: req.api,
+      entrypoint: 'REST',
+      status: code,
+      latencyMicros: Math.round((performance.now() - req.startedAt) * 1000),
+    });
+  }
+}
+
+export function answerError(req: RestRequest, error: ServingError, httpStatus?: number, close = false): void {
+  if (error.code === Code.INTERNAL || error.code === Code.UNKNOWN || error.code === Code.DATA_LOSS) {
+    req.context.logger?.error('rest_request_failed', { method: req.method, path: req.route.path, error: error.toString() });
+  }
+  answer(req, error.code, errorJson(error.message), httpStatus, close);
+}
+
+/** Timer callback (no closure): the request ran past --rest_api_timeout_in_ms. */
+export function onRequestTimeout(req: RestRequest): void {
+  req.timer = undefined;
+  if (req.answered) return;
+  req.chunks = undefined;
+  req.context.logger?.warn('rest_request_timeout', { method: req.method, path: req.route.path, timeout_ms: req.context.timeoutMs });
+  answer(req, Code.DEADLINE_EXCEEDED, errorJson(`Request timed out after ${req.context.timeoutMs} ms (--rest_api_timeout_in_ms)`));
+}
+
+/** A bug on our side (not an API error): logged, and the connection dropped if nothing was sent. */
+export function failed(req: RestRequest, error: unknown): void {
+  req.context.logger?.error('rest_internal_failure', { method: req.method, url: req.url, error: String(error) });
+  req.answered = true;
+  if (!req.response.headersSent) req.response.destroy();
+}

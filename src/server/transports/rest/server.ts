@@ -1,0 +1,160 @@
+/**
+ * The REST server: a node:http front that routes every request itself and serves the hot paths
+ * (:predict, :classify, :regress, GET status) directly, delegating everything else to an express
+ * app (express on the hot path costs 2-3x in throughput, see docs/performance.md). Per request the
+ * hot path allocates the route and the state fields on the request object; listeners and timer
+ * callbacks are shared functions, not closures.
+ */
+import { type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ServingCore } from '../../core/types.js';
+import { Code, toServingError } from '../../errors.js';
+import type { Logger } from '../../logging.js';
+import { NO_OBSERVER, type ServingObserver } from '../../observability.js';
+import { restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
+import { readBody } from './body.js';
+import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, onRequestTimeout } from './exchange.js';
+import { createExpressApp } from './express-app.js';
+import { type Route, routeOf } from './router.js';
+
+export interface RestServerOptions {
+  readonly core: ServingCore;
+  readonly observer?: ServingObserver;
+  /** --rest_api_enable_cors_support: Access-Control-Allow-* headers on every answer. */
+  readonly corsEnabled?: boolean;
+  /** --rest_api_timeout_in_ms (default 30000; <= 0: none): 504 when an API call runs longer. */
+  readonly timeoutMs?: number;
+  /** Largest request body, compressed or not (default 64 MiB): 413 beyond. */
+  readonly maxBodyBytes?: number;
+  /** Served on the REST port (TF Serving's Prometheus endpoint). */
+  readonly metrics?: MetricsEndpoint;
+  readonly logger?: Logger;
+}
+
+export interface RestServer {
+  /** Resolves with the bound port (useful with port 0). */
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting connections and resolves once the requests in flight are answered. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_REST_TIMEOUT_MS = 30_000;
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+type ApiCall = (core: ServingCore, route: Route, text: string) => Promise<string>;
+
+export function createRestServer(options: RestServerOptions): RestServer {
+  const context: RestContext = {
+    core: options.core,
+    observer: options.observer ?? NO_OBSERVER,
+    corsEnabled: options.corsEnabled ?? false,
+    timeoutMs: options.timeoutMs ?? DEFAULT_REST_TIMEOUT_MS,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    metrics: options.metrics,
+    logger: options.logger,
+    inflight: 0,
+    closing: false,
+    onDrained: undefined,
+  };
+  const app = createExpressApp(context);
+  const exactPaths = new Set(options.metrics ? [options.metrics.path] : []);
+  const server = createServer<typeof RestRequest>({ IncomingMessage: RestRequest }, (req, res) => {
+    req.context = context;
+    req.response = res;
+    req.startedAt = performance.now();
+    context.inflight++;
+    res.on('close', onResponseClose);
+    try {
+      const route = routeOf(req.method ?? '', req.url ?? '/', exactPaths);
+      req.route = route;
+      switch (route.kind) {
+        case 'predict':
+        case 'classify':
+        case 'regress':
+          return startApiCall(req);
+        case 'status':
+          return answerStatus(req);
+        default:
+          return void app(req, res);
+      }
+    } catch (error) {
+      failed(req, error);
+    }
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    listen: (port, host) => listen(server, port, host),
+    close: () => (closing ??= close(server, context)),
+  };
+}
+
+function startApiCall(req: RestRequest): void {
+  req.api = req.route.kind as 'predict' | 'classify' | 'regress';
+  if (req.route.error) return answerError(req, req.route.error);
+  const timeoutMs = req.context.timeoutMs;
+  if (timeoutMs > 0) req.timer = setTimeout(onRequestTimeout, timeoutMs, req);
+  readBody(req, runApiCall);
+}
+
+const API_CALLS: Readonly<Record<'predict' | 'classify' | 'regress', ApiCall>> = {
+  predict: restPredict,
+  classify: restClassify,
+  regress: restRegress,
+};
+
+async function runApiCall(req: RestRequest, text: string): Promise<void> {
+  let body: string;
+  try {
+    body = await API_CALLS[req.route.kind as 'predict' | 'classify' | 'regress'](req.context.core, req.route, text);
+  } catch (error) {
+    return answerError(req, toServingError(error));
+  }
+  try {
+    answer(req, Code.OK, body);
+  } catch (error) {
+    failed(req, error);
+  }
+}
+
+function answerStatus(req: RestRequest): void {
+  req.api = 'get_model_status';
+  if (req.route.error) return answerError(req, req.route.error);
+  let body: string;
+  try {
+    body = restStatus(req.context.core, req.route);
+  } catch (error) {
+    return answerError(req, toServingError(error));
+  }
+  answer(req, Code.OK, body);
+}
+
+function onResponseClose(this: ServerResponse<RestRequest>): void {
+  const req = this.req;
+  // A request whose connection closed before we answered is not waited for any more.
+  req.answered = true;
+  if (req.timer !== undefined) clearTimeout(req.timer);
+  req.chunks = undefined;
+  const context = req.context;
+  if (--context.inflight === 0 && context.closing) context.onDrained?.();
+}
+
+function listen(server: Server, port: number, host?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function close(server: Server, context: RestContext): Promise<void> {
+  context.closing = true;
+  const closed = server.listening
+    ? new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())))
+    : Promise.resolve();
+  if (context.inflight > 0) await new Promise<void>((resolve) => (context.onDrained = resolve));
+  // Connections that went idle after their last answer (answers while closing say Connection: close).
+  server.closeIdleConnections();
+  await closed;
+}
