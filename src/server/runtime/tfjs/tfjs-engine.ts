@@ -15,14 +15,16 @@ import { parseRef } from '../graph/ir.js';
 import { FunctionLibrary } from '../graph/library.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../savedmodel/meta-graph.js';
 import { readSavedModelProto } from '../savedmodel/read-saved-model.js';
-import { type SignatureInfo, describeSignatures, findSignature } from '../savedmodel/signatures.js';
+import { type SignatureInfo, type TensorSpec, describeSignatures, findSignature } from '../savedmodel/signatures.js';
 import { selectOutputs, validateInputs } from '../signature-io.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import { type TfjsArtifacts, toTfjsArtifacts } from './artifacts.js';
-import { fromTfjs, toTfjs } from './convert.js';
+import { fromTfjs, fromTfjsSync, toTfjs } from './convert.js';
 import { optimizeForTfjs } from './optimize.js';
 import { type ModelContext, createModelContext, releaseModelContext } from './custom-ops/context.js';
 import { type TfjsBackendName, initTfjs } from './setup.js';
+
+type Binding = SignatureBinding & { readonly async: boolean };
 
 export interface TfjsLoadOptions extends EngineLoadOptions {
   readonly backend: TfjsBackendName;
@@ -35,7 +37,7 @@ export class TfjsEngine implements ModelEngine {
   private constructor(
     readonly backend: TfjsBackendName,
     readonly signatures: readonly SignatureInfo[],
-    private readonly bindings: ReadonlyMap<string, SignatureBinding & { async: boolean }>,
+    private readonly bindings: ReadonlyMap<string, Binding>,
     private readonly model: ReturnType<typeof loadGraphModelSync>,
     private readonly context: ModelContext,
   ) {
@@ -74,27 +76,61 @@ export class TfjsEngine implements ModelEngine {
   }
 
   run(request: RunRequest): Promise<Map<string, HostTensor>> {
-    // One run at a time per model: runs may be async (control flow) and may touch variables.
-    const result = this.queue.then(() => this.runNow(request));
+    const binding = this.bindings.get(request.signature);
+    // A synchronous run of a stateless model cannot interleave with anything: run it now.
+    if (binding && !binding.async && !this.stateful) {
+      try {
+        return Promise.resolve(this.runSync(request.signature, request, binding));
+      } catch (error) {
+        return Promise.reject(toServingError(error));
+      }
+    }
+    // Otherwise one run at a time: async runs (control flow) yield between ops, and runs may
+    // touch variables.
+    const result = this.queue.then(() => this.runAsync(request));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async runNow({ signature: key, inputs, outputFilter }: RunRequest): Promise<Map<string, HostTensor>> {
+  private prepare(key: string, { inputs, outputFilter }: RunRequest, binding: Binding): { feeds: tf.NamedTensorMap; outputs: TensorSpec[]; names: string[] } {
     const signature = findSignature(this.signatures, key);
-    const binding = this.bindings.get(key)!;
     validateInputs(signature, inputs, binding.feedDtypes);
     const outputs = selectOutputs(signature, outputFilter);
     const feeds: tf.NamedTensorMap = {};
-    let fetched: tf.Tensor[] = [];
     try {
       for (const spec of signature.inputs) {
         const ref = binding.inputs.get(spec.alias);
-        if (ref === undefined) continue;
-        feeds[ref] = toTfjs(inputs.get(spec.alias)!, 'check', `input ${spec.alias}`);
+        if (ref !== undefined) feeds[ref] = toTfjs(inputs.get(spec.alias)!, 'check', `input ${spec.alias}`);
       }
-      const names = outputs.map((o) => binding.outputs.get(o.alias)!);
-      const result = binding.async ? await this.model.executeAsync(feeds, names) : this.model.execute(feeds, names);
+    } catch (error) {
+      for (const t of Object.values(feeds)) t.dispose();
+      throw error;
+    }
+    return { feeds, outputs, names: outputs.map((o) => binding.outputs.get(o.alias)!) };
+  }
+
+  private runSync(key: string, request: RunRequest, binding: Binding): Map<string, HostTensor> {
+    const { feeds, outputs, names } = this.prepare(key, request, binding);
+    let fetched: tf.Tensor[] = [];
+    try {
+      const result = this.model.execute(feeds, names);
+      fetched = Array.isArray(result) ? result : [result];
+      const values = new Map<string, HostTensor>();
+      for (let i = 0; i < outputs.length; i++) values.set(outputs[i]!.alias, fromTfjsSync(fetched[i]!, outputs[i]!.dtype));
+      return values;
+    } finally {
+      for (const t of Object.values(feeds)) t.dispose();
+      for (const t of fetched) t.dispose();
+    }
+  }
+
+  private async runAsync(request: RunRequest): Promise<Map<string, HostTensor>> {
+    const binding = this.bindings.get(request.signature);
+    if (!binding) findSignature(this.signatures, request.signature);
+    const { feeds, outputs, names } = this.prepare(request.signature, request, binding!);
+    let fetched: tf.Tensor[] = [];
+    try {
+      const result = binding!.async ? await this.model.executeAsync(feeds, names) : this.model.execute(feeds, names);
       fetched = Array.isArray(result) ? result : [result];
       const values = new Map<string, HostTensor>();
       for (let i = 0; i < outputs.length; i++) values.set(outputs[i]!.alias, await fromTfjs(fetched[i]!, outputs[i]!.dtype));
