@@ -5,16 +5,24 @@
 #
 #   venv="$(bash scripts/python-env.sh | tail -n1)"
 #
+# Two pin files: test/corpus/requirements.txt is installed with its
+# dependencies; test/corpus/requirements-nodeps.txt is installed after it with
+# --no-deps, for packages whose declared dependencies must not be pulled in
+# (tensorflow-serving-api requires the full `tensorflow`, which would sit
+# beside tensorflow-cpu; the pins in requirements.txt already cover what it
+# needs at run time).
+#
 # The venv lives in ${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}
-# under a name derived from the hash of test/corpus/requirements.txt, so a
-# change of pins gets a fresh venv. A marker file is written only after pip
-# has finished; a venv without it (an interrupted install) is rebuilt.
+# under a name derived from the hash of both pin files, so a change of pins
+# gets a fresh venv. A marker file is written only after pip has finished; a
+# venv without it (an interrupted install) is rebuilt.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 requirements="$repo_root/test/corpus/requirements.txt"
+requirements_nodeps="$repo_root/test/corpus/requirements-nodeps.txt"
 cache_dir="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}"
-req_hash="$(sha256sum "$requirements" | cut -c1-12)"
+req_hash="$(cat "$requirements" "$requirements_nodeps" | sha256sum | cut -c1-12)"
 venv="$cache_dir/venv-$req_hash"
 marker="$venv/.tfmodel-install-complete"
 
@@ -24,11 +32,13 @@ install_venv() {
   if [[ -f "$marker" ]]; then
     return 0
   fi
-  echo "python-env: creating $venv (pins from test/corpus/requirements.txt)" >&2
+  echo "python-env: creating $venv (pins from test/corpus/requirements*.txt)" >&2
   rm -rf "$venv"
   python3 -m venv "$venv" >&2
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     --no-input -r "$requirements" >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    --no-input --no-deps -r "$requirements_nodeps" >&2
   echo "$req_hash" >"$marker"
   echo "python-env: ready" >&2
 }

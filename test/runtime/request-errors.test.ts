@@ -61,7 +61,7 @@ describe('request errors', () => {
     {
       name: 'wrong dtype',
       call: () => run(() => halfPlusTwo, 'serving_default', [['x', { dtype: DataType.DT_INT32, shape: [1], data: Int32Array.from([1]) }]]),
-      code: Code.INVALID_ARGUMENT, message: 'Expects arg[0] to be float32 but int32 is provided',
+      code: Code.INVALID_ARGUMENT, message: 'Expects arg[0] to be float but int32 is provided',
     },
     {
       name: 'unknown output filter',

@@ -6,7 +6,7 @@
  */
 import { invalidArgument } from '../errors.js';
 import type { SignatureInfo, TensorSpec } from './savedmodel/signatures.js';
-import { type DataType, numpyName } from './tensor/dtypes.js';
+import { type DataType, tfDtypeString } from './tensor/dtypes.js';
 import type { HostTensor } from './tensor/host-tensor.js';
 
 export type TensorMap = ReadonlyMap<string, HostTensor>;
@@ -36,7 +36,7 @@ export function validateInputs(signature: SignatureInfo, inputs: TensorMap, feed
     }
     const expectedDtype = feedDtypes?.get(spec.alias) ?? spec.dtype;
     if (tensor.dtype !== expectedDtype) {
-      throw invalidArgument(`Expects arg[${index}] to be ${numpyName(expectedDtype)} but ${numpyName(tensor.dtype)} is provided`);
+      throw invalidArgument(`Expects arg[${index}] to be ${tfDtypeString(expectedDtype)} but ${tfDtypeString(tensor.dtype)} is provided`);
     }
   });
 }

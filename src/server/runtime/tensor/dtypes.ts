@@ -38,6 +38,11 @@ export function dtypeEnumName(dtype: DataType): string {
   return DataType[dtype] ?? `DT_${dtype}`;
 }
 
+/** TensorFlow's DataTypeString: "float", "double", "int64", "string", ... (what its errors print). */
+export function tfDtypeString(dtype: DataType): string {
+  return dtypeEnumName(dtype).replace(/^DT_/, '').toLowerCase();
+}
+
 /** The non-reference type (DT_FLOAT_REF -> DT_FLOAT). */
 export function baseDtype(dtype: DataType): DataType {
   return dtype > 100 ? (dtype - 100) as DataType : dtype;

@@ -1,0 +1,56 @@
+/** tensorflow.serving.PredictionService: each method converts, calls its api/ function, converts back. */
+import { classify, regress } from '../../api/classify.js';
+import { modelMetadata } from '../../api/metadata.js';
+import { multiInference } from '../../api/multi-inference.js';
+import { predict } from '../../api/predict.js';
+import { exampleInput, inferenceTasks, predictInput, requiredModelSpec } from './requests.js';
+import {
+  classificationResponse,
+  metadataResponse,
+  multiInferenceResponse,
+  predictResponse,
+  regressionResponse,
+} from './responses.js';
+import { type UnaryHandlers, type predictionServiceDefinition } from './service-definitions.js';
+import { type ServiceContext, unaryHandler } from './unary.js';
+
+export type PredictionServiceHandlers = UnaryHandlers<typeof predictionServiceDefinition>;
+
+interface HasModelSpec {
+  readonly modelSpec?: { readonly name: string };
+}
+const modelNameOf = (request: HasModelSpec): string => request.modelSpec?.name ?? '';
+
+export function predictionServiceHandlers(context: ServiceContext): PredictionServiceHandlers {
+  const { core } = context;
+  return {
+    predict: unaryHandler(context, {
+      api: 'predict',
+      modelOf: modelNameOf,
+      handle: async (request) => predictResponse(await predict(core, predictInput(request))),
+    }),
+    classify: unaryHandler(context, {
+      api: 'classify',
+      modelOf: modelNameOf,
+      handle: async (request) =>
+        classificationResponse(await classify(core, { modelSpec: requiredModelSpec(request.modelSpec), input: exampleInput(request.input) })),
+    }),
+    regress: unaryHandler(context, {
+      api: 'regress',
+      modelOf: modelNameOf,
+      handle: async (request) =>
+        regressionResponse(await regress(core, { modelSpec: requiredModelSpec(request.modelSpec), input: exampleInput(request.input) })),
+    }),
+    multiInference: unaryHandler(context, {
+      api: 'multi_inference',
+      modelOf: (request) => request.tasks[0]?.modelSpec?.name ?? '',
+      handle: async (request) =>
+        multiInferenceResponse(await multiInference(core, { tasks: inferenceTasks(request.tasks), input: exampleInput(request.input) })),
+    }),
+    getModelMetadata: unaryHandler(context, {
+      api: 'get_model_metadata',
+      modelOf: modelNameOf,
+      handle: async (request) => metadataResponse(await modelMetadata(core, requiredModelSpec(request.modelSpec), request.metadataField)),
+    }),
+  };
+}

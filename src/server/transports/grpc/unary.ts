@@ -1,0 +1,67 @@
+/**
+ * One wrapper for every unary RPC: answers malformed requests, maps errors through toGrpcStatus
+ * and reports each call to the observer (TF Serving's request_count / request_latency).
+ */
+import type { handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import type { ModelConfigReloader, ServingCore } from '../../core/types.js';
+import { Code, ServingError } from '../../errors.js';
+import type { Logger } from '../../logging.js';
+import type { ApiName, ServingObserver } from '../../observability.js';
+import { MalformedRequest, type Received } from './codec.js';
+import { type GrpcErrorStatus, codeOf, toGrpcStatus } from './status.js';
+
+/** What the service implementations share. */
+export interface ServiceContext {
+  readonly core: ServingCore;
+  readonly reloader: ModelConfigReloader;
+  readonly observer: ServingObserver;
+  readonly logger?: Logger;
+}
+
+export interface UnaryMethod<Req, Res> {
+  readonly api: ApiName;
+  /** The model a request is for (metrics label); '' when there is none. */
+  readonly modelOf: (request: NoInfer<Req>) => string;
+  readonly handle: (request: Req) => Promise<Res>;
+}
+
+export function unaryHandler<Req, Res>(context: ServiceContext, method: UnaryMethod<Req, Res>): handleUnaryCall<Received<Req>, Res> {
+  return function onUnaryCall(call, callback) {
+    serveUnary(context, method, call.request, callback, performance.now()).catch((error: unknown) => {
+      // Only the observer or grpc-js itself can get here; never let it become an unhandled rejection.
+      context.logger?.error('grpc_call_bookkeeping_failed', { api: method.api, error: String(error) });
+    });
+  };
+}
+
+async function serveUnary<Req, Res>(
+  context: ServiceContext,
+  method: UnaryMethod<Req, Res>,
+  request: Received<Req>,
+  callback: sendUnaryData<Res>,
+  started: number,
+): Promise<void> {
+  let model = '';
+  let response: Res | undefined;
+  let failure: GrpcErrorStatus | undefined;
+  try {
+    if (request instanceof MalformedRequest) throw request.error;
+    model = method.modelOf(request);
+    response = await method.handle(request);
+  } catch (error) {
+    failure = toGrpcStatus(error);
+    if (!(error instanceof ServingError)) {
+      context.logger?.error('grpc_unexpected_error', { api: method.api, model, error: error instanceof Error ? error.stack : String(error) });
+    }
+  }
+  // Outside the try: a throwing callback must not be answered twice.
+  if (failure) callback(failure);
+  else callback(null, response);
+  context.observer.request({
+    model,
+    api: method.api,
+    entrypoint: 'GRPC',
+    status: failure ? codeOf(failure) : Code.OK,
+    latencyMicros: Math.round((performance.now() - started) * 1000),
+  });
+}
