@@ -15,18 +15,24 @@ export interface PlainError {
   readonly message: string;
 }
 
-export type ToWorker =
-  | {
-      readonly type: 'run';
-      readonly id: number;
-      readonly signature: string;
-      readonly inputs: Array<[string, HostTensor]>;
-      readonly outputFilter: readonly string[] | undefined;
-    }
-  | { readonly type: 'dispose' };
+export interface RunMessage {
+  readonly id: number;
+  readonly signature: string;
+  readonly inputs: Array<[string, HostTensor]>;
+  readonly outputFilter: readonly string[] | undefined;
+}
+
+export type RunResult =
+  | { readonly id: number; readonly outputs: Array<[string, HostTensor]> }
+  | { readonly id: number; readonly error: PlainError };
+
+/**
+ * Requests (and results) issued in the same event-loop iteration travel as one message: on two
+ * cores, waking the other thread once per request costs as much as running a small model.
+ */
+export type ToWorker = { readonly type: 'runs'; readonly runs: RunMessage[] } | { readonly type: 'dispose' };
 
 export type FromWorker =
   | { readonly type: 'ready'; readonly signatures: SignatureInfo[]; readonly stateful: boolean }
   | { readonly type: 'load-failed'; readonly error: PlainError }
-  | { readonly type: 'result'; readonly id: number; readonly outputs: Array<[string, HostTensor]> }
-  | { readonly type: 'failed'; readonly id: number; readonly error: PlainError };
+  | { readonly type: 'results'; readonly results: RunResult[] };

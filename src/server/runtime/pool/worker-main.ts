@@ -1,22 +1,37 @@
 /** An inference worker: loads one model on tfjs and runs the requests the pool sends it. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { toServingError } from '../../errors.js';
-import type { HostTensor } from '../tensor/host-tensor.js';
 import { TfjsEngine } from '../tfjs/tfjs-engine.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './messages.js';
+import type { FromWorker, RunResult, ToWorker, WorkerConfig } from './messages.js';
 
 const port = parentPort!;
 const config = workerData as WorkerConfig;
 const send = (message: FromWorker, transfer: ArrayBuffer[] = []): void => port.postMessage(message, transfer);
 
 /** Output buffers go back by transfer: the worker does not need them any more. */
-function transferables(outputs: Array<[string, HostTensor]>): ArrayBuffer[] {
+function transferables(results: readonly RunResult[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const [, tensor] of outputs) {
-    const data = tensor.data;
-    if (!Array.isArray(data) && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
+  for (const result of results) {
+    if (!('outputs' in result)) continue;
+    for (const [, tensor] of result.outputs) {
+      const data = tensor.data;
+      if (!Array.isArray(data) && data.buffer instanceof ArrayBuffer) buffers.add(data.buffer);
+    }
   }
   return [...buffers];
+}
+
+/** Results of one event-loop iteration go back in one message. */
+let outbox: RunResult[] = [];
+function reply(result: RunResult): void {
+  if (outbox.length === 0) {
+    setImmediate(() => {
+      const results = outbox;
+      outbox = [];
+      send({ type: 'results', results }, transferables(results));
+    });
+  }
+  outbox.push(result);
 }
 
 async function main(): Promise<void> {
@@ -32,13 +47,12 @@ async function main(): Promise<void> {
       void engine.dispose().finally(() => port.close());
       return;
     }
-    engine.run({ signature: message.signature, inputs: new Map(message.inputs), outputFilter: message.outputFilter }).then(
-      (outputs) => {
-        const entries = [...outputs];
-        send({ type: 'result', id: message.id, outputs: entries }, transferables(entries));
-      },
-      (error: unknown) => send({ type: 'failed', id: message.id, error: toServingError(error).toJSON() }),
-    );
+    for (const run of message.runs) {
+      engine.run({ signature: run.signature, inputs: new Map(run.inputs), outputFilter: run.outputFilter }).then(
+        (outputs) => reply({ id: run.id, outputs: [...outputs] }),
+        (error: unknown) => reply({ id: run.id, error: toServingError(error).toJSON() }),
+      );
+    }
   });
   send({ type: 'ready', signatures: [...engine.signatures], stateful: engine.stateful });
 }

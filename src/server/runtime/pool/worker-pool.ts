@@ -10,7 +10,7 @@ import type { EngineLoadOptions, ModelEngine, RunRequest } from '../engine.js';
 import type { SignatureInfo } from '../savedmodel/signatures.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import type { TfjsBackendName } from '../tfjs/setup.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './messages.js';
+import type { FromWorker, RunMessage, ToWorker, WorkerConfig } from './messages.js';
 
 export interface PoolLoadOptions extends EngineLoadOptions {
   readonly backend: TfjsBackendName;
@@ -27,6 +27,7 @@ class InferenceWorker {
   /** Called when the thread exits after its model loaded; the pool replaces the worker. */
   onExit: ((worker: InferenceWorker) => void) | undefined;
   private idleWaiters: Array<() => void> = [];
+  private outbox: RunMessage[] = [];
 
   private constructor(readonly worker: Worker) {}
 
@@ -46,11 +47,11 @@ class InferenceWorker {
             reject(fromPlainError(message.error));
             void thread.terminate();
             break;
-          case 'result':
-            self.settle(message.id)?.resolve(new Map(message.outputs));
-            break;
-          case 'failed':
-            self.settle(message.id)?.reject(fromPlainError(message.error));
+          case 'results':
+            for (const result of message.results) {
+              if ('outputs' in result) self.settle(result.id)?.resolve(new Map(result.outputs));
+              else self.settle(result.id)?.reject(fromPlainError(result.error));
+            }
             break;
         }
       });
@@ -66,6 +67,18 @@ class InferenceWorker {
 
   send(message: ToWorker): void {
     this.worker.postMessage(message);
+  }
+
+  /** Queues a run; the runs of one event-loop iteration are posted together. */
+  enqueue(run: RunMessage): void {
+    if (this.outbox.length === 0) {
+      setImmediate(() => {
+        const runs = this.outbox;
+        this.outbox = [];
+        this.send({ type: 'runs', runs });
+      });
+    }
+    this.outbox.push(run);
   }
 
   /** Resolves once no request is in flight. */
@@ -138,9 +151,7 @@ export class WorkerPoolEngine implements ModelEngine {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       worker.pending.set(id, { resolve, reject });
-      worker.send({
-        type: 'run', id, signature: request.signature, inputs: [...request.inputs], outputFilter: request.outputFilter,
-      });
+      worker.enqueue({ id, signature: request.signature, inputs: [...request.inputs], outputFilter: request.outputFilter });
     });
   }
 
