@@ -197,6 +197,8 @@ export async function runProfiles(config: ServerBenchConfig, workDir: string): P
   const results: ProfileResult[] = [];
   progress('profiling REST, default flags');
   results.push(await profileScenario('REST, default flags', spec([]), rest));
+  progress('profiling REST, --inference_threads=0');
+  results.push(await profileScenario('REST, --inference_threads=0', spec(['--inference_threads=0']), rest));
   progress('profiling REST, batching');
   results.push(await profileScenario('REST, --enable_batching', spec(batchingFlags(workDir, 'profile-batching', TINY_MODEL_BATCHING)), rest));
   progress('profiling gRPC, default flags');
