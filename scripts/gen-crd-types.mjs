@@ -30,6 +30,7 @@ const TITLES = {
   status: 'TFModelStatus',
   'status.conditions[]': 'Condition',
   'status.versions[]': 'VersionStatus',
+  'status.labels[]': 'LabelStatus',
   'status.endpoints': 'Endpoints',
 };
 // Fields whose schema preserves unknown fields (or mirrors a core type): typed as client-node's.

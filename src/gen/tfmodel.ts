@@ -228,7 +228,7 @@ export interface TFModelStatus {
    */
   modelName?: string;
   /**
-   * Ready (serving every desired replica, no blocked promotion), ConfigApplied (the rendered objects are applied), Promoting (a label is waiting for its version), PromotionBlocked (a label cannot move; the old version keeps serving), Degraded.
+   * Ready (every desired replica serves the model), ConfigApplied (the rendered objects are applied), Promoting (a label is waiting for its version), PromotionBlocked (a label cannot move; the old version keeps serving), Degraded.
    */
   conditions?: Condition[];
   /**
@@ -237,6 +237,10 @@ export interface TFModelStatus {
   servedLabels?: {
     [k: string]: number | undefined;
   };
+  /**
+   * Where each desired version label stands in its promotion.
+   */
+  labels?: LabelStatus[];
   /**
    * Per-version state as the serving pods report it.
    */
@@ -266,6 +270,30 @@ export interface Condition {
   lastTransitionTime: string;
   reason: string;
   message: string;
+}
+export interface LabelStatus {
+  label: string;
+  /**
+   * The version spec.versionLabels asks for.
+   */
+  desiredVersion: number;
+  /**
+   * The version the label serves now, if any.
+   */
+  servedVersion?: number;
+  /**
+   * Served (at the desired version), Promoting (waiting for the version on every ready pod) or Blocked (the old version keeps serving).
+   */
+  state: 'Served' | 'Promoting' | 'Blocked';
+  /**
+   * Why the label is waiting or blocked (CamelCase).
+   */
+  reason?: string;
+  message?: string;
+  /**
+   * When the label started waiting for desiredVersion.
+   */
+  since?: string;
 }
 export interface VersionStatus {
   version: number;

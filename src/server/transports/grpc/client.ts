@@ -3,7 +3,7 @@
  * grpc-js Client per channel, calls by method definition.
  */
 import { type CallOptions, Client, type ChannelCredentials, type ChannelOptions, Metadata, type MethodDefinition, type ServiceError } from '@grpc/grpc-js';
-import { MAX_MESSAGE_BYTES } from './server.js';
+import { MAX_MESSAGE_BYTES } from './limits.js';
 
 export function grpcClient(address: string, credentials: ChannelCredentials, options: ChannelOptions = {}): Client {
   return new Client(address, credentials, {

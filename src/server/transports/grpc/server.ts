@@ -11,9 +11,10 @@ import { modelServiceHandlers } from './model-service.js';
 import { predictionServiceHandlers } from './prediction-service.js';
 import { healthServiceDefinition, modelServiceDefinition, predictionServiceDefinition } from './service-definitions.js';
 import type { ServiceContext } from './unary.js';
+import { MAX_MESSAGE_BYTES } from './limits.js';
 
-/** 2 GiB - 1: TF Serving's kint32max (SetMaxMessageSize takes an int); protobuf caps a message at 2 GiB anyway. */
-export const MAX_MESSAGE_BYTES = 2 ** 31 - 1;
+export { MAX_MESSAGE_BYTES };
+
 const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
 export interface GrpcServerOptions extends ServiceContext {

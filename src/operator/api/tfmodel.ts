@@ -1,0 +1,210 @@
+/**
+ * The TFModel API as the operator uses it: identifiers, the names of owned objects, and the spec
+ * with every default applied (the CRD's structural defaults cover what the apiserver stores; this
+ * covers the rest, such as modelName defaulting to metadata.name).
+ */
+import type { BatchingSpec, GpuSpec, TFModel, TFModelSpec } from '../../gen/tfmodel.js';
+
+export type { TFModel, TFModelSpec, TFModelStatus, Condition, VersionStatus, LabelStatus } from '../../gen/tfmodel.js';
+
+export const GROUP = 'serving.tfmodel.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+export const KIND = 'TFModel';
+export const PLURAL = 'tfmodels';
+
+/** Our server-side apply field manager. */
+export const FIELD_MANAGER = 'tfmodel-operator';
+
+export const GRPC_PORT = 8500;
+export const REST_PORT = 8501;
+
+/** Labels on everything the operator creates for a TFModel. */
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const SERVER_APP_NAME = 'tfmodel-server';
+
+/** On the ConfigMap: the labels its model.config serves, as JSON (read back on the next reconcile). */
+export const ANNOTATION_LABELS = `${GROUP}/version-labels`;
+/** On owned objects: a hash of what we applied, so an unchanged object is not re-applied. */
+export const ANNOTATION_APPLIED_HASH = `${GROUP}/applied-hash`;
+/** On the pod template: a hash of the files the server reads only at start (batching, monitoring). */
+export const ANNOTATION_POD_CONFIG_HASH = `${GROUP}/startup-config-hash`;
+
+export type GpuSharing = NonNullable<GpuSpec['sharing']>;
+export type Runtime = NonNullable<TFModelSpec['runtime']>;
+
+export type ResolvedPolicy =
+  | { readonly kind: 'latest'; readonly numVersions: number }
+  | { readonly kind: 'all' }
+  | { readonly kind: 'specific'; readonly versions: readonly number[] };
+
+export interface ResolvedGpu {
+  readonly fraction: string;
+  readonly fractionValue: number;
+  readonly sharing: GpuSharing;
+  readonly resourceName: string;
+  readonly count: number;
+  readonly schedulerName: string;
+}
+
+export interface ResolvedMonitoring {
+  readonly enabled: boolean;
+  readonly path: string;
+  readonly serviceMonitor: { readonly enabled: boolean; readonly interval?: string; readonly labels: Readonly<Record<string, string>> };
+}
+
+/** Where the model lives inside the pod, and the claim to mount for pvc:// paths. */
+export type ResolvedStorage =
+  | { readonly kind: 'path'; readonly podPath: string }
+  | { readonly kind: 'pvc'; readonly claimName: string; readonly podPath: string };
+
+/** The spec with defaults applied and types narrowed. */
+export interface ResolvedSpec {
+  readonly name: string;
+  readonly namespace: string;
+  readonly modelName: string;
+  readonly storage: ResolvedStorage;
+  readonly policy: ResolvedPolicy;
+  readonly labels: ReadonlyMap<string, number>;
+  readonly replicas: number;
+  readonly gpu?: ResolvedGpu;
+  readonly runtime: Runtime;
+  readonly batching?: BatchingSpec;
+  readonly monitoring: ResolvedMonitoring;
+  readonly serverArgs: readonly string[];
+}
+
+export const DEFAULT_METRICS_PATH = '/monitoring/prometheus/metrics';
+export const DEFAULT_GPU_RESOURCE = 'nvidia.com/gpu';
+export const DEFAULT_KAI_SCHEDULER = 'kai-scheduler';
+/** Where a pvc:// claim is mounted in the serving pod. */
+export const PVC_MOUNT_PATH = '/mnt/models';
+
+/** A spec the CRD's rules should have refused; carries every problem found. */
+export class InvalidSpecError extends Error {
+  override readonly name = 'InvalidSpecError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('; '));
+  }
+}
+
+/** Names of the objects the operator owns for a TFModel. */
+export function ownedNames(name: string): { readonly configMap: string; readonly deployment: string; readonly service: string; readonly serviceMonitor: string } {
+  return { configMap: `${name}-server-config`, deployment: `${name}-server`, service: `${name}-server`, serviceMonitor: `${name}-server` };
+}
+
+/** The labels selecting a TFModel's serving pods (immutable once a Deployment exists). */
+export function selectorLabels(name: string): Record<string, string> {
+  return { [LABEL_NAME]: SERVER_APP_NAME, [LABEL_INSTANCE]: name };
+}
+
+export function selectorString(name: string): string {
+  return Object.entries(selectorLabels(name)).map(([k, v]) => `${k}=${v}`).join(',');
+}
+
+/** "namespace/name", the work queue's key. */
+export function keyOf(object: { metadata?: { namespace?: string; name?: string } }): string {
+  return `${object.metadata?.namespace ?? ''}/${object.metadata?.name ?? ''}`;
+}
+
+/**
+ * Applies defaults and re-checks what the CRD validates (the operator must not trust that every
+ * apiserver ran the CEL rules, e.g. one older than them), returning every problem at once.
+ */
+export function resolveSpec(tfmodel: TFModel): ResolvedSpec {
+  const problems: string[] = [];
+  const name = tfmodel.metadata.name ?? '';
+  const namespace = tfmodel.metadata.namespace ?? 'default';
+  const spec = tfmodel.spec;
+  const storage = resolveStorage(spec.basePath, problems);
+  const policy = resolvePolicy(spec, problems);
+  const labels = new Map<string, number>();
+  for (const [label, version] of Object.entries(spec.versionLabels ?? {})) {
+    if (version === undefined) continue;
+    if (!/^[A-Za-z][A-Za-z0-9_-]{0,62}$/.test(label)) problems.push(`label "${label}" is not a valid label name`);
+    if (!Number.isSafeInteger(version) || version < 0) problems.push(`label "${label}" points at ${version}, not a version number`);
+    if (policy.kind === 'specific' && !policy.versions.includes(version)) {
+      problems.push(`label "${label}" points at version ${version}, which versionPolicy.specific does not list`);
+    }
+    labels.set(label, version);
+  }
+  const gpu = spec.gpu ? resolveGpu(spec.gpu, problems) : undefined;
+  if (problems.length > 0) throw new InvalidSpecError(problems);
+  const monitoring = spec.monitoring ?? {};
+  return {
+    name,
+    namespace,
+    modelName: spec.modelName ?? name,
+    storage,
+    policy,
+    labels,
+    replicas: spec.replicas ?? 1,
+    ...(gpu ? { gpu } : {}),
+    runtime: spec.runtime ?? (gpu ? 'tensorflow' : 'wasm'),
+    ...(spec.batching ? { batching: spec.batching } : {}),
+    monitoring: {
+      enabled: monitoring.enabled ?? true,
+      path: monitoring.path ?? DEFAULT_METRICS_PATH,
+      serviceMonitor: {
+        enabled: monitoring.serviceMonitor?.enabled ?? false,
+        ...(monitoring.serviceMonitor?.interval ? { interval: monitoring.serviceMonitor.interval } : {}),
+        labels: definedEntries(monitoring.serviceMonitor?.labels),
+      },
+    },
+    serverArgs: spec.serverArgs ?? [],
+  };
+}
+
+function resolveStorage(basePath: string, problems: string[]): ResolvedStorage {
+  if (basePath.split('/').includes('..')) problems.push(`basePath "${basePath}" must not contain '..' segments`);
+  const pvc = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\/.*)?$/.exec(basePath);
+  if (pvc) {
+    const rest = (pvc[3] ?? '').replace(/\/+$/, '');
+    return { kind: 'pvc', claimName: pvc[1]!, podPath: `${PVC_MOUNT_PATH}${rest}` };
+  }
+  if (!basePath.startsWith('/')) problems.push(`basePath "${basePath}" must be an absolute path or pvc://<claim>/<path>`);
+  return { kind: 'path', podPath: basePath };
+}
+
+function resolvePolicy(spec: TFModelSpec, problems: string[]): ResolvedPolicy {
+  const policy = spec.versionPolicy;
+  if (!policy) return { kind: 'latest', numVersions: 1 };
+  const chosen = [policy.latest && 'latest', policy.all && 'all', policy.specific && 'specific'].filter(Boolean);
+  if (chosen.length !== 1) {
+    problems.push('versionPolicy must set exactly one of latest, all, specific');
+    return { kind: 'latest', numVersions: 1 };
+  }
+  if (policy.latest) return { kind: 'latest', numVersions: policy.latest.numVersions ?? 1 };
+  if (policy.all) return { kind: 'all' };
+  const versions = [...new Set(policy.specific!.versions)].sort((a, b) => a - b);
+  if (versions.length === 0) problems.push('versionPolicy.specific.versions is empty');
+  return { kind: 'specific', versions };
+}
+
+function resolveGpu(gpu: GpuSpec, problems: string[]): ResolvedGpu {
+  const fractionValue = Number(gpu.fraction);
+  if (!/^\d+(\.\d+)?$/.test(gpu.fraction) || !(fractionValue > 0 && fractionValue <= 1)) {
+    problems.push(`gpu.fraction "${gpu.fraction}" must be a decimal in (0, 1]`);
+  }
+  const sharing = gpu.sharing ?? 'Exclusive';
+  if (sharing === 'MIG' && !gpu.resourceName) problems.push('gpu.sharing MIG needs gpu.resourceName, e.g. nvidia.com/mig-1g.10gb');
+  const count = gpu.count ?? 1;
+  if (count > 1 && !(sharing === 'Exclusive' && fractionValue === 1)) problems.push("gpu.count above 1 needs sharing Exclusive and fraction '1'");
+  return {
+    fraction: gpu.fraction,
+    fractionValue,
+    sharing,
+    resourceName: gpu.resourceName ?? DEFAULT_GPU_RESOURCE,
+    count,
+    schedulerName: gpu.schedulerName ?? DEFAULT_KAI_SCHEDULER,
+  };
+}
+
+function definedEntries(record: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(record ?? {})) if (v !== undefined) out[k] = v;
+  return out;
+}

@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { ModelServerConfig } from '../gen/tensorflow_serving/config/model_server_config_pb.js';
+import { memoryLogger } from '../server/logging.js';
+import { ANNOTATION_LABELS, type TFModel, type TFModelStatus } from './api/tfmodel.js';
+import type { ClusterWriter, EventType } from './kube/cluster-writer.js';
+import type { PodReport } from './promotion/pod-report.js';
+import { type ClusterReader, TFModelReconciler } from './reconciler.js';
+import type { PodAddress } from './serving-client/pod-address.js';
+import type { ServingClient } from './serving-client/serving-client.js';
+import { pod, servingReport, tfmodel } from './test-support.js';
+
+/** An in-memory cluster: applies land in the reader's view, like an informer cache that caught up. */
+class FakeCluster implements ClusterReader, ClusterWriter {
+  readonly objects = new Map<string, KubernetesObject>();
+  readonly applied: KubernetesObject[] = [];
+  readonly statuses: TFModelStatus[] = [];
+  readonly events: Array<{ type: EventType; reason: string; message: string }> = [];
+  readonly deleted: string[] = [];
+  podList: V1Pod[] = [];
+  failApplyWith?: Error;
+
+  put(object: KubernetesObject): void {
+    this.objects.set(`${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`, object);
+  }
+  private get<T>(kind: string, namespace: string, name: string): T | undefined {
+    return this.objects.get(`${kind}/${namespace}/${name}`) as T | undefined;
+  }
+  tfmodel(namespace: string, name: string) { return this.get<TFModel>('TFModel', namespace, name); }
+  configMap(namespace: string, name: string) { return this.get<V1ConfigMap>('ConfigMap', namespace, name); }
+  deployment(namespace: string, name: string) { return this.get<V1Deployment>('Deployment', namespace, name); }
+  service(namespace: string, name: string) { return this.get<V1Service>('Service', namespace, name); }
+  pods(): V1Pod[] { return this.podList; }
+
+  async apply<T extends KubernetesObject>(object: T): Promise<T> {
+    if (this.failApplyWith) throw this.failApplyWith;
+    this.applied.push(object);
+    this.put(object);
+    return object;
+  }
+  async writeStatus(model: TFModel, status: TFModelStatus): Promise<void> {
+    this.statuses.push(status);
+    this.put({ ...model, status } as KubernetesObject);
+  }
+  async deleteObject(object: KubernetesObject): Promise<void> {
+    this.deleted.push(`${object.kind}/${object.metadata?.name}`);
+    this.objects.delete(`${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`);
+  }
+  async read<T extends KubernetesObject>(header: KubernetesObject): Promise<T | undefined> {
+    return this.get<T>(header.kind!, header.metadata!.namespace!, header.metadata!.name!);
+  }
+  async event(_model: TFModel, type: EventType, reason: string, message: string): Promise<void> {
+    this.events.push({ type, reason, message });
+  }
+  get status(): TFModelStatus | undefined {
+    return this.tfmodel('ml', 'iris')?.status;
+  }
+}
+
+/** Pods' servers: each answers with a scripted report and records pushed configs. */
+class FakeServers implements ServingClient {
+  readonly reports = new Map<string, PodReport>();
+  readonly pushes: Array<{ pod: string; labels: Record<string, bigint> }> = [];
+  failPush = false;
+
+  async report(_address: PodAddress, podName: string): Promise<PodReport> {
+    return this.reports.get(podName) ?? { pod: podName, kind: 'unreachable', error: 'ECONNREFUSED' };
+  }
+  async pushConfig(address: PodAddress, config: ModelServerConfig): Promise<void> {
+    if (this.failPush) throw new Error('UNAVAILABLE: connection refused');
+    const list = config.config.case === 'modelConfigList' ? config.config.value.config : [];
+    this.pushes.push({ pod: address.host, labels: { ...list[0]!.versionLabels } });
+  }
+  close(): void {}
+}
+
+const RENDER = { serverImage: 'server:1', serverGpuImage: 'server-gpu:1' };
+
+function setup(model: TFModel) {
+  const cluster = new FakeCluster();
+  const servers = new FakeServers();
+  cluster.put(model);
+  const reconciler = new TFModelReconciler({
+    reader: cluster,
+    writer: cluster,
+    serving: servers,
+    addresses: { resolve: (p) => ({ host: p.metadata!.name!, restPort: 8501, grpcPort: 8500 }) },
+    render: RENDER,
+    log: memoryLogger(),
+    now: () => new Date('2026-11-23T12:00:00Z'),
+  });
+  return { cluster, servers, reconciler };
+}
+
+/** Makes the Deployment report ready pods, as the deployment controller would. */
+function runPods(cluster: FakeCluster, names: string[]): void {
+  const deployment = cluster.deployment('ml', 'iris-server')!;
+  cluster.put({ ...deployment, status: { replicas: names.length, readyReplicas: names.length } } as V1Deployment);
+  cluster.podList = names.map((name) => pod(name));
+}
+
+describe('operator reconciler', () => {
+  it('creates the ConfigMap, Deployment and Service, and reports the model as not ready yet', async () => {
+    const { cluster, reconciler } = setup(tfmodel({ versionLabels: { stable: 1 }, versionPolicy: { specific: { versions: [1] } } }));
+    const result = await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.applied.map((o) => `${o.kind}/${o.metadata?.name}`), ['ConfigMap/iris-server-config', 'Deployment/iris-server', 'Service/iris-server']);
+    const status = cluster.status!;
+    assert.equal(status.observedGeneration, 1);
+    assert.equal(status.modelName, 'iris');
+    assert.equal(status.conditions!.find((c) => c.type === 'ConfigApplied')!.status, 'True');
+    const ready = status.conditions!.find((c) => c.type === 'Ready')!;
+    assert.equal(ready.status, 'False');
+    assert.equal(ready.reason, 'ReplicasNotReady');
+    assert.equal(status.labels![0]!.reason, 'NoReadyReplicas');
+    assert.equal(status.selector, 'app.kubernetes.io/name=tfmodel-server,app.kubernetes.io/instance=iris');
+    assert.deepEqual(status.endpoints, { rest: 'http://iris-server.ml.svc:8501/v1/models/iris', grpc: 'iris-server.ml.svc:8500' });
+    assert.ok(result.requeueAfterMs! <= 1000, 'keeps watching the pods while they start');
+  });
+
+  it('serves a label once the pods report its version, pushing the config to each pod', async () => {
+    const { cluster, servers, reconciler } = setup(tfmodel({ versionLabels: { stable: 1 }, versionPolicy: { specific: { versions: [1] } } }));
+    await reconciler.reconcile('ml/iris');
+    runPods(cluster, ['pod-a', 'pod-b']);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }));
+    servers.reports.set('pod-b', servingReport('pod-b', { 1: 'AVAILABLE' }));
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(servers.pushes, [{ pod: 'pod-a', labels: { stable: 1n } }, { pod: 'pod-b', labels: { stable: 1n } }]);
+    assert.deepEqual(JSON.parse(cluster.configMap('ml', 'iris-server-config')!.metadata!.annotations![ANNOTATION_LABELS]!), { stable: 1 });
+    assert.deepEqual(cluster.events.filter((e) => e.reason === 'LabelMoved').map((e) => e.message), ['label stable now serves version 1']);
+
+    // The pods now serve it: the status says so and nothing is re-applied or re-pushed.
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }, { stable: 1 }));
+    servers.reports.set('pod-b', servingReport('pod-b', { 1: 'AVAILABLE' }, { stable: 1 }));
+    const applies = cluster.applied.length;
+    const result = await reconciler.reconcile('ml/iris');
+    assert.equal(cluster.applied.length, applies, 'unchanged objects are not applied again');
+    assert.equal(servers.pushes.length, 2);
+    assert.deepEqual(cluster.status!.servedLabels, { stable: 1 });
+    assert.equal(cluster.status!.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
+    assert.deepEqual(cluster.status!.versions, [{ version: 1, state: 'AVAILABLE', readyReplicas: 2 }]);
+    assert.ok(result.requeueAfterMs! >= 10_000, 'settled: only the periodic check');
+    assert.equal(cluster.events.filter((e) => e.reason === 'LabelMoved').length, 1);
+  });
+
+  it('re-pushes to a pod whose served labels drifted from the config', async () => {
+    const { cluster, servers, reconciler } = setup(tfmodel({ versionLabels: { stable: 1 }, versionPolicy: { specific: { versions: [1, 2] } } }));
+    await reconciler.reconcile('ml/iris');
+    runPods(cluster, ['pod-a']);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE', 2: 'AVAILABLE' }));
+    await reconciler.reconcile('ml/iris');
+    assert.equal(servers.pushes.length, 1);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE', 2: 'AVAILABLE' }, { stable: 2 }));
+    await reconciler.reconcile('ml/iris');
+    assert.equal(servers.pushes.length, 2);
+    assert.deepEqual(servers.pushes[1], { pod: 'pod-a', labels: { stable: 1n } });
+  });
+
+  it('retries soon when a push fails', async () => {
+    const { cluster, servers, reconciler } = setup(tfmodel({ versionLabels: { stable: 1 }, versionPolicy: { specific: { versions: [1] } } }));
+    await reconciler.reconcile('ml/iris');
+    runPods(cluster, ['pod-a']);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }));
+    servers.failPush = true;
+    assert.ok((await reconciler.reconcile('ml/iris')).requeueAfterMs! <= 1000);
+    servers.failPush = false;
+    await reconciler.reconcile('ml/iris');
+    assert.equal(servers.pushes.length, 1);
+  });
+
+  it('refuses to take over an object with the same name that it does not own', async () => {
+    const model = tfmodel();
+    const { cluster, reconciler } = setup(model);
+    cluster.put({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'iris-server', namespace: 'ml' } });
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.applied, []);
+    const applied = cluster.status!.conditions!.find((c) => c.type === 'ConfigApplied')!;
+    assert.equal(applied.status, 'False');
+    assert.equal(applied.reason, 'NameConflict');
+    assert.match(applied.message, /Service iris-server exists and is not owned/);
+    assert.ok(cluster.events.some((e) => e.type === 'Warning' && e.reason === 'NameConflict'));
+  });
+
+  it('reports an invalid spec without touching the cluster', async () => {
+    const { cluster, reconciler } = setup(tfmodel({ basePath: 'relative/path', versionPolicy: { specific: { versions: [1] } }, versionLabels: { stable: 2 } }));
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.applied, []);
+    const applied = cluster.status!.conditions!.find((c) => c.type === 'ConfigApplied')!;
+    assert.equal(applied.reason, 'InvalidSpec');
+    assert.match(applied.message, /absolute path/);
+    assert.match(applied.message, /label "stable" points at version 2/);
+  });
+
+  it('reports an apply the apiserver refuses, and backs off on server errors', async () => {
+    const { cluster, reconciler } = setup(tfmodel());
+    cluster.failApplyWith = Object.assign(new Error('forbidden'), { code: 403, body: '{"message":"deployments.apps is forbidden"}' });
+    await reconciler.reconcile('ml/iris');
+    const applied = cluster.status!.conditions!.find((c) => c.type === 'ConfigApplied')!;
+    assert.equal(applied.reason, 'ApplyFailed');
+    assert.match(applied.message, /HTTP 403: deployments.apps is forbidden/);
+    cluster.failApplyWith = Object.assign(new Error('etcd timeout'), { code: 500 });
+    await assert.rejects(reconciler.reconcile('ml/iris'), /etcd timeout/);
+  });
+
+  it('deletes a ServiceMonitor it created once disabled, and never one it did not create', async () => {
+    const model = tfmodel({ monitoring: { serviceMonitor: { enabled: true } } });
+    const { cluster, reconciler } = setup(model);
+    await reconciler.reconcile('ml/iris');
+    assert.ok(cluster.applied.some((o) => o.kind === 'ServiceMonitor'));
+    cluster.put({ ...model, spec: { ...model.spec, monitoring: { serviceMonitor: { enabled: false } } } } as KubernetesObject);
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.deleted, ['ServiceMonitor/iris-server']);
+
+    const other = setup(tfmodel());
+    other.cluster.put({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'iris-server', namespace: 'ml' } });
+    await other.reconciler.reconcile('ml/iris');
+    assert.deepEqual(other.cluster.deleted, []);
+  });
+
+  it('ignores a TFModel that is gone or being deleted', async () => {
+    const { cluster, reconciler } = setup(tfmodel({}, { deletionTimestamp: new Date() }));
+    assert.deepEqual(await reconciler.reconcile('ml/iris'), {});
+    assert.deepEqual(await reconciler.reconcile('ml/missing'), {});
+    assert.deepEqual(cluster.applied, []);
+  });
+});

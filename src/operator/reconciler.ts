@@ -1,0 +1,293 @@
+/**
+ * One reconcile of one TFModel, level-based: re-read everything, plan, apply what differs, push
+ * the model config to pods that do not serve it yet, write the status. Retries and backoff belong
+ * to the controller loop; a throw here means "try again later".
+ */
+import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import {
+  ANNOTATION_APPLIED_HASH, ANNOTATION_LABELS, InvalidSpecError, type ResolvedSpec, type TFModel, type TFModelStatus, ownedNames, resolveSpec,
+  selectorLabels,
+} from './api/tfmodel.js';
+import type { ClusterWriter } from './kube/cluster-writer.js';
+import { describeKubeError, httpStatusOf } from './kube/cluster-writer.js';
+import type { PodReport } from './promotion/pod-report.js';
+import { type PromotionPlan, planPromotion } from './promotion/plan.js';
+import { contentHash, withAppliedHash } from './render/metadata.js';
+import {
+  MODEL_CONFIG_FILE, type RenderOptions, desiredConfigMap, desiredDeployment, desiredService, desiredServiceMonitor, servedModel,
+} from './render/owned-objects.js';
+import type { PodAddressResolver } from './serving-client/pod-address.js';
+import type { ServingClient } from './serving-client/serving-client.js';
+import { type ApplyOutcome, buildStatus } from './status/build-status.js';
+import { conditionOf } from './status/conditions.js';
+import type { Logger } from '../server/logging.js';
+
+/** What the reconciler reads, normally from informer caches. */
+export interface ClusterReader {
+  tfmodel(namespace: string, name: string): TFModel | undefined;
+  configMap(namespace: string, name: string): V1ConfigMap | undefined;
+  deployment(namespace: string, name: string): V1Deployment | undefined;
+  service(namespace: string, name: string): V1Service | undefined;
+  pods(namespace: string, selector: Readonly<Record<string, string>>): V1Pod[];
+}
+
+export interface ReconcilerOptions {
+  readonly reader: ClusterReader;
+  readonly writer: ClusterWriter;
+  readonly serving: ServingClient;
+  readonly addresses: PodAddressResolver;
+  readonly render: RenderOptions;
+  readonly log: Logger;
+  readonly now?: () => Date;
+  /** How long a label waits for a version no pod reports before it is blocked (default 60 s). */
+  readonly notFoundGraceMs?: number;
+  /** Re-check interval while something is in progress (default 1 s). */
+  readonly busyRequeueMs?: number;
+  /** Re-check interval when all is settled: catches pods that drifted (default 30 s). */
+  readonly idleRequeueMs?: number;
+  /** Called for each label move, with the time the change was first seen (for metrics). */
+  readonly onLabelMoved?: (tfmodel: TFModel, label: string, from: number | undefined, to: number) => void;
+}
+
+export interface ReconcileResult {
+  readonly requeueAfterMs?: number;
+}
+
+export class TFModelReconciler {
+  /** Per pod UID: the hash of the model.config we last pushed and the server accepted. */
+  private readonly pushed = new Map<string, string>();
+  /**
+   * Per TFModel UID: the labels of the last ConfigMap we applied. The informer cache can lag our
+   * own write by a moment, and reading the old labels back would announce the same move twice.
+   */
+  private readonly committed = new Map<string, ReadonlyMap<string, number>>();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: ReconcilerOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const [namespace, name] = splitKey(key);
+    const tfmodel = this.options.reader.tfmodel(namespace, name);
+    if (!tfmodel || tfmodel.metadata.deletionTimestamp) return {}; // owned objects go with it (garbage collection)
+
+
+    let spec: ResolvedSpec;
+    try {
+      spec = resolveSpec(tfmodel);
+    } catch (error) {
+      if (!(error instanceof InvalidSpecError)) throw error;
+      await this.finish(tfmodel, { outcome: { ok: false, reason: 'InvalidSpec', message: error.message }, pods: [], reports: [] });
+      return {};
+    }
+
+    const names = ownedNames(name);
+    const reader = this.options.reader;
+    const existing = {
+      configMap: reader.configMap(namespace, names.configMap),
+      deployment: reader.deployment(namespace, names.deployment),
+      service: reader.service(namespace, names.service),
+    };
+    const conflict = Object.values(existing).find((object) => object && !isControlledBy(object, tfmodel));
+    if (conflict) {
+      const message = `${conflict.kind ?? 'object'} ${conflict.metadata?.name} exists and is not owned by this TFModel; the operator will not take it over`;
+      await this.finish(tfmodel, { spec, outcome: { ok: false, reason: 'NameConflict', message }, pods: [], reports: [] });
+      return { requeueAfterMs: this.options.idleRequeueMs ?? 30_000 };
+    }
+
+    const pods = reader.pods(namespace, selectorLabels(name)).filter((pod) => isControlledByDeployment(pod, existing.deployment));
+    const readyPods = pods.filter(isReadyPod);
+    const reports = await Promise.all(readyPods.map((pod) => this.report(pod, spec.modelName)));
+    const plan = planPromotion({
+      desired: spec.labels,
+      committed: this.committed.get(tfmodel.metadata.uid ?? '') ?? committedLabels(existing.configMap),
+      policy: spec.policy,
+      reports,
+      previous: tfmodel.status?.labels ?? [],
+      now: this.now(),
+      notFoundGraceMs: this.options.notFoundGraceMs ?? 60_000,
+    });
+
+    const configMap = desiredConfigMap(tfmodel, spec, plan);
+    const outcome = await this.applyAll(tfmodel, spec, [
+      [configMap, existing.configMap],
+      [desiredDeployment(tfmodel, spec, this.options.render), existing.deployment],
+      [desiredService(tfmodel, spec), existing.service],
+    ]);
+    if (outcome.ok) this.committed.set(tfmodel.metadata.uid ?? '', plan.labels);
+    const configHash = contentHash(configMap.data![MODEL_CONFIG_FILE]);
+    let pushFailures = 0;
+    if (outcome.ok) pushFailures = await this.pushConfig(readyPods, reports, spec, plan, configHash);
+    for (const [label, [from, to]] of plan.moved) {
+      this.options.onLabelMoved?.(tfmodel, label, from, to);
+      await this.event(tfmodel, 'Normal', 'LabelMoved', `label ${label} now serves version ${to}${from === undefined ? '' : ` (was ${from})`}`);
+    }
+    const status = await this.finish(tfmodel, { spec, plan, outcome, deployment: existing.deployment, pods, reports, configHash });
+
+    const settled = outcome.ok && pushFailures === 0 && plan.moved.size === 0
+      && plan.labelStatus.every((l) => l.state === 'Served')
+      && reports.every((r) => r.kind === 'serving')
+      && (status.readyReplicas ?? 0) >= spec.replicas;
+    return { requeueAfterMs: settled ? this.options.idleRequeueMs ?? 30_000 : this.options.busyRequeueMs ?? 1000 };
+  }
+
+  /** Forgets a pod that is gone (the controller calls this on pod deletion). */
+  forgetPod(uid: string): void {
+    this.pushed.delete(uid);
+  }
+
+  /** Forgets a TFModel that is gone. */
+  forgetTFModel(uid: string): void {
+    this.committed.delete(uid);
+  }
+
+  private async report(pod: V1Pod, modelName: string): Promise<PodReport> {
+    const name = pod.metadata?.name ?? '?';
+    const address = this.options.addresses.resolve(pod);
+    if (!address) return { pod: name, kind: 'unreachable', error: 'the pod has no address yet' };
+    return this.options.serving.report(address, name, modelName);
+  }
+
+  private async applyAll(tfmodel: TFModel, spec: ResolvedSpec, pairs: Array<[KubernetesObject, KubernetesObject | undefined]>): Promise<ApplyOutcome> {
+    try {
+      for (const [desired, current] of pairs) await this.applyIfChanged(desired, current);
+      await this.reconcileServiceMonitor(tfmodel, spec);
+      return { ok: true };
+    } catch (error) {
+      const message = describeKubeError(error);
+      this.options.log.warn('apply_failed', { tfmodel: `${tfmodel.metadata.namespace}/${tfmodel.metadata.name}`, error: message });
+      if (httpStatusOf(error) === undefined || (httpStatusOf(error) ?? 500) >= 500) throw error; // transient: back off and retry
+      return { ok: false, reason: 'ApplyFailed', message };
+    }
+  }
+
+  /** Applies only when what we would write differs from what we last wrote (the hash annotation). */
+  private async applyIfChanged(desired: KubernetesObject, current: KubernetesObject | undefined): Promise<void> {
+    const stamped = withAppliedHash(desired);
+    const hash = stamped.metadata!.annotations![ANNOTATION_APPLIED_HASH];
+    if (current?.metadata?.annotations?.[ANNOTATION_APPLIED_HASH] === hash) return;
+    await this.options.writer.apply(stamped);
+  }
+
+  private async reconcileServiceMonitor(tfmodel: TFModel, spec: ResolvedSpec): Promise<void> {
+    const monitor = desiredServiceMonitor(tfmodel, spec);
+    if (spec.monitoring.enabled && spec.monitoring.serviceMonitor.enabled) {
+      await this.options.writer.apply(withAppliedHash(monitor));
+      return;
+    }
+    // Delete one we created earlier (and only one we created).
+    let current: KubernetesObject | undefined;
+    try {
+      current = await this.options.writer.read(monitor);
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return; // no ServiceMonitor CRD in this cluster
+      throw error;
+    }
+    if (current && isControlledBy(current, tfmodel)) await this.options.writer.deleteObject(current);
+  }
+
+  /**
+   * Pushes the config to each ready pod that was not yet sent this config, or whose labels differ
+   * from it (a pod that restarted, or one whose file poll applied a stale ConfigMap).
+   */
+  private async pushConfig(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, plan: PromotionPlan, configHash: string): Promise<number> {
+    const config = servedModel(spec, plan);
+    let failures = 0;
+    await Promise.all(readyPods.map(async (pod, index) => {
+      const uid = pod.metadata?.uid ?? '';
+      const report = reports[index]!;
+      const labelsDiffer = report.kind !== 'serving' || !sameLabels(report.labels, plan.labels);
+      if (this.pushed.get(uid) === configHash && !labelsDiffer) return;
+      const address = this.options.addresses.resolve(pod);
+      if (!address) return;
+      try {
+        await this.options.serving.pushConfig(address, config);
+        this.pushed.set(uid, configHash);
+      } catch (error) {
+        failures++;
+        this.options.log.warn('config_push_failed', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: (error as Error).message });
+      }
+    }));
+    return failures;
+  }
+
+  private async finish(
+    tfmodel: TFModel,
+    observed: { spec?: ResolvedSpec; plan?: PromotionPlan; outcome: ApplyOutcome; deployment?: V1Deployment; pods: V1Pod[]; reports: PodReport[]; configHash?: string },
+  ): Promise<TFModelStatus> {
+    const status = buildStatus({ tfmodel, ...observed, now: this.now() });
+    await this.recordTransitions(tfmodel, status);
+    if (!sameStatus(tfmodel.status, status)) await this.options.writer.writeStatus(tfmodel, status);
+    return status;
+  }
+
+  /** Events for conditions that flipped to a state worth telling `kubectl describe` about. */
+  private async recordTransitions(tfmodel: TFModel, status: TFModelStatus): Promise<void> {
+    const before = tfmodel.status?.conditions;
+    const after = status.conditions;
+    const flipped = (type: Parameters<typeof conditionOf>[1], to: 'True' | 'False') => {
+      const next = conditionOf(after, type);
+      return next?.status === to && (conditionOf(before, type)?.status !== to || conditionOf(before, type)?.reason !== next.reason) ? next : undefined;
+    };
+    const blocked = flipped('PromotionBlocked', 'True');
+    if (blocked) await this.event(tfmodel, 'Warning', 'PromotionBlocked', blocked.message);
+    const applyFailed = flipped('ConfigApplied', 'False');
+    if (applyFailed) await this.event(tfmodel, 'Warning', applyFailed.reason, applyFailed.message);
+    const ready = flipped('Ready', 'True');
+    if (ready) await this.event(tfmodel, 'Normal', 'Ready', ready.message);
+    const degraded = flipped('Degraded', 'True');
+    if (degraded) await this.event(tfmodel, 'Warning', degraded.reason, degraded.message);
+  }
+
+  private async event(tfmodel: TFModel, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    try {
+      await this.options.writer.event(tfmodel, type, reason, message);
+    } catch (error) {
+      // An event is a courtesy; failing to record one must not fail the reconcile.
+      this.options.log.warn('event_failed', { reason, error: describeKubeError(error) });
+    }
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash), key.slice(slash + 1)];
+}
+
+function isControlledBy(object: KubernetesObject, tfmodel: TFModel): boolean {
+  return (object.metadata?.ownerReferences ?? []).some((ref) => ref.controller && ref.uid === tfmodel.metadata.uid);
+}
+
+/** Pods of the Deployment's ReplicaSets (the selector alone could match someone else's pods). */
+function isControlledByDeployment(pod: V1Pod, deployment: V1Deployment | undefined): boolean {
+  if (!deployment) return false;
+  const owner = pod.metadata?.ownerReferences?.find((ref) => ref.controller);
+  return owner?.kind === 'ReplicaSet' && (owner.name ?? '').startsWith(`${deployment.metadata?.name}-`);
+}
+
+function isReadyPod(pod: V1Pod): boolean {
+  if (pod.metadata?.deletionTimestamp) return false;
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/** The labels the ConfigMap's model.config serves (our annotation), empty when there is none. */
+function committedLabels(configMap: V1ConfigMap | undefined): Map<string, number> {
+  const text = configMap?.metadata?.annotations?.[ANNOTATION_LABELS];
+  if (!text) return new Map();
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    return new Map(Object.entries(parsed).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  } catch {
+    return new Map();
+  }
+}
+
+function sameLabels(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
+  return a.size === b.size && [...a].every(([label, version]) => b.get(label) === version);
+}
+
+/** Status equality ignoring key order (the apiserver may reorder). */
+function sameStatus(a: TFModelStatus | undefined, b: TFModelStatus): boolean {
+  return a !== undefined && contentHash(a) === contentHash(b);
+}
