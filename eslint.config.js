@@ -18,4 +18,9 @@ export default tseslint.config(
     files: ['**/cli/**', 'bench/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Plain-JavaScript Node scripts: TypeScript's checks do not cover their globals.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', structuredClone: 'readonly' } },
+  },
 );
