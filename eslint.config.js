@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'src/gen/', 'node_modules/', 'examples/', '**/*.py', '.scratch/'] },
+  { ignores: ['dist/', 'src/gen/', 'src/operator/api/generated/', 'node_modules/', 'examples/', '**/*.py', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,4 @@
-// Generates src/gen/tfmodel.ts (the TFModel TypeScript types) from the CRD's OpenAPI schema, so
+// Generates src/operator/api/generated/tfmodel.ts (the TFModel TypeScript types) from the CRD's OpenAPI schema, so
 // that the operator's types cannot drift from what the apiserver validates.
 //   node scripts/gen-crd-types.mjs   (npm run gen:crd-types)
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { compile } from 'json-schema-to-typescript';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const crdPath = join(root, 'crds/serving.tfmodel.dev_tfmodels.yaml');
-const outPath = join(root, 'src/gen/tfmodel.ts');
+const outPath = join(root, 'src/operator/api/generated/tfmodel.ts');
 
 const crd = yaml.load(readFileSync(crdPath, 'utf8'));
 const version = crd.spec.versions.find((v) => v.storage);

@@ -3,9 +3,9 @@
  * with every default applied (the CRD's structural defaults cover what the apiserver stores; this
  * covers the rest, such as modelName defaulting to metadata.name).
  */
-import type { BatchingSpec, GpuSpec, TFModel, TFModelSpec } from '../../gen/tfmodel.js';
+import type { BatchingSpec, GpuSpec, TFModel, TFModelSpec } from './generated/tfmodel.js';
 
-export type { TFModel, TFModelSpec, TFModelStatus, Condition, VersionStatus, LabelStatus } from '../../gen/tfmodel.js';
+export type { TFModel, TFModelSpec, TFModelStatus, Condition, VersionStatus, LabelStatus } from './generated/tfmodel.js';
 
 export const GROUP = 'serving.tfmodel.dev';
 export const VERSION = 'v1alpha1';

@@ -12,7 +12,7 @@ import {
 import { type ModelServerConfig, ModelServerConfigSchema } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
 import { MonitoringConfigSchema } from '../../gen/tensorflow_serving/config/monitoring_config_pb.js';
 import { printTextFormat } from '../../common/protobuf-text/index.js';
-import type { BatchingSpec } from '../../gen/tfmodel.js';
+import type { BatchingSpec } from '../api/generated/tfmodel.js';
 import type { ResolvedMonitoring, ResolvedPolicy } from '../api/tfmodel.js';
 
 export interface ServedModel {
