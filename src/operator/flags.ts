@@ -11,6 +11,10 @@ export interface OperatorFlags {
   readonly leaderElect: boolean;
   readonly leaderElectionNamespace: string;
   readonly leaderElectionId: string;
+  /** client-go's LeaseDuration, RenewDeadline and RetryPeriod (kube-controller-manager's flags). */
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
   readonly serverImage: string;
   readonly serverGpuImage: string;
   readonly workers: number;
@@ -38,6 +42,9 @@ const OPTIONS = {
   'leader-elect': { type: 'string' },
   'leader-election-namespace': { type: 'string' },
   'leader-election-id': { type: 'string' },
+  'leader-elect-lease-duration': { type: 'string' },
+  'leader-elect-renew-deadline': { type: 'string' },
+  'leader-elect-retry-period': { type: 'string' },
   'server-image': { type: 'string' },
   'server-gpu-image': { type: 'string' },
   workers: { type: 'string' },
@@ -58,6 +65,9 @@ Reconciles TFModel resources (serving.tfmodel.dev/v1alpha1) into tfmodel-server 
   --leader-elect=true|false          Lease-based leader election (default true)
   --leader-election-namespace=NS     where the Lease lives (default: $POD_NAMESPACE, else default)
   --leader-election-id=NAME          the Lease's name (default tfmodel-operator)
+  --leader-elect-lease-duration=D    how long a standby waits before taking over an unrenewed Lease (default 15s)
+  --leader-elect-renew-deadline=D    how long the leader retries renewing before it gives up and exits (default 10s)
+  --leader-elect-retry-period=D      between attempts to acquire or renew (default 2s)
   --server-image=IMAGE               CPU serving image (default ghcr.io/tfmodel/tfmodel-server:${VERSION})
   --server-gpu-image=IMAGE           GPU serving image (default ghcr.io/tfmodel/tfmodel-server-gpu:${VERSION})
   --workers=N                        concurrent reconciles, never two for one TFModel (default 4)
@@ -92,6 +102,9 @@ export function parseOperatorFlags(argv: readonly string[], env: Readonly<Record
       leaderElect: bool('leader-elect', text('leader-elect') ?? 'true'),
       leaderElectionNamespace: text('leader-election-namespace') ?? env['POD_NAMESPACE'] ?? 'default',
       leaderElectionId: text('leader-election-id') ?? 'tfmodel-operator',
+      leaseDurationMs: duration('leader-elect-lease-duration', text('leader-elect-lease-duration') ?? '15s'),
+      renewDeadlineMs: duration('leader-elect-renew-deadline', text('leader-elect-renew-deadline') ?? '10s'),
+      retryPeriodMs: duration('leader-elect-retry-period', text('leader-elect-retry-period') ?? '2s'),
       serverImage: text('server-image') ?? `ghcr.io/tfmodel/tfmodel-server:${VERSION}`,
       serverGpuImage: text('server-gpu-image') ?? `ghcr.io/tfmodel/tfmodel-server-gpu:${VERSION}`,
       workers: integer('workers', text('workers') ?? '4', 1),
@@ -111,6 +124,18 @@ function integer(name: string, value: string, min: number): number {
   const parsed = Number(value);
   if (!/^\d+$/.test(value) || parsed < min) throw new OperatorUsageError(`--${name}=${value}: expected an integer >= ${min}`);
   return parsed;
+}
+
+/** A Go duration as kube-controller-manager takes them: 15s, 500ms, 1m30s. */
+function duration(name: string, value: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
+    throw new OperatorUsageError(`--${name}=${value}: expected a duration such as 15s or 500ms`);
+  }
+  const ms = parts.reduce((sum, [, amount, unit]) => sum + Number(amount) * units[unit!]!, 0);
+  if (ms <= 0) throw new OperatorUsageError(`--${name}=${value}: must be positive`);
+  return ms;
 }
 
 function bool(name: string, value: string): boolean {

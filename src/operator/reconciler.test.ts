@@ -180,6 +180,18 @@ describe('operator reconciler', () => {
     assert.ok(cluster.events.some((e) => e.type === 'Warning' && e.reason === 'NameConflict'));
   });
 
+  it('asks the apiserver before creating what the label-filtered cache does not show', async () => {
+    const model = tfmodel();
+    const { cluster, reconciler } = setup(model);
+    const foreign = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'iris-server-config', namespace: 'ml' } };
+    const cache = cluster.configMap.bind(cluster);
+    cluster.configMap = (namespace, name) => (name === 'iris-server-config' ? undefined : cache(namespace, name));
+    cluster.put(foreign);
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.applied, []);
+    assert.equal(cluster.status!.conditions!.find((c) => c.type === 'ConfigApplied')!.reason, 'NameConflict');
+  });
+
   it('reports an invalid spec without touching the cluster', async () => {
     const { cluster, reconciler } = setup(tfmodel({ basePath: 'relative/path', versionPolicy: { specific: { versions: [1] } }, versionLabels: { stable: 2 } }));
     await reconciler.reconcile('ml/iris');

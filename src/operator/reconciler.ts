@@ -61,6 +61,8 @@ export class TFModelReconciler {
    * own write by a moment, and reading the old labels back would announce the same move twice.
    */
   private readonly committed = new Map<string, ReadonlyMap<string, number>>();
+  /** Per TFModel UID: the generation whose disabled ServiceMonitor we made sure is gone. */
+  private readonly monitorChecked = new Map<string, number | undefined>();
   private readonly now: () => Date;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -85,9 +87,9 @@ export class TFModelReconciler {
     const names = ownedNames(name);
     const reader = this.options.reader;
     const existing = {
-      configMap: reader.configMap(namespace, names.configMap),
-      deployment: reader.deployment(namespace, names.deployment),
-      service: reader.service(namespace, names.service),
+      configMap: reader.configMap(namespace, names.configMap) ?? await this.readUncached('v1', 'ConfigMap', namespace, names.configMap),
+      deployment: reader.deployment(namespace, names.deployment) ?? await this.readUncached('apps/v1', 'Deployment', namespace, names.deployment),
+      service: reader.service(namespace, names.service) ?? await this.readUncached('v1', 'Service', namespace, names.service),
     };
     const conflict = Object.values(existing).find((object) => object && !isControlledBy(object, tfmodel));
     if (conflict) {
@@ -132,6 +134,15 @@ export class TFModelReconciler {
     return { requeueAfterMs: settled ? this.options.idleRequeueMs ?? 30_000 : this.options.busyRequeueMs ?? 1000 };
   }
 
+  /**
+   * The caches hold only objects carrying our managed-by label. Before creating an object the
+   * cache does not show, ask the apiserver: someone else's object of that name must be refused,
+   * not taken over by a forced apply.
+   */
+  private async readUncached<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+    return this.options.writer.read<T>({ apiVersion, kind, metadata: { namespace, name } });
+  }
+
   /** Forgets a pod that is gone (the controller calls this on pod deletion). */
   forgetPod(uid: string): void {
     this.pushed.delete(uid);
@@ -140,6 +151,7 @@ export class TFModelReconciler {
   /** Forgets a TFModel that is gone. */
   forgetTFModel(uid: string): void {
     this.committed.delete(uid);
+    this.monitorChecked.delete(uid);
   }
 
   private async report(pod: V1Pod, modelName: string): Promise<PodReport> {
@@ -174,17 +186,21 @@ export class TFModelReconciler {
     const monitor = desiredServiceMonitor(tfmodel, spec);
     if (spec.monitoring.enabled && spec.monitoring.serviceMonitor.enabled) {
       await this.options.writer.apply(withAppliedHash(monitor));
+      this.monitorChecked.delete(tfmodel.metadata.uid ?? '');
       return;
     }
-    // Delete one we created earlier (and only one we created).
+    // Delete one we created earlier (and only one we created). No informer watches
+    // ServiceMonitors, so read once per spec generation rather than on every reconcile.
+    const uid = tfmodel.metadata.uid ?? '';
+    if (this.monitorChecked.get(uid) === tfmodel.metadata.generation) return;
     let current: KubernetesObject | undefined;
     try {
       current = await this.options.writer.read(monitor);
     } catch (error) {
-      if (httpStatusOf(error) === 404) return; // no ServiceMonitor CRD in this cluster
-      throw error;
+      if (httpStatusOf(error) !== 404) throw error; // 404: no ServiceMonitor CRD in this cluster
     }
     if (current && isControlledBy(current, tfmodel)) await this.options.writer.deleteObject(current);
+    this.monitorChecked.set(uid, tfmodel.metadata.generation);
   }
 
   /**

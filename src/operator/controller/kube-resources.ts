@@ -14,6 +14,7 @@ import {
   type V1ConfigMap,
   type V1Deployment,
   type V1Pod,
+  type V1Service,
 } from '@kubernetes/client-node';
 // Not re-exported by the package index; the generated (de)serializer every typed API call uses.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
@@ -64,6 +65,18 @@ export function deployments(kubeConfig: KubeConfig, scope: Scope = {}): KubeReso
     kind: 'Deployment',
     labelSelector,
     list: () => (namespace === undefined ? api.listDeploymentForAllNamespaces({ labelSelector }) : api.listNamespacedDeployment({ namespace, labelSelector })),
+  });
+}
+
+export function services(kubeConfig: KubeConfig, scope: Scope = {}): KubeResource<V1Service> {
+  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const { namespace, labelSelector } = scope;
+  return typedResource({
+    path: `/api/v1${namespacePath(namespace)}/services`,
+    apiVersion: 'v1',
+    kind: 'Service',
+    labelSelector,
+    list: () => (namespace === undefined ? api.listServiceForAllNamespaces({ labelSelector }) : api.listNamespacedService({ namespace, labelSelector })),
   });
 }
 
