@@ -162,9 +162,14 @@ describe('operator reconciler', () => {
     servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }));
     servers.failPush = true;
     assert.ok((await reconciler.reconcile('ml/iris')).requeueAfterMs! <= 1000);
+    const unpushed = cluster.status!.labels!.find((l) => l.label === 'stable')!;
+    assert.equal(unpushed.state, 'Promoting', 'a label the pod was not told about is not Served');
+    assert.equal(unpushed.reason, 'ConfigNotPushed');
+    assert.match(unpushed.message!, /pod-a/);
     servers.failPush = false;
     await reconciler.reconcile('ml/iris');
     assert.equal(servers.pushes.length, 1);
+    assert.equal(cluster.status!.labels!.find((l) => l.label === 'stable')!.state, 'Served');
   });
 
   it('refuses to take over an object with the same name that it does not own', async () => {

@@ -5,7 +5,7 @@
  */
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import {
-  ANNOTATION_APPLIED_HASH, ANNOTATION_LABELS, InvalidSpecError, type ResolvedSpec, type TFModel, type TFModelStatus, ownedNames, resolveSpec,
+  ANNOTATION_APPLIED_HASH, ANNOTATION_LABELS, InvalidSpecError, type LabelStatus, type ResolvedSpec, type TFModel, type TFModelStatus, ownedNames, resolveSpec,
   selectorLabels,
 } from './api/tfmodel.js';
 import type { ClusterWriter } from './kube/cluster-writer.js';
@@ -119,15 +119,15 @@ export class TFModelReconciler {
     ]);
     if (outcome.ok) this.committed.set(tfmodel.metadata.uid ?? '', plan.labels);
     const configHash = contentHash(configMap.data![MODEL_CONFIG_FILE]);
-    let pushFailures = 0;
-    if (outcome.ok) pushFailures = await this.pushConfig(readyPods, reports, spec, plan, configHash);
+    const pushFailures = outcome.ok ? await this.pushConfig(readyPods, reports, spec, plan, configHash) : new Map<number, string>();
+    const shownPlan = pushFailures.size === 0 ? plan : { ...plan, labelStatus: withUnpushedLabels(plan, reports, pushFailures, this.now()) };
     for (const [label, [from, to]] of plan.moved) {
       this.options.onLabelMoved?.(tfmodel, label, from, to);
       await this.event(tfmodel, 'Normal', 'LabelMoved', `label ${label} now serves version ${to}${from === undefined ? '' : ` (was ${from})`}`);
     }
-    const status = await this.finish(tfmodel, { spec, plan, outcome, deployment: existing.deployment, pods, reports, configHash });
+    const status = await this.finish(tfmodel, { spec, plan: shownPlan, outcome, deployment: existing.deployment, pods, reports, configHash });
 
-    const settled = outcome.ok && pushFailures === 0 && plan.moved.size === 0
+    const settled = outcome.ok && pushFailures.size === 0 && plan.moved.size === 0
       && plan.labelStatus.every((l) => l.state === 'Served')
       && reports.every((r) => r.kind === 'serving')
       && (status.readyReplicas ?? 0) >= spec.replicas;
@@ -205,11 +205,12 @@ export class TFModelReconciler {
 
   /**
    * Pushes the config to each ready pod that was not yet sent this config, or whose labels differ
-   * from it (a pod that restarted, or one whose file poll applied a stale ConfigMap).
+   * from it (a pod that restarted from a stale ConfigMap file). Returns the pods it could not
+   * push to, with the error.
    */
-  private async pushConfig(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, plan: PromotionPlan, configHash: string): Promise<number> {
+  private async pushConfig(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, plan: PromotionPlan, configHash: string): Promise<Map<number, string>> {
     const config = servedModel(spec, plan);
-    let failures = 0;
+    const failures = new Map<number, string>();
     await Promise.all(readyPods.map(async (pod, index) => {
       const uid = pod.metadata?.uid ?? '';
       const report = reports[index]!;
@@ -221,7 +222,7 @@ export class TFModelReconciler {
         await this.options.serving.pushConfig(address, config);
         this.pushed.set(uid, configHash);
       } catch (error) {
-        failures++;
+        failures.set(index, (error as Error).message);
         this.options.log.warn('config_push_failed', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: (error as Error).message });
       }
     }));
@@ -264,6 +265,23 @@ export class TFModelReconciler {
       this.options.log.warn('event_failed', { reason, error: describeKubeError(error) });
     }
   }
+}
+
+/**
+ * A label is not Served while a pod that did not take the config still serves it differently:
+ * status must never claim what some pod does not do.
+ */
+function withUnpushedLabels(plan: PromotionPlan, reports: readonly PodReport[], failures: ReadonlyMap<number, string>, now: Date): LabelStatus[] {
+  return plan.labelStatus.map((label) => {
+    if (label.state !== 'Served') return label;
+    const lagging = [...failures].filter(([index]) => {
+      const report = reports[index]!;
+      return report.kind !== 'serving' || report.labels.get(label.label) !== plan.labels.get(label.label);
+    });
+    if (lagging.length === 0) return label;
+    const pods = lagging.map(([index, error]) => `${reports[index]!.pod} (${error})`).join(', ');
+    return { ...label, state: 'Promoting', reason: 'ConfigNotPushed', message: `the new config could not be pushed to ${pods}; retrying`, since: now.toISOString() };
+  });
 }
 
 function splitKey(key: string): [string, string] {

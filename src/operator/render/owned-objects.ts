@@ -37,8 +37,6 @@ export const CONFIG_DIR = '/etc/tfmodel/config';
 export const MODEL_CONFIG_FILE = 'model.config';
 export const BATCHING_CONFIG_FILE = 'batching.config';
 export const MONITORING_CONFIG_FILE = 'monitoring.config';
-/** The server re-reads model.config this often: the file path is the slow, always-working route. */
-export const CONFIG_POLL_SECONDS = 2;
 const SERVER_UID = 1000;
 
 export function servedModel(spec: ResolvedSpec, plan: ServingPlan) {
@@ -70,7 +68,8 @@ export function serverArgs(spec: ResolvedSpec): string[] {
     `--port=${GRPC_PORT}`,
     `--rest_api_port=${REST_PORT}`,
     `--model_config_file=${CONFIG_DIR}/${MODEL_CONFIG_FILE}`,
-    `--model_config_file_poll_wait_seconds=${CONFIG_POLL_SECONDS}`,
+    // No --model_config_file_poll_wait_seconds: the operator pushes every config change, and a
+    // poll of the (late-updating) ConfigMap volume would re-apply older configs over newer pushes.
     `--runtime=${spec.runtime}`,
   ];
   if (spec.monitoring.enabled) args.push(`--monitoring_config_file=${CONFIG_DIR}/${MONITORING_CONFIG_FILE}`);

@@ -3,13 +3,15 @@
  *
  * startOperatorProcess runs the real tfmodel-operator binary (dist/src/operator/main.js) against
  * the control plane. Pods on kwok nodes run in name only, so ServingPods plays the kubelet for the
- * serving pods of one TFModel: for every Running pod it starts a real tfmodel-server on loopback,
- * keeps the pod's model.config file in step with the ConfigMap (as a ConfigMap volume would), and
+ * serving pods of one TFModel: for every Running pod it starts a real tfmodel-server on loopback
+ * with the pod's own container args (ports and the config directory mapped), keeps the pod's
+ * config files in step with the ConfigMap (as a ConfigMap volume would), and
  * maps "namespace/pod" to the server's ports in the file the operator reads (--pod-address-map).
  */
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { CONFIG_DIR } from '../../../src/operator/render/owned-objects.js';
 import { REPO_ROOT } from '../../support/corpus.js';
 import type { ControlPlane } from './control-plane.js';
 import { freePorts, ManagedProcess, waitForHttp } from './processes.js';
@@ -28,6 +30,8 @@ export interface OperatorProcessOptions {
   readonly logPath: string;
   readonly kubeconfig: string;
   readonly podAddressMap?: string;
+  /** Where the leader-election Lease lives (--leader-election-namespace); default "default". */
+  readonly leaderElectionNamespace?: string;
   /** Extra flags, e.g. --version-not-found-grace-seconds=5. */
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
@@ -41,7 +45,7 @@ export async function startOperatorProcess(options: OperatorProcessOptions): Pro
     OPERATOR_MAIN,
     `--kubeconfig=${options.kubeconfig}`,
     `--http-address=127.0.0.1:${port}`,
-    '--leader-election-namespace=default',
+    `--leader-election-namespace=${options.leaderElectionNamespace ?? 'default'}`,
     ...(options.podAddressMap ? [`--pod-address-map=${options.podAddressMap}`] : []),
     ...(options.args ?? []),
   ];
@@ -116,7 +120,7 @@ export class ServingPods {
       this.core.listNamespacedPod({ namespace, labelSelector: `app.kubernetes.io/instance=${tfmodel},app.kubernetes.io/name=tfmodel-server` }),
       this.core.readNamespacedConfigMap({ namespace, name: `${tfmodel}-server-config` }).catch(() => undefined),
     ]);
-    const modelConfig = configMap?.data?.['model.config'];
+    const files = configMap?.data;
     const running = podList.items.filter((pod: V1Pod) => pod.status?.phase === 'Running' && !pod.metadata?.deletionTimestamp);
     const wanted = new Set(running.map((pod) => pod.metadata!.uid!));
     let changed = false;
@@ -128,32 +132,33 @@ export class ServingPods {
     }
     for (const pod of running) {
       const uid = pod.metadata!.uid!;
-      if (this.pods.has(uid) || modelConfig === undefined) continue;
-      this.pods.set(uid, await this.startServer(pod.metadata!.name!, uid, modelConfig));
+      if (this.pods.has(uid) || files === undefined) continue;
+      this.pods.set(uid, await this.startServer(pod, files));
       changed = true;
     }
-    if (modelConfig !== undefined) {
-      for (const pod of this.pods.values()) writeIfChanged(pod.configPath, modelConfig);
+    // Like a ConfigMap volume: the files follow the ConfigMap (the server reads them at start).
+    for (const pod of this.pods.values()) {
+      for (const [file, content] of Object.entries(files ?? {})) writeIfChanged(join(dirname(pod.configPath), file), content);
     }
     if (changed) this.writeAddressMap();
   }
 
-  private async startServer(name: string, uid: string, modelConfig: string): Promise<ServingPod> {
+  /** Runs the pod's own container args, with loopback ports and the ConfigMap files in podDir. */
+  private async startServer(pod: V1Pod, files: Readonly<Record<string, string>>): Promise<ServingPod> {
+    const name = pod.metadata!.name!;
     const podDir = join(this.options.dir, name);
     mkdirSync(podDir, { recursive: true });
-    const configPath = join(podDir, 'model.config');
-    writeIfChanged(configPath, modelConfig);
+    for (const [file, content] of Object.entries(files)) writeIfChanged(join(podDir, file), content);
     const [grpcPort, restPort] = (await freePorts(2)) as [number, number];
-    const server = await ManagedProcess.spawn(`tfmodel-server ${name}`, process.execPath, [
-      SERVER_MAIN,
-      `--port=${grpcPort}`,
-      `--rest_api_port=${restPort}`,
-      '--bind_address=127.0.0.1',
-      `--model_config_file=${configPath}`,
-      '--model_config_file_poll_wait_seconds=1',
-      '--file_system_poll_wait_seconds=1',
-    ], { logPath: join(podDir, 'server.log') });
-    return { name, uid, server, restPort, grpcPort, configPath };
+    const args = (pod.spec!.containers[0]!.args ?? []).map((arg) => {
+      if (arg.startsWith('--port=')) return `--port=${grpcPort}`;
+      if (arg.startsWith('--rest_api_port=')) return `--rest_api_port=${restPort}`;
+      return arg.replace(`=${CONFIG_DIR}/`, `=${podDir}/`);
+    });
+    const server = await ManagedProcess.spawn(`tfmodel-server ${name}`, process.execPath, [SERVER_MAIN, ...args, '--bind_address=127.0.0.1'], {
+      logPath: join(podDir, 'server.log'),
+    });
+    return { name, uid: pod.metadata!.uid!, server, restPort, grpcPort, configPath: join(podDir, 'model.config') };
   }
 
   private writeAddressMap(): void {
