@@ -321,21 +321,26 @@ describe('e2e operator: TFModels on a real control plane', function () {
   });
 
   describe('failures of the operator and the apiserver', () => {
-    it('a killed operator is replaced: the new one takes the Lease and reconciles what changed meanwhile', async function () {
+    it('an operator killed mid-reconcile is replaced: the new one takes the Lease and converges on what changed meanwhile', async function () {
       this.timeout(180_000);
       const before = await leaseHolder();
       const replicas = (await get<TFModel>('tfmodel', 'half'))!.spec.replicas === 2 ? 3 : 2;
+      // Killed right after a change, so most likely in the middle of reconciling it; a second
+      // change arrives while no operator runs.
+      await mergePatch('half', { spec: { replicas } });
       process.kill(-operator!.process.pid, 'SIGKILL'); // no graceful Lease release
       await operator!.process.exited;
-      await mergePatch('half', { spec: { replicas } });
+      await mergePatch('half', { spec: { versionLabels: { test: 1 } } });
       operator = await startOperator();
       const after = await poll(async () => {
         const holder = await leaseHolder();
         return holder !== before ? holder : undefined;
       }, { what: 'the new operator to take the Lease', timeoutMs: 90_000, intervalMs: 1000, process: operator.process });
       assert.ok(after);
-      const model = await waitForTFModel('half', `scaled to ${replicas} by the new operator`, (m) => m.status?.replicas === replicas && m.status?.readyReplicas === replicas, 120_000);
+      const model = await waitForTFModel('half', `scaled to ${replicas} and test on 1 by the new operator`,
+        (m) => m.status?.replicas === replicas && m.status?.readyReplicas === replicas && labelServed('test', 1)(m), 120_000);
       assert.equal(condition(model, 'Ready')!.status, 'True');
+      for (const pod of servingPods[0]!.pods.values()) assert.equal(await predict(pod, 'test'), 2.5);
       const metrics = await (await fetch(`${operator.url}/metrics`)).text();
       assert.match(metrics, /^tfmodel_operator_leader 1$/m);
     });
