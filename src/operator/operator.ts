@@ -11,7 +11,7 @@ import { errorMessage } from './controller/errors.js';
 import { type HealthCheck, type HealthServer, startHealthServer } from './controller/health-server.js';
 import { objectKey } from './controller/keys.js';
 import { kubeInformerFactory } from './controller/kube-informer.js';
-import { configMaps, customResources, deployments, pods, services } from './controller/kube-resources.js';
+import { configMaps, customResources, deployments, pods, services, trimmed, withoutBookkeeping } from './controller/kube-resources.js';
 import { LeaderElector, type StoppedLeadingReason } from './controller/leader-election.js';
 import { kubeLeaseStore } from './controller/lease-store.js';
 import { OperatorMetrics } from './controller/operator-metrics.js';
@@ -55,12 +55,27 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   const managed = `${LABEL_MANAGED_BY}=${FIELD_MANAGER}`;
   const informer = <T extends KubernetesObject>(resource: string, source: Parameters<typeof kubeInformerFactory<T>>[1]) =>
     new SupervisedInformer<T>({ resource, factory: kubeInformerFactory(kc, source), logger, observer: metrics });
+  // Cached objects keep only what the reconciler reads (see cluster-cache.ts): metadata, the
+  // Deployment's replicas and status, pods' status.
   const informers = {
-    tfmodels: informer<TFModel>('tfmodels', customResources<TFModel>(kc, { group: GROUP, version: VERSION, plural: PLURAL, namespace })),
-    configMaps: informer<V1ConfigMap>('configmaps', configMaps(kc, { namespace, labelSelector: managed })),
-    deployments: informer<V1Deployment>('deployments', deployments(kc, { namespace, labelSelector: managed })),
-    services: informer<V1Service>('services', services(kc, { namespace, labelSelector: managed })),
-    pods: informer<V1Pod>('pods', pods(kc, { namespace, labelSelector: `${LABEL_NAME}=${SERVER_APP_NAME}` })),
+    tfmodels: informer<TFModel>('tfmodels', trimmed(customResources<TFModel>(kc, { group: GROUP, version: VERSION, plural: PLURAL, namespace }), withoutBookkeeping)),
+    configMaps: informer<V1ConfigMap>('configmaps', trimmed(configMaps(kc, { namespace, labelSelector: managed }), (cm) => {
+      delete cm.data;
+      delete cm.binaryData;
+      return withoutBookkeeping(cm);
+    })),
+    deployments: informer<V1Deployment>('deployments', trimmed(deployments(kc, { namespace, labelSelector: managed }), (deployment) => {
+      if (deployment.spec) deployment.spec = { ...deployment.spec, template: {} };
+      return withoutBookkeeping(deployment);
+    })),
+    services: informer<V1Service>('services', trimmed(services(kc, { namespace, labelSelector: managed }), (service) => {
+      delete service.spec;
+      return withoutBookkeeping(service);
+    })),
+    pods: informer<V1Pod>('pods', trimmed(pods(kc, { namespace, labelSelector: `${LABEL_NAME}=${SERVER_APP_NAME}` }), (pod) => {
+      delete pod.spec;
+      return withoutBookkeeping(pod);
+    })),
   };
   const allInformers = Object.values(informers);
 

@@ -76,12 +76,12 @@ class FakeServers implements ServingClient {
 
 const RENDER = { serverImage: 'server:1', serverGpuImage: 'server-gpu:1' };
 
-function setup(model: TFModel) {
+function setup(model: TFModel, reader?: (cluster: FakeCluster) => ClusterReader) {
   const cluster = new FakeCluster();
   const servers = new FakeServers();
   cluster.put(model);
   const reconciler = new TFModelReconciler({
-    reader: cluster,
+    reader: reader ? reader(cluster) : cluster,
     writer: cluster,
     serving: servers,
     addresses: { resolve: (p) => ({ host: p.metadata!.name!, restPort: 8501, grpcPort: 8500 }) },
@@ -195,6 +195,23 @@ describe('operator reconciler', () => {
     await reconciler.reconcile('ml/iris');
     assert.deepEqual(cluster.applied, []);
     assert.equal(cluster.status!.conditions!.find((c) => c.type === 'ConfigApplied')!.reason, 'NameConflict');
+  });
+
+  it('does not read, apply or write status again while the cache lags its own writes', async () => {
+    const model = tfmodel();
+    // A cache that has seen none of our writes: no owned objects, the TFModel without status.
+    const { cluster, reconciler } = setup(model, () => ({ tfmodel: () => model, configMap: () => undefined, deployment: () => undefined, service: () => undefined, pods: () => [] }));
+    let reads = 0;
+    const read = cluster.read.bind(cluster);
+    cluster.read = async <T extends KubernetesObject>(header: KubernetesObject) => {
+      reads++;
+      return read<T>(header);
+    };
+    await reconciler.reconcile('ml/iris');
+    const after = { reads, applied: cluster.applied.length, statuses: cluster.statuses.length, events: cluster.events.length };
+    assert.equal(after.reads, 3, 'one uncached read per owned object, before creating it');
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual({ reads, applied: cluster.applied.length, statuses: cluster.statuses.length, events: cluster.events.length }, after);
   });
 
   it('reports an invalid spec without touching the cluster', async () => {

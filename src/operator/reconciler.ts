@@ -61,6 +61,10 @@ export class TFModelReconciler {
    * own write by a moment, and reading the old labels back would announce the same move twice.
    */
   private readonly committed = new Map<string, ReadonlyMap<string, number>>();
+  /** Per TFModel UID: the applied-hash of each kind we applied last (for when the cache lags). */
+  private readonly applied = new Map<string, Map<string, string>>();
+  /** Per TFModel UID: the status we wrote last. */
+  private readonly statuses = new Map<string, TFModelStatus>();
   /** Per TFModel UID: the generation whose disabled ServiceMonitor we made sure is gone. */
   private readonly monitorChecked = new Map<string, number | undefined>();
   private readonly now: () => Date;
@@ -71,8 +75,12 @@ export class TFModelReconciler {
 
   async reconcile(key: string): Promise<ReconcileResult> {
     const [namespace, name] = splitKey(key);
-    const tfmodel = this.options.reader.tfmodel(namespace, name);
-    if (!tfmodel || tfmodel.metadata.deletionTimestamp) return {}; // owned objects go with it (garbage collection)
+    const cached = this.options.reader.tfmodel(namespace, name);
+    if (!cached || cached.metadata.deletionTimestamp) return {}; // owned objects go with it (garbage collection)
+    // The cache can lag our own status write by a moment; what we wrote last is the truth then
+    // (the status is ours alone), so the next reconcile neither rewrites it nor repeats events.
+    const remembered = this.statuses.get(cached.metadata.uid ?? '');
+    const tfmodel: TFModel = remembered ? { ...cached, status: remembered } : cached;
 
 
     let spec: ResolvedSpec;
@@ -86,10 +94,11 @@ export class TFModelReconciler {
 
     const names = ownedNames(name);
     const reader = this.options.reader;
+    const uid = tfmodel.metadata.uid ?? '';
     const existing = {
-      configMap: reader.configMap(namespace, names.configMap) ?? await this.readUncached('v1', 'ConfigMap', namespace, names.configMap),
-      deployment: reader.deployment(namespace, names.deployment) ?? await this.readUncached('apps/v1', 'Deployment', namespace, names.deployment),
-      service: reader.service(namespace, names.service) ?? await this.readUncached('v1', 'Service', namespace, names.service),
+      configMap: reader.configMap(namespace, names.configMap) ?? await this.readUncached(uid, 'v1', 'ConfigMap', namespace, names.configMap),
+      deployment: reader.deployment(namespace, names.deployment) ?? await this.readUncached(uid, 'apps/v1', 'Deployment', namespace, names.deployment),
+      service: reader.service(namespace, names.service) ?? await this.readUncached(uid, 'v1', 'Service', namespace, names.service),
     };
     const conflict = Object.values(existing).find((object) => object && !isControlledBy(object, tfmodel));
     if (conflict) {
@@ -139,7 +148,8 @@ export class TFModelReconciler {
    * cache does not show, ask the apiserver: someone else's object of that name must be refused,
    * not taken over by a forced apply.
    */
-  private async readUncached<T extends KubernetesObject>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+  private async readUncached<T extends KubernetesObject>(uid: string, apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+    if (this.applied.get(uid)?.has(kind)) return undefined; // we created it; the cache has not caught up yet
     return this.options.writer.read<T>({ apiVersion, kind, metadata: { namespace, name } });
   }
 
@@ -152,6 +162,8 @@ export class TFModelReconciler {
   forgetTFModel(uid: string): void {
     this.committed.delete(uid);
     this.monitorChecked.delete(uid);
+    this.applied.delete(uid);
+    this.statuses.delete(uid);
   }
 
   private async report(pod: V1Pod, modelName: string): Promise<PodReport> {
@@ -163,7 +175,9 @@ export class TFModelReconciler {
 
   private async applyAll(tfmodel: TFModel, spec: ResolvedSpec, pairs: Array<[KubernetesObject, KubernetesObject | undefined]>): Promise<ApplyOutcome> {
     try {
-      for (const [desired, current] of pairs) await this.applyIfChanged(desired, current);
+      const applied = this.applied.get(tfmodel.metadata.uid ?? '') ?? new Map<string, string>();
+      this.applied.set(tfmodel.metadata.uid ?? '', applied);
+      for (const [desired, current] of pairs) await this.applyIfChanged(desired, current, applied);
       await this.reconcileServiceMonitor(tfmodel, spec);
       return { ok: true };
     } catch (error) {
@@ -175,11 +189,13 @@ export class TFModelReconciler {
   }
 
   /** Applies only when what we would write differs from what we last wrote (the hash annotation). */
-  private async applyIfChanged(desired: KubernetesObject, current: KubernetesObject | undefined): Promise<void> {
+  private async applyIfChanged(desired: KubernetesObject, current: KubernetesObject | undefined, applied: Map<string, string>): Promise<void> {
     const stamped = withAppliedHash(desired);
-    const hash = stamped.metadata!.annotations![ANNOTATION_APPLIED_HASH];
-    if (current?.metadata?.annotations?.[ANNOTATION_APPLIED_HASH] === hash) return;
+    const hash = stamped.metadata!.annotations![ANNOTATION_APPLIED_HASH]!;
+    const currentHash = current?.metadata?.annotations?.[ANNOTATION_APPLIED_HASH];
+    if (currentHash === hash || (current === undefined && applied.get(desired.kind!) === hash)) return;
     await this.options.writer.apply(stamped);
+    applied.set(desired.kind!, hash);
   }
 
   private async reconcileServiceMonitor(tfmodel: TFModel, spec: ResolvedSpec): Promise<void> {
@@ -193,6 +209,11 @@ export class TFModelReconciler {
     // ServiceMonitors, so read once per spec generation rather than on every reconcile.
     const uid = tfmodel.metadata.uid ?? '';
     if (this.monitorChecked.get(uid) === tfmodel.metadata.generation) return;
+    if (tfmodel.status?.observedGeneration === undefined) {
+      // Never reconciled: no ServiceMonitor of ours can exist (we write status in the same pass).
+      this.monitorChecked.set(uid, tfmodel.metadata.generation);
+      return;
+    }
     let current: KubernetesObject | undefined;
     try {
       current = await this.options.writer.read(monitor);
@@ -235,7 +256,10 @@ export class TFModelReconciler {
   ): Promise<TFModelStatus> {
     const status = buildStatus({ tfmodel, ...observed, now: this.now() });
     await this.recordTransitions(tfmodel, status);
-    if (!sameStatus(tfmodel.status, status)) await this.options.writer.writeStatus(tfmodel, status);
+    if (!sameStatus(tfmodel.status, status)) {
+      await this.options.writer.writeStatus(tfmodel, status);
+      this.statuses.set(tfmodel.metadata.uid ?? '', status);
+    }
     return status;
   }
 

@@ -118,3 +118,33 @@ function typedResource<T extends KubernetesObject>(spec: TypedResourceSpec<T>): 
 function namespacePath(namespace: string | undefined): string {
   return namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
 }
+
+/**
+ * The same resource, with `trim` applied to every object before it reaches the cache. Caches hold
+ * every managed object for the life of the process: dropping what the operator never reads
+ * (managedFields, kubectl's last-applied copy, pod specs, ConfigMap data) keeps 1000 TFModels'
+ * worth of objects small.
+ */
+export function trimmed<T extends KubernetesObject>(resource: KubeResource<T>, trim: (object: T) => T): KubeResource<T> {
+  const fromWatch = resource.fromWatch;
+  return {
+    ...resource,
+    list: async () => {
+      const list = await resource.list();
+      return { ...list, items: list.items.map(trim) };
+    },
+    fromWatch: (raw) => trim(fromWatch ? fromWatch(raw) : (raw as T)),
+  };
+}
+
+/** What no reader of a cached object needs: server-side apply bookkeeping and kubectl's copy of the spec. */
+export function withoutBookkeeping<T extends KubernetesObject>(object: T): T {
+  const metadata = object.metadata;
+  if (metadata) {
+    delete metadata.managedFields;
+    if (metadata.annotations?.[LAST_APPLIED] !== undefined) delete metadata.annotations[LAST_APPLIED];
+  }
+  return object;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
