@@ -3,9 +3,9 @@
  * tfmodel-operator. Exit codes: 0 after a graceful shutdown (SIGTERM/SIGINT), 1 when it cannot
  * start or lost the leader Lease (the kubelet restarts it, client-go's convention), 2 for usage errors.
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage } from './controller/errors.js';
 import { type OperatorCommand, OperatorUsageError, operatorVersion, parseOperatorFlags, usage } from './flags.js';
+import { PooledKubeConfig } from './kube/pooled-kube-config.js';
 import { startOperator } from './operator.js';
 import { jsonLogger } from '../server/logging.js';
 
@@ -23,8 +23,8 @@ function parseOrExit(): OperatorCommand {
 }
 
 /** --kubeconfig, else in-cluster (the pod's ServiceAccount), else $KUBECONFIG or ~/.kube/config. */
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+function loadKubeConfig(path: string | undefined): PooledKubeConfig {
+  const kc = new PooledKubeConfig();
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   if (!kc.getCurrentCluster()) throw new Error('no cluster configured: pass --kubeconfig, set KUBECONFIG, or run in a pod');

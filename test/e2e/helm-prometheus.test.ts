@@ -477,10 +477,16 @@ describe('e2e Helm chart and Prometheus: helm install, the operator on the chart
       assert.ok(crd.status.conditions.some((c) => c.type === 'Established' && c.status === 'True'));
       await getJson<TFModel>(['get', 'tfmodel', 'half', '-n', MODELS_NAMESPACE]);
 
-      // The ServiceAccount is gone, and with it every token minted for it.
-      const rejected = await cp().kubectl(['get', 'tfmodels', '-n', MODELS_NAMESPACE], { kubeconfig: tokenKubeconfig });
-      assert.notEqual(rejected.code, 0);
-      assert.match(rejected.stderr, /Unauthorized|must be logged in/i);
+      // The ServiceAccount is gone, and with it every token minted for it. The apiserver's token
+      // authenticator sees the deletion through its informer a moment later; until then the
+      // RBAC bindings are already gone, so the token is refused either way.
+      await poll(async () => {
+        const rejected = await cp().kubectl(['get', 'tfmodels', '-n', MODELS_NAMESPACE], { kubeconfig: tokenKubeconfig });
+        assert.notEqual(rejected.code, 0, 'a token of a deleted ServiceAccount was accepted');
+        if (/Unauthorized|must be logged in/i.test(rejected.stderr)) return true;
+        assert.match(rejected.stderr, /Forbidden/);
+        return undefined;
+      }, { what: 'the deleted ServiceAccount\'s token to be rejected as Unauthorized', timeoutMs: 60_000, intervalMs: 500 });
     });
   });
 });
