@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 /** This file runs as dist/bench/operator/support.js: three levels below the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const RESULTS_DIR = join(REPO_ROOT, 'dist', 'bench-results');
-const TF_SERVING_MODELS = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving');
+/** Our own half_plus_two twins (test/models/generate.py). */
+const TEST_MODELS = join(REPO_ROOT, 'test', 'models');
 /** y = 0.5x + 2 (version 1) and y = 0.5x + 3 (version 2): which version answered is plain from the number. */
-export const HALF_PLUS_TWO = join(TF_SERVING_MODELS, 'saved_model_half_plus_two_cpu', '00000123');
-export const HALF_PLUS_THREE = join(TF_SERVING_MODELS, 'saved_model_half_plus_three', '00000123');
+export const HALF_PLUS_TWO = join(TEST_MODELS, 'half_plus_two', '00000123');
+export const HALF_PLUS_THREE = join(TEST_MODELS, 'half_plus_three', '00000123');
 
 export function progress(message: string): void {
   console.error(`bench:operator: ${message}`);

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 /** This file runs as dist/bench/runtime/models.js: three levels below the repository root. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-export const HALF_PLUS_TWO_DIR = '/work/shared/savedmodels/tf-serving/saved_model_half_plus_two_cpu/00000123';
+/** Our own half_plus_two twin (test/models/generate.py). */
+export const HALF_PLUS_TWO_DIR = join(REPO_ROOT, 'test', 'models', 'half_plus_two', '00000123');
 
 export const SIGNATURE = 'serving_default';
 

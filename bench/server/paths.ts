@@ -10,10 +10,11 @@ export const BENCH_DIST = join(REPO_ROOT, 'dist', 'bench', 'server');
 export const BENCH_SOURCE = join(REPO_ROOT, 'bench', 'server');
 export const RESULTS_DIR = join(REPO_ROOT, 'dist', 'bench-results');
 
-const TF_SERVING_MODELS = '/work/shared/savedmodels/tf-serving';
-export const HALF_PLUS_TWO_BASE = join(TF_SERVING_MODELS, 'saved_model_half_plus_two_cpu');
+/** Our own half_plus_two twins (test/models/generate.py). */
+const TEST_MODELS = join(REPO_ROOT, 'test', 'models');
+export const HALF_PLUS_TWO_BASE = join(TEST_MODELS, 'half_plus_two');
 export const HALF_PLUS_TWO_VERSION_DIR = join(HALF_PLUS_TWO_BASE, '00000123');
-export const HALF_PLUS_THREE_VERSION_DIR = join(TF_SERVING_MODELS, 'saved_model_half_plus_three', '00000123');
+export const HALF_PLUS_THREE_VERSION_DIR = join(TEST_MODELS, 'half_plus_three', '00000123');
 
 /** Runs one of the repository's set-up scripts; they print their answer as the last stdout line. */
 export function lastLineOfScript(script: string): string {

@@ -23,14 +23,14 @@ import yaml from 'js-yaml';
 import { FIELD_MANAGER, type TFModel } from '../../src/operator/api/tfmodel.js';
 import { CHART_DIR, type KubeObject, NAMESPACE as RELEASE_NAMESPACE, parseManifests, RELEASE } from '../packaging/helm.js';
 import { expandRules, leaderElectionPermissions, type Permission, type PolicyRule, WATCH_SCOPE_PERMISSIONS } from '../packaging/rbac-expectations.js';
-import { REPO_ROOT } from '../support/corpus.js';
+import { HALF_PLUS_TWO_BASE } from '../support/test-models.js';
 import { type ControlPlane, controlPlaneBinaries, KWOK_TOLERATION, listeningAddresses, poll, startControlPlane } from './harness/index.js';
 import { type OperatorProcess, SERVER_MAIN, ServingPods, startOperatorProcess } from './harness/operator.js';
 import { freePorts, httpGet, ManagedProcess, waitForHttp } from './harness/processes.js';
 
 /** Where the TFModel lives: any namespace but the release's (the chart's operator watches all). */
 const MODELS_NAMESPACE = 'models';
-const HALF_PLUS_TWO = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving', 'saved_model_half_plus_two_cpu');
+const HALF_PLUS_TWO = HALF_PLUS_TWO_BASE;
 const CRD = 'customresourcedefinitions.apiextensions.k8s.io/tfmodels.serving.tfmodel.dev';
 const REQUEST_COUNT = ':tensorflow:serving:request_count';
 const REQUEST_LATENCY = ':tensorflow:serving:request_latency';

@@ -10,15 +10,15 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/corpus.js';
+import { HALF_PLUS_THREE_BASE, HALF_PLUS_TWO_BASE } from '../support/test-models.js';
 import type { TFModel } from '../../src/operator/api/tfmodel.js';
 import { type ControlPlane, controlPlaneBinaries, gpuNodeSpec, KWOK_TOLERATION, poll, startControlPlane } from './harness/index.js';
 import { type OperatorProcess, ServingPods, startOperatorProcess } from './harness/operator.js';
 
 const NAMESPACE = 'e2e';
-const TF_SERVING = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving');
 /** y = 0.5x + 2 and y = 0.5x + 3: which version answered is plain from the number. */
-const HALF_PLUS_TWO = join(TF_SERVING, 'saved_model_half_plus_two_cpu', '00000123');
-const HALF_PLUS_THREE = join(TF_SERVING, 'saved_model_half_plus_three', '00000123');
+const HALF_PLUS_TWO = join(HALF_PLUS_TWO_BASE, '00000123');
+const HALF_PLUS_THREE = join(HALF_PLUS_THREE_BASE, '00000123');
 
 describe('e2e operator: TFModels on a real control plane', function () {
   let plane: ControlPlane | undefined;

@@ -13,12 +13,12 @@ import type { PodAddress } from '../../src/operator/serving-client/pod-address.j
 import { TfmodelServerClient } from '../../src/operator/serving-client/serving-client.js';
 import { tfmodel } from '../../src/operator/test-support.js';
 import { freePorts } from '../e2e/harness/processes.js';
-import { REPO_ROOT } from '../support/corpus.js';
+import { servingTestModels } from '../support/test-models.js';
 import { ServerProcess } from '../support/server-process.js';
 
-const SHARED = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving');
-const HALF_PLUS_TWO = join(SHARED, 'saved_model_half_plus_two_cpu', '00000123');
-const HALF_PLUS_THREE = join(SHARED, 'saved_model_half_plus_three', '00000123');
+const MODELS = servingTestModels();
+const HALF_PLUS_TWO = join(MODELS.halfPlusTwo, '00000123');
+const HALF_PLUS_THREE = join(MODELS.halfPlusThree, '00000123');
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
   const started = Date.now();

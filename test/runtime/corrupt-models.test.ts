@@ -11,11 +11,11 @@ import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import { SavedModelSchema } from '../../src/gen/tensorflow/core/protobuf/saved_model_pb.js';
 import { Code, ServingError } from '../../src/server/errors.js';
 import { loadSavedModel } from '../../src/server/runtime/index.js';
-import { REPO_ROOT } from '../support/corpus.js';
+import { servingTestModels } from '../support/test-models.js';
 
-const SHARED = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving');
-const TF1 = join(SHARED, 'saved_model_half_plus_two_cpu', '00000123');
-const TF2 = join(SHARED, 'saved_model_half_plus_two_tf2_cpu', '00000123');
+const MODELS = servingTestModels();
+const TF1 = join(MODELS.halfPlusTwo, '00000123');
+const TF2 = join(MODELS.halfPlusTwoTf2, '00000123');
 const DATA = 'variables/variables.data-00000-of-00001';
 const INDEX = 'variables/variables.index';
 

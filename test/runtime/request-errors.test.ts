@@ -3,13 +3,11 @@
  * behind in tfjs.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Code, ServingError } from '../../src/server/errors.js';
 import { DataType, loadSavedModel, type HostTensor, type ModelEngine } from '../../src/server/runtime/index.js';
-import { REPO_ROOT } from '../support/corpus.js';
+import { HALF_PLUS_TWO, INT64_TIMES_SIX } from '../support/test-models.js';
 
-const SHARED = join(REPO_ROOT, '..', 'shared', 'savedmodels');
 const f32 = (values: number[], shape = [values.length]): HostTensor => ({ dtype: DataType.DT_FLOAT, shape, data: Float32Array.from(values) });
 
 function rejectsWith(code: Code, message: string | RegExp): (error: unknown) => boolean {
@@ -26,8 +24,8 @@ describe('request errors', () => {
   let halfPlusTwo: ModelEngine;
   let int64: ModelEngine;
   before(async () => {
-    halfPlusTwo = await loadSavedModel(join(SHARED, 'tf-serving', 'saved_model_half_plus_two_cpu', '00000123'), { runtime: 'wasm', threads: 0 });
-    int64 = await loadSavedModel(join(SHARED, 'tfjs-node', 'int64_multiply'), { runtime: 'wasm', threads: 0 });
+    halfPlusTwo = await loadSavedModel(HALF_PLUS_TWO, { runtime: 'wasm', threads: 0 });
+    int64 = await loadSavedModel(INT64_TIMES_SIX, { runtime: 'wasm', threads: 0 });
   });
   after(async () => {
     await halfPlusTwo.dispose();

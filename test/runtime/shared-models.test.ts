@@ -7,16 +7,15 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { loadSavedModel, type ModelEngine } from '../../src/server/runtime/index.js';
-import { decodeTensors, type JsonTensor, REPO_ROOT } from '../support/corpus.js';
+import { decodeTensors, type JsonTensor } from '../support/corpus.js';
+import { HALF_PLUS_TWO } from '../support/test-models.js';
+import { SHARED_SAVEDMODELS, TF_SERVING_TESTDATA as TFS, TFJS_NODE_MODELS as TFJS, describeWithSharedModels } from '../support/shared-savedmodels.js';
 import { base64, serializeExample } from '../support/examples.js';
 import { type OracleRequest, type OracleResult, askTensorFlow, jsonTensor, oraclePython } from '../support/tf-oracle.js';
 import { describeMismatch } from '../support/tensor-compare.js';
 
-const SHARED = join(REPO_ROOT, '..', 'shared', 'savedmodels');
-const TFS = join(SHARED, 'tf-serving');
-const TFJS = join(SHARED, 'tfjs-node');
 
 const f32 = (shape: number[], values: number[]): JsonTensor => jsonTensor('float32', shape, values);
 const examples = (rows: Array<Record<string, number[]>>): JsonTensor =>
@@ -70,7 +69,7 @@ const CASES: Case[] = [
 const oracle = oraclePython();
 
 for (const threads of [0, 2]) {
-  describe(`shared TF Serving and tfjs-node SavedModels (${threads === 0 ? 'in-thread' : `pool of ${threads}`})`, () => {
+  describeWithSharedModels(`shared TF Serving and tfjs-node SavedModels (${threads === 0 ? 'in-thread' : `pool of ${threads}`})`, () => {
     if (!oracle.python) {
       it.skip(`skipped: ${oracle.skipReason}`);
       return;
@@ -93,7 +92,7 @@ for (const threads of [0, 2]) {
     });
 
     CASES.forEach((testCase, index) => {
-      const name = `${testCase.dir.slice(SHARED.length + 1)} ${testCase.signature} #${index}`;
+      const name = `${relative(SHARED_SAVEDMODELS, testCase.dir)} ${testCase.signature} #${index}`;
       it(name, async () => {
         const want = expected[index]!;
         assert.equal(want.error, undefined, `TensorFlow itself failed: ${want.error}`);
@@ -121,7 +120,7 @@ describe('saved_model.pbtxt', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('loads a text-format SavedModel written by TensorFlow\'s protobuf library', async () => {
-    cpSync(HALF_PLUS_TWO_TF1, dir, { recursive: true });
+    cpSync(HALF_PLUS_TWO, dir, { recursive: true });
     execFileSync(oracle.python!, ['-c', [
       'import sys',
       'from google.protobuf import text_format',

@@ -9,12 +9,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../support/corpus.js';
+import { TF_SERVING_TESTDATA, itWithSharedModels } from '../support/shared-savedmodels.js';
+import { servingTestModels } from '../support/test-models.js';
 import { SERVER_MAIN, ServerProcess } from '../support/server-process.js';
 
-const SHARED = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving');
-const HALF_PLUS_TWO = join(SHARED, 'saved_model_half_plus_two_cpu', '00000123');
-const HALF_PLUS_THREE = join(SHARED, 'saved_model_half_plus_three', '00000123');
+const MODELS = servingTestModels();
+const HALF_PLUS_TWO = join(MODELS.halfPlusTwo, '00000123');
+const HALF_PLUS_THREE = join(MODELS.halfPlusThree, '00000123');
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -77,9 +78,9 @@ describe('tfmodel-server process', () => {
     }
   });
 
-  it('exits 1 with a clear message when the model config file is invalid', async () => {
+  itWithSharedModels("exits 1 with a clear message on TF Serving's bad_model_config.txt", async () => {
     const config = join(root, 'bad.config');
-    cpSync(join(SHARED, 'bad_model_config.txt'), config);
+    cpSync(join(TF_SERVING_TESTDATA, 'bad_model_config.txt'), config);
     const server = start([`--model_config_file=${config}`]);
     assert.equal(await server.exited(), 1);
     const failure = server.events.find((e) => e.event === 'start_failed');

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { create, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, Message } from '@bufbuild/protobuf';
+import { TF_SERVING_TESTDATA, describeWithSharedModels } from '../../../test/support/shared-savedmodels.js';
 import { parseTextFormat, TextFormatError } from './index.js';
 import {
   BatchingParametersSchema,
@@ -12,7 +14,7 @@ import {
   testRegistry,
 } from './testdata/schemas.js';
 
-const TF_SERVING = new URL('../../../../../shared/savedmodels/tf-serving/', import.meta.url);
+const TF_SERVING = pathToFileURL(`${TF_SERVING_TESTDATA}/`);
 
 function parse(text: string): Message {
   return parseTextFormat(EverythingSchema, text, { registry: testRegistry });
@@ -455,7 +457,7 @@ describe('parseTextFormat', () => {
     });
   });
 
-  describe('TF Serving config files', () => {
+  describeWithSharedModels('TF Serving config files', () => {
     const read = (name: string) => readFileSync(new URL(name, TF_SERVING), 'utf8');
 
     it('reads good_model_config.txt', () => {

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { create, createRegistry, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { Message } from '@bufbuild/protobuf';
 import { fromText, toText } from '@bufbuild/protobuf/txtpb';
 import { file_tensorflow_core_protobuf_meta_graph } from '../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
 import { SavedModelSchema } from '../../gen/tensorflow/core/protobuf/saved_model_pb.js';
+import { SHARED_SAVEDMODELS, sharedSavedModelsPresent } from '../../../test/support/shared-savedmodels.js';
+import { HALF_PLUS_TWO, TEST_MODELS } from '../../../test/support/test-models.js';
 import { parseTextFormat, printTextFormat } from './index.js';
 import { EverythingSchema, LegacySchema, ModelServerConfigSchema, testRegistry } from './testdata/schemas.js';
 
-const SAVEDMODELS = new URL('../../../../../shared/savedmodels/', import.meta.url);
+/** Our own TensorFlow-written test models, and TF Serving's and tfjs-node's when present. */
+const SAVEDMODEL_ROOTS = (): URL[] => [TEST_MODELS, ...(sharedSavedModelsPresent() ? [SHARED_SAVEDMODELS] : [])].map((dir) => pathToFileURL(`${dir}/`));
 
 function everything(init: Record<string, unknown>): Message {
   return create(EverythingSchema, init);
@@ -269,15 +274,18 @@ blobs: "\000\n\"~\200\377"
   });
 
   describe('round trip through real SavedModels', () => {
-    const files = readdirSync(SAVEDMODELS, { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('saved_model.pb'))
-      .sort();
+    const files = SAVEDMODEL_ROOTS().flatMap((root) =>
+      readdirSync(root, { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('saved_model.pb'))
+        .sort()
+        .map((f) => new URL(f, root)),
+    );
 
-    it('finds the SavedModels', () => assert.ok(files.length > 0, `no saved_model.pb under ${SAVEDMODELS.pathname}`));
+    it('finds the SavedModels', () => assert.ok(files.length >= 5, `${files.length} saved_model.pb files`));
 
     for (const file of files) {
-      it(file, () => {
-        const original = fromBinary(SavedModelSchema, readFileSync(new URL(file, SAVEDMODELS)));
+      it(file.pathname, () => {
+        const original = fromBinary(SavedModelSchema, readFileSync(file));
         const text = printTextFormat(SavedModelSchema, original);
         const parsed = parseTextFormat(SavedModelSchema, text);
         assert.ok(equals(SavedModelSchema, original, parsed));
@@ -291,10 +299,10 @@ blobs: "\000\n\"~\200\377"
 
     it('expands the AssetFileDef Any of half_plus_two and reads it back', () => {
       const registry = createRegistry(file_tensorflow_core_protobuf_meta_graph);
-      const bytes = readFileSync(new URL('tf-serving/saved_model_half_plus_two_cpu/00000123/saved_model.pb', SAVEDMODELS));
+      const bytes = readFileSync(join(HALF_PLUS_TWO, 'saved_model.pb'));
       const original = fromBinary(SavedModelSchema, bytes);
       const text = printTextFormat(SavedModelSchema, original, { registry });
-      assert.match(text, /\[type\.googleapis\.com\/tensorflow\.AssetFileDef\] \{\n\s+tensor_info \{\n\s+name: "Const:0"/);
+      assert.match(text, /\[type\.googleapis\.com\/tensorflow\.AssetFileDef\] \{\n\s+tensor_info \{\n\s+name: "filename_tensor:0"/);
       assert.ok(equals(SavedModelSchema, original, parseTextFormat(SavedModelSchema, text, { registry })));
     });
   });

@@ -3,8 +3,8 @@
  * merged, padded to allowed batch sizes) must give the results the same requests give unbatched.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { REPO_ROOT, corpusDir, decodeTensors, readCorpusModel } from '../../../test/support/corpus.js';
+import { HALF_PLUS_TWO } from '../../../test/support/test-models.js';
+import { corpusDir, decodeTensors, readCorpusModel } from '../../../test/support/corpus.js';
 import { serializeExample } from '../../../test/support/examples.js';
 import { describeMismatch } from '../../../test/support/tensor-compare.js';
 import { batchingConfigFrom, parseBatchingParameters } from '../config/batching-config.js';
@@ -14,7 +14,6 @@ import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import { createBatching } from './index.js';
 import { floats } from './test-support.js';
 
-const HALF_PLUS_TWO = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving', 'saved_model_half_plus_two_cpu', '00000123');
 
 /** Runs every request unbatched, then all at once through batching; the outputs must agree. */
 async function assertBatchedEqualsUnbatched(

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../../test/support/corpus.js';
+import { TF_SERVING_TESTDATA, itWithSharedModels } from '../../../test/support/shared-savedmodels.js';
 import { Code, ServingError } from '../errors.js';
 import { batchingConfigFrom, loadBatchingConfig, parseBatchingParameters } from './batching-config.js';
 
-const TF_SERVING_TESTDATA = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving');
 
 function invalid(text: string): string {
   try {
@@ -38,7 +37,7 @@ describe('batching config', () => {
     assert.equal(config.numBatchThreads, 3);
   });
 
-  it("reads TF Serving's own batching_config.txt", async () => {
+  itWithSharedModels("reads TF Serving's own batching_config.txt", async () => {
     const config = await loadBatchingConfig(join(TF_SERVING_TESTDATA, 'batching_config.txt'));
     assert.equal(config.maxBatchSize, 128);
     assert.equal(config.batchTimeoutMicros, 0);

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../../test/support/corpus.js';
+import { TF_SERVING_TESTDATA, itWithSharedModels } from '../../../test/support/shared-savedmodels.js';
 import { Code, type ServingError } from '../errors.js';
 import { DEFAULT_PROMETHEUS_PATH, loadPrometheusSettings, parseMonitoringConfig, prometheusSettings } from './monitoring-config.js';
 
-const TF_SERVING_TESTDATA = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving');
 
 describe('monitoring config', () => {
-  it("reads TF Serving's own monitoring_config.txt", async () => {
+  itWithSharedModels("reads TF Serving's own monitoring_config.txt", async () => {
     assert.deepEqual(await loadPrometheusSettings(join(TF_SERVING_TESTDATA, 'monitoring_config.txt')), {
       enabled: true,
       path: '/monitoring/prometheus/metrics',

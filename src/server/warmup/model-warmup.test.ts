@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { type MessageInitShape, create, toBinary } from '@bufbuild/protobuf';
 import { ExampleSchema } from '../../gen/tensorflow/core/example/example_pb.js';
 import { PredictionLogSchema } from '../../gen/tensorflow_serving/apis/prediction_log_pb.js';
-import { REPO_ROOT } from '../../../test/support/corpus.js';
+import { HALF_PLUS_TWO } from '../../../test/support/test-models.js';
 import { oraclePython } from '../../../test/support/tf-oracle.js';
 import { hostTensorToProto } from '../api/tensor-proto.js';
 import { type VersionToLoad, savedModelLoader } from '../core/version-loader.js';
@@ -24,7 +24,6 @@ import { type WarmupReport, modelWarmup } from './model-warmup.js';
 import { encodeTfRecords, readTfRecords } from './tfrecord.js';
 import { MAX_WARMUP_RECORDS, warmupFilePath } from './warmup-file.js';
 
-const HALF_PLUS_TWO = join(REPO_ROOT, '..', 'shared', 'savedmodels', 'tf-serving', 'saved_model_half_plus_two_cpu', '00000123');
 
 type LogInit = MessageInitShape<typeof PredictionLogSchema>;
 

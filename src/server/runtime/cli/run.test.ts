@@ -4,12 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusDir, readCorpusModel } from '../../../../test/support/corpus.js';
 import { runCli } from './cli.js';
-import { callOracle, SHARED_MODELS, spawnCli, type SpawnResult, venvPython } from './test-oracle.js';
+import { TFJS_NODE_MODELS as TFJS, sharedSavedModelsPresent } from '../../../../test/support/shared-savedmodels.js';
+import { HALF_PLUS_TWO, HALF_PLUS_TWO_TF2_BASE } from '../../../../test/support/test-models.js';
+import { callOracle, spawnCli, type SpawnResult, venvPython } from './test-oracle.js';
 
-const SHARED = SHARED_MODELS;
-const HALF_PLUS_TWO = join(SHARED, 'tf-serving', 'saved_model_half_plus_two_cpu', '00000123');
-const HALF_PLUS_TWO_TF2 = join(SHARED, 'tf-serving', 'saved_model_half_plus_two_tf2_cpu', '00000123');
-const TFJS = join(SHARED, 'tfjs-node');
+const HALF_PLUS_TWO_TF2 = join(HALF_PLUS_TWO_TF2_BASE, '00000123');
 
 interface OracleAnswer {
   readonly stdout: string;
@@ -113,11 +112,6 @@ describe('cli/run against TensorFlow saved_model_cli', function () {
       { name: 'bool outputs saved with --outdir', args: run(model('dtype_signatures'), 'bool_logic', '--input_exprs', 'a=[True,False];b=[True,True];x=[1.0,-2.0]', '--outdir', file('OUT/bool')), expect: 'exact' },
       { name: 'string model', args: run(model('dtype_signatures'), 'string_ops', '--input_exprs', `text=["hello world", b"abc", 'it\\'s']`), expect: 'exact', spawn: true },
       { name: 'string lookup model', args: run(model('vocab_lookup'), 'serving_default', '--input_exprs', 'tokens=["the", "cat", "unknown", b"sat"]'), expect: 'exact' },
-      { name: 'int64 tfjs model', args: run(join(TFJS, 'int64_multiply'), 'serving_default', '--input_exprs', 'x=[3, -123456]'), expect: 'exact' },
-      { name: 'uint8 input, int32 output', args: run(join(TFJS, 'uint8_multiply'), 'serving_default', '--input_exprs', 'x=[300]'), expect: 'exact' },
-      { name: 'int32 scalar', args: run(join(TFJS, 'times_two_int'), 'serving_default', '--input_exprs', 'x=21'), expect: 'exact' },
-      { name: 'float32 scalar', args: run(join(TFJS, 'times_three_float'), 'serving_default', '--input_exprs', 'x=0.1'), expect: 'exact' },
-      { name: 'two scalar outputs', args: run(join(TFJS, 'model_multi_output'), 'serving_default', '--input_exprs', 'x=3;y=4'), expect: 'exact' },
       { name: 'corpus float model (exact arithmetic)', args: run(model('multi_signature'), 'serving_default', '--input_exprs', 'x=[[1.5, -2.0, 0.25, 8.0], [0.0, 1.0, 2.0, 3.0]]'), expect: 'exact' },
       { name: 'corpus while loop', args: run(model('while_loop'), 'fibonacci', '--input_exprs', 'n=10'), expect: 'exact' },
       { name: 'corpus float model (Keras MLP)', args: run(model('keras_mlp'), 'serving_default', '--input_exprs', mlpInput), expect: 'close' },
@@ -132,10 +126,20 @@ describe('cli/run against TensorFlow saved_model_cli', function () {
       { name: 'bad --inputs format', args: run(HALF_PLUS_TWO, 'serving_default', '--inputs', 'x'), expect: 'error', status: 2 },
       { name: 'npz with several arrays and no name', args: run(HALF_PLUS_TWO, 'serving_default', '--inputs', `x=${file('xs.npz')}`), expect: 'error', status: 2 },
       { name: 'npz without that name', args: run(HALF_PLUS_TWO, 'serving_default', '--inputs', `x=${file('xs.npz')}[zz]`), expect: 'error', status: 2 },
-      { name: 'int scalar that does not fit', args: run(join(TFJS, 'times_two_int'), 'serving_default', '--input_exprs', 'x=3000000000'), expect: 'error', status: 2 },
       { name: 'tf.Example value that is not a list', args: run(HALF_PLUS_TWO, 'regress_x_to_y', '--input_examples', 'inputs=[{"x":5.0}]'), expect: 'error', status: 2 },
       { name: 'missing model', args: run(join(dir, 'nothing-here'), 'serving_default', '--input_exprs', 'x=[[1]]'), expect: 'error', status: 1, spawn: true },
     ];
+    // tfjs-node's own test models, when the shared files are present.
+    if (sharedSavedModelsPresent()) {
+      cases.push(
+        { name: 'int64 tfjs model', args: run(join(TFJS, 'int64_multiply'), 'serving_default', '--input_exprs', 'x=[3, -123456]'), expect: 'exact' },
+        { name: 'uint8 input, int32 output', args: run(join(TFJS, 'uint8_multiply'), 'serving_default', '--input_exprs', 'x=[300]'), expect: 'exact' },
+        { name: 'int32 scalar', args: run(join(TFJS, 'times_two_int'), 'serving_default', '--input_exprs', 'x=21'), expect: 'exact' },
+        { name: 'float32 scalar', args: run(join(TFJS, 'times_three_float'), 'serving_default', '--input_exprs', 'x=0.1'), expect: 'exact' },
+        { name: 'two scalar outputs', args: run(join(TFJS, 'model_multi_output'), 'serving_default', '--input_exprs', 'x=3;y=4'), expect: 'exact' },
+        { name: 'int scalar that does not fit', args: run(join(TFJS, 'times_two_int'), 'serving_default', '--input_exprs', 'x=3000000000'), expect: 'error', status: 2 },
+      );
+    }
     const arrays = {
       x: { dtype: '<f8', shape: [3, 1], values: ['0.5', '1.25', '-7'] },
       b: { dtype: '<f4', shape: [2, 1], values: ['10', '20'] },

@@ -5,15 +5,21 @@ import { corpusDir } from '../../../../test/support/corpus.js';
 import { readSavedModelProto } from '../savedmodel/read-saved-model.js';
 import { runCli } from './cli.js';
 import { PySet, pyStrHash } from './python-set.js';
-import { callOracle, SHARED_MODELS, spawnCli, venvPython } from './test-oracle.js';
+import { SHARED_SAVEDMODELS, sharedSavedModelsPresent } from '../../../../test/support/shared-savedmodels.js';
+import { HALF_PLUS_TWO, TEST_MODELS } from '../../../../test/support/test-models.js';
+import { callOracle, spawnCli, venvPython } from './test-oracle.js';
 
-const SHARED = SHARED_MODELS;
+const SHARED = SHARED_SAVEDMODELS;
 
-/** The shared TF Serving and tfjs-node models, then every corpus model. */
+/** Our test models, the shared TF Serving and tfjs-node models (when present), then every corpus model. */
 function modelDirs(corpus: string | undefined): string[] {
   const dirs: string[] = [];
+  for (const name of readdirSync(TEST_MODELS).sort()) {
+    const dir = join(TEST_MODELS, name, '00000123');
+    if (existsSync(join(dir, 'saved_model.pb'))) dirs.push(dir);
+  }
   const servingRoot = join(SHARED, 'tf-serving');
-  if (existsSync(servingRoot)) {
+  if (sharedSavedModelsPresent()) {
     for (const name of readdirSync(servingRoot).sort()) {
       const dir = join(servingRoot, name, '00000123');
       if (existsSync(join(dir, 'saved_model.pb'))) dirs.push(dir);
@@ -61,7 +67,7 @@ describe('cli/show against TensorFlow saved_model_cli', function () {
   const jobs: string[][] = [];
   let answers: OracleAnswer[] = [];
   let dirs: string[] = [];
-  const halfPlusTwo = join(SHARED, 'tf-serving', 'saved_model_half_plus_two_cpu', '00000123');
+  const halfPlusTwo = HALF_PLUS_TWO;
 
   before(async function () {
     const venv = venvPython();
@@ -88,8 +94,8 @@ describe('cli/show against TensorFlow saved_model_cli', function () {
     answers = await callOracle<OracleAnswer[]>(venv.python!, { mode: 'cli', jobs });
   });
 
-  it('covers the shared and corpus models', () => {
-    assert.ok(dirs.length >= 40, `found ${dirs.length} models`);
+  it('covers our test models, the shared models (when present) and the corpus models', () => {
+    assert.ok(dirs.length >= (sharedSavedModelsPresent() ? 44 : 35), `found ${dirs.length} models`);
   });
 
   it('prints the same text as TensorFlow for tag-sets, signatures, ops and --all', async () => {

@@ -13,8 +13,6 @@ import { requirePrerequisite } from '../../../../test/support/prerequisites.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../../../../', import.meta.url));
 export const ORACLE_SCRIPT = join(REPO_ROOT, 'src', 'server', 'runtime', 'cli', 'oracle.py');
 export const CLI_MAIN = join(REPO_ROOT, 'dist', 'src', 'server', 'runtime', 'cli', 'main.js');
-/** The shared models beside the checkout (TF Serving and tfjs-node test models). */
-export const SHARED_MODELS = join(REPO_ROOT, '..', 'shared', 'savedmodels');
 
 let cached: { python?: string; skipReason?: string } | undefined;
 

@@ -4,13 +4,11 @@
  * dispose what it creates.
  */
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { Code, ServingError } from '../../errors.js';
 import { DataType } from '../tensor/dtypes.js';
+import { HALF_PLUS_TWO } from '../../../../test/support/test-models.js';
 import { NativeEngine } from './native-engine.js';
 import type { NativeSavedModel, NativeTensor, NativeTfModule } from './native-package.js';
-
-const HALF_PLUS_TWO = fileURLToPath(new URL('../../../../../../shared/savedmodels/tf-serving/saved_model_half_plus_two_cpu/00000123', import.meta.url));
 
 class FakeTensor implements NativeTensor {
   disposed = false;

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { Code, ServingError } from '../../errors.js';
 import { DataType } from '../tensor/dtypes.js';
+import { HALF_PLUS_TWO } from '../../../../test/support/test-models.js';
 import { WorkerPoolEngine } from './worker-pool.js';
 
-const HALF_PLUS_TWO = fileURLToPath(new URL('../../../../../../shared/savedmodels/tf-serving/saved_model_half_plus_two_cpu/00000123', import.meta.url));
 const request = { signature: 'serving_default', inputs: new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.from([2]) }]]) };
 const threadsOf = (pool: WorkerPoolEngine): Worker[] => (pool as unknown as { workers: Array<{ worker: Worker }> }).workers.map((w) => w.worker);
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { TF_SERVING_TESTDATA } from '../../../../test/support/shared-savedmodels.js';
+import { servingTestModels } from '../../../../test/support/test-models.js';
 import { type MessageInitShape, create, toBinary } from '@bufbuild/protobuf';
 import { ExampleSchema } from '../../../gen/tensorflow/core/example/example_pb.js';
 import { type ModelConfig, ModelConfigListSchema, ModelConfigSchema } from '../../../gen/tensorflow_serving/config/model_server_config_pb.js';
@@ -18,12 +19,12 @@ import { memoryLogger } from '../../logging.js';
 import { NO_OBSERVER, type RequestEvent } from '../../observability.js';
 import { type RestServer, createRestServer } from './index.js';
 
-const TF_SERVING = fileURLToPath(new URL('../../../../../../shared/savedmodels/tf-serving/', import.meta.url));
+const MODELS = servingTestModels();
 
 type ModelConfigInit = Exclude<MessageInitShape<typeof ModelConfigSchema>, ModelConfig>;
 
-function modelConfig(name: string, dir: string, extra: Omit<ModelConfigInit, 'name' | 'basePath'> = {}): ModelConfig {
-  const init: ModelConfigInit = { ...extra, name, basePath: join(TF_SERVING, dir), modelPlatform: 'tensorflow' };
+function modelConfig(name: string, basePath: string, extra: Omit<ModelConfigInit, 'name' | 'basePath'> = {}): ModelConfig {
+  const init: ModelConfigInit = { ...extra, name, basePath, modelPlatform: 'tensorflow' };
   return create(ModelConfigSchema, init);
 }
 
@@ -54,7 +55,7 @@ function serializedExample(x: number): string {
   return Buffer.from(toBinary(ExampleSchema, example)).toString('base64');
 }
 
-const sharedJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(TF_SERVING, file), 'utf8')) as Record<string, unknown>;
+const sharedJson = (file: string): Record<string, unknown> => JSON.parse(readFileSync(join(TF_SERVING_TESTDATA, file), 'utf8')) as Record<string, unknown>;
 
 describe('REST server (real models)', () => {
   const manager = newManager(0);
@@ -67,11 +68,11 @@ describe('REST server (real models)', () => {
   before(async () => {
     await manager.start(create(ModelConfigListSchema, {
       config: [
-        modelConfig('half_plus_two', 'saved_model_half_plus_two_cpu'),
-        modelConfig('half_plus_three', 'saved_model_half_plus_three'),
-        modelConfig('half_plus_two_tf2', 'saved_model_half_plus_two_tf2_cpu'),
-        modelConfig('counter', 'saved_model_counter'),
-        modelConfig('saved_model_half_plus_two_2_versions', 'saved_model_half_plus_two_2_versions', {
+        modelConfig('half_plus_two', MODELS.halfPlusTwo),
+        modelConfig('half_plus_three', MODELS.halfPlusThree),
+        modelConfig('half_plus_two_tf2', MODELS.halfPlusTwoTf2),
+        modelConfig('counter', MODELS.counter),
+        modelConfig('saved_model_half_plus_two_2_versions', MODELS.halfPlusTwo2Versions, {
           modelVersionPolicy: { policyChoice: { case: 'all', value: {} } },
           versionLabels: { stable: 123n, canary: 124n },
         }),
@@ -131,7 +132,8 @@ describe('REST server (real models)', () => {
     assert.equal((await get('/v1/models/half_plus_two')).text, `{"model_version_status":[${status(123)}]}`);
   });
 
-  it('answers metadata exactly as TF Serving does', async () => {
+  it('answers metadata exactly as TF Serving does', async function () {
+    if (!MODELS.official) return this.skip(); // TF Serving's own metadata of its own exports
     const two = await get('/v1/models/saved_model_half_plus_two_2_versions/versions/123/metadata');
     assert.equal(two.status, 200);
     assert.deepEqual(JSON.parse(two.text), sharedJson('saved_model_half_plus_two_2_versions_metadata.json'));
@@ -141,7 +143,8 @@ describe('REST server (real models)', () => {
     assert.deepEqual(JSON.parse((await get('/v1/models/half_plus_two/metadata')).text), expected);
   });
 
-  it('answers TF2 metadata like TF Serving, signature by signature', async () => {
+  it('answers TF2 metadata like TF Serving, signature by signature', async function () {
+    if (!MODELS.official) return this.skip(); // TF Serving's own metadata of its own exports
     type Signatures = Record<string, Record<string, unknown>>;
     const got = JSON.parse((await get('/v1/models/half_plus_two_tf2/metadata')).text) as { model_spec: unknown; metadata: { signature_def: { signature_def: Signatures } } };
     const want = sharedJson('saved_model_half_plus_two_tf2_2_versions_metadata.json') as typeof got;
@@ -270,7 +273,7 @@ describe('REST /readyz with a model that becomes available', () => {
     const before = await call(base, 'GET', '/readyz');
     assert.deepEqual([before.status, JSON.parse(before.text)], [503, { ready: false, error: 'No AVAILABLE version of: late', unavailable_models: ['late'] }]);
     // Copied aside, then renamed into place, so that no poll sees half a version.
-    cpSync(join(TF_SERVING, 'saved_model_half_plus_two_cpu', '00000123'), join(root, 'staging'), { recursive: true });
+    cpSync(join(MODELS.halfPlusTwo, '00000123'), join(root, 'staging'), { recursive: true });
     renameSync(join(root, 'staging'), join(root, 'late', '7'));
     const deadline = Date.now() + 30_000;
     let after = before;
