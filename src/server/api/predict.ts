@@ -27,7 +27,7 @@ export function predict(core: ServingCore, request: PredictInput): Promise<Predi
   return withServable(core, request.modelSpec, async (handle) => {
     const signatureName = signatureNameOf(request.modelSpec);
     const signature = findServingSignature(handle, signatureName);
-    if (!PREDICTABLE_METHODS.includes(signature.methodName)) {
+    if (core.signatureMethodNameCheck && !PREDICTABLE_METHODS.includes(signature.methodName)) {
       throw internal(
         `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
       );

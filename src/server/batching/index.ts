@@ -6,7 +6,9 @@
  *   const batching = createBatching(await loadBatchingConfig(flags.batchingParametersFile), { observer: metrics });
  *   const loader = savedModelLoader({ ...runtimeOptions, wrap: batching.wrap });
  */
-import type { BatchingConfig } from '../config/batching-config.js';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type BatchingConfig, batchingConfigFrom, readBatchingParameters } from '../config/batching-config.js';
 import { NO_OBSERVER } from '../observability.js';
 import type { ModelEngine } from '../runtime/engine.js';
 import { type BatchingObserver, BatchingEngine } from './batching-engine.js';
@@ -29,7 +31,16 @@ export interface Batching {
   readonly scheduler: SharedBatchScheduler;
   /** For savedModelLoader's `wrap`: stateful engines are returned as they are (never batched). */
   wrap(engine: ModelEngine): ModelEngine;
+  /**
+   * --enable_per_model_batching_parameters: batches with the version directory's
+   * batching_params.pbtxt, sharing only the thread pool of the server's parameters; a version
+   * without that file is not batched (TF Serving's GetPerModelBatchingParams).
+   */
+  wrapWithModelParameters(engine: ModelEngine, versionDir: string): Promise<ModelEngine>;
 }
+
+/** TF Serving's kBatchingParamsFilename, in the version directory. */
+export const PER_MODEL_BATCHING_PARAMS_FILENAME = 'batching_params.pbtxt';
 
 export function createBatching(config: BatchingConfig, options: BatchingOptions = {}): Batching {
   const scheduler = new SharedBatchScheduler({
@@ -42,5 +53,12 @@ export function createBatching(config: BatchingConfig, options: BatchingOptions 
     config,
     scheduler,
     wrap: (engine) => (engine.stateful ? engine : new BatchingEngine(engine, scheduler, config, observer)),
+    async wrapWithModelParameters(engine, versionDir) {
+      const path = join(versionDir, PER_MODEL_BATCHING_PARAMS_FILENAME);
+      if (engine.stateful || !(await access(path).then(() => true, () => false))) return engine;
+      const own = batchingConfigFrom(await readBatchingParameters(path));
+      const modelConfig = { ...own, numBatchThreads: config.numBatchThreads, threadPoolName: config.threadPoolName };
+      return new BatchingEngine(engine, scheduler, modelConfig, observer);
+    },
   };
 }

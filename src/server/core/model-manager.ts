@@ -43,6 +43,8 @@ export interface ManagerOptions {
   readonly allowLabelsForUnavailable: boolean;
   /** Called after every load attempt (metrics), with the version's directory. */
   readonly onLoadAttempt?: (dir: string, ok: boolean, ms: number) => void;
+  /** --enable_signature_method_name_check (ServingCore.signatureMethodNameCheck). */
+  readonly signatureMethodNameCheck?: boolean;
   /** Injectable for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -124,14 +126,36 @@ class ManagedModel {
   }
 }
 
+/** A model of the initial config none of whose versions became AVAILABLE: the versions that failed. */
+export interface InitialLoadFailure {
+  readonly model: string;
+  readonly version: bigint;
+  readonly error: ServingError;
+}
+
+const INITIAL_LOAD_CHECK_MS = 100;
+
+/** Some version is AVAILABLE, or every version found ended with an error (none still loading). */
+function initialLoadDone(model: ManagedModel): boolean {
+  const versions = [...model.versions.values()];
+  if (versions.some((v) => v.state === VersionState.AVAILABLE)) return true;
+  return versions.length > 0 && versions.every((v) => v.state === VersionState.END && v.error !== undefined);
+}
+
+function initialFailures(model: ManagedModel): InitialLoadFailure[] {
+  return [...model.versions.values()].flatMap((v) => (v.error ? [{ model: model.name, version: v.version, error: v.error }] : []));
+}
+
 export class ModelManager implements ServingCore, ModelConfigReloader {
   private readonly models = new Map<string, ManagedModel>();
   private readonly loading = new Set<Promise<unknown>>();
   private readonly sleep: (ms: number) => Promise<void>;
   private stopped = false;
+  readonly signatureMethodNameCheck: boolean;
 
   constructor(private readonly options: ManagerOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
+    this.signatureMethodNameCheck = options.signatureMethodNameCheck ?? false;
   }
 
   /**
@@ -156,6 +180,22 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
         });
       }
     }
+  }
+
+  /**
+   * Resolves, as TF Serving's initial load (ConnectSourcesWithFastInitialLoad) does, once every
+   * model has a version that is AVAILABLE or every version found failed for good; a model with no
+   * version on disk yet is waited for (its base path keeps being polled). The result lists the
+   * failed versions of models left without an AVAILABLE one (TF Serving then refuses to start).
+   */
+  async untilModelsSettled(): Promise<InitialLoadFailure[]> {
+    const models = [...this.models.values()];
+    await this.settled();
+    while (!this.stopped && models.some((m) => !m.removed && !initialLoadDone(m))) {
+      await new Promise((resolve) => setTimeout(resolve, INITIAL_LOAD_CHECK_MS));
+      await this.settled();
+    }
+    return models.flatMap((model) => (model.removed || model.availableVersions().length > 0 ? [] : initialFailures(model)));
   }
 
   /** Resolves when no load is in progress (including loads started while waiting). */
@@ -211,6 +251,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
   // ---- ServingCore -------------------------------------------------------------------------
 
   acquire(spec: ModelSpecRequest): ServableHandle {
+    if (!spec.name) throw invalidArgument('ModelSpec has no name specified.');
     const model = this.models.get(spec.name);
     let version: ManagedVersion | undefined;
     if (spec.label !== undefined) {

@@ -27,7 +27,7 @@ export function predictionServiceHandlers(context: ServiceContext): PredictionSe
     predict: unaryHandler(context, {
       api: 'predict',
       modelOf: modelNameOf,
-      handle: async (request) => predictResponse(await predict(core, predictInput(request))),
+      handle: async (request) => predictResponse(await predict(core, predictInput(request)), context.predictTensorContent ?? false),
     }),
     classify: unaryHandler(context, {
       api: 'classify',
