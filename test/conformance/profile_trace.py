@@ -48,7 +48,9 @@ def main():
                     values = {stats[s.metadata_id]: getattr(s, s.WhichOneof("value")) for s in event.stats}
                     events.append([names[event.metadata_id], values, event.duration_ps])
             planes.append({"name": plane.name, "events": events})
-    json.dump({"files": [os.path.relpath(f, logdir) for f in files], "planes": planes}, sys.stdout)
+    # The profiler client prints its progress on stdout: the result is the last line.
+    print()
+    print(json.dumps({"files": [os.path.relpath(f, logdir) for f in files], "planes": planes}))
 
 
 if __name__ == "__main__":

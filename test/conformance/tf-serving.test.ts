@@ -89,7 +89,7 @@ describe('conformance with tensorflow_model_server (TF Serving test command line
     const server = ServerProcess.start(args);
     running.push(server);
     assert.notEqual(await server.exited(), 0);
-    assert.match(server.stdout.join(''), /^Failed to start server\. Error: UNKNOWN: 1 servable\(s\) did not become available: \{\{name: default version: 123\} due to error: [A-Z_]+: .+\}, \}\n$/);
+    assert.match(server.stdout.join(''), /^Failed to start server\. Error: UNKNOWN: 1 servable\(s\) did not become available: \{\{\{name: default version: 123\} due to error: DATA_LOSS: .+\}, \}\n$/);
     assert.equal(await canConnect(restPort), false, 'no port was ever opened');
   });
 
@@ -271,10 +271,11 @@ describe('conformance with tensorflow_model_server (TF Serving test command line
       assert.equal(reply.status, 200, reply.body);
       return JSON.parse(reply.body);
     };
-    assert.deepEqual(await call('/v1/models/default:classify', { signature_name: 'classify_x_to_y', examples: [{ x: 2.0 }] }), { results: [[['', 3.0]]] });
-    assert.deepEqual(await call('/v1/models/default:regress', { signature_name: 'regress_x_to_y', examples: [{ x: 2.0 }] }), { results: [3.0] });
-    assert.deepEqual(await call('/v1/models/default:predict', { instances: [2.0, 3.0, 4.0] }), { predictions: [3.0, 3.5, 4.0] });
-    assert.deepEqual(await call('/v1/models/default:predict', { inputs: [2.0, 3.0, 4.0] }), { outputs: [3.0, 3.5, 4.0] });
+    // The bodies as Python's json.dumps writes TF's json_req (2.0 stays a float: a float_list feature).
+    assert.deepEqual(await call('/v1/models/default:classify', '{"signature_name": "classify_x_to_y", "examples": [{"x": 2.0}]}'), { results: [[['', 3.0]]] });
+    assert.deepEqual(await call('/v1/models/default:regress', '{"signature_name": "regress_x_to_y", "examples": [{"x": 2.0}]}'), { results: [3.0] });
+    assert.deepEqual(await call('/v1/models/default:predict', '{"instances": [2.0, 3.0, 4.0]}'), { predictions: [3.0, 3.5, 4.0] });
+    assert.deepEqual(await call('/v1/models/default:predict', '{"inputs": [2.0, 3.0, 4.0]}'), { outputs: [3.0, 3.5, 4.0] });
     assert.deepEqual(await call('/v1/models/default'), {
       model_version_status: [{ version: '123', state: 'AVAILABLE', status: { error_code: 'OK', error_message: '' } }],
     });
@@ -301,7 +302,7 @@ describe('conformance with tensorflow_model_server (TF Serving test command line
     const server = ServerProcess.start(args);
     running.push(server);
     assert.notEqual(await server.exited(), 0);
-    assert.match(server.stdout.join(''), /did not become available: \{\{name: default version: 123\} due to error: UNIMPLEMENTED: TensorFlow Lite model .*model\.tflite cannot be served \(--prefer_tflite_model\): tfmodel-server has no TFLite interpreter/);
+    assert.match(server.stdout.join(''), /did not become available: \{\{\{name: default version: 123\} due to error: UNIMPLEMENTED: TensorFlow Lite model .*model\.tflite cannot be served \(--prefer_tflite_model\): tfmodel-server has no TFLite interpreter/);
   });
 
   it("--prefer_tflite_model=true without model.tflite falls back to the SavedModel (main.cc's flag text)", async () => {
@@ -332,7 +333,7 @@ describe('conformance with tensorflow_model_server (TF Serving test command line
     const { stdout } = await promisify(execFile)(python!, [PROFILE_SCRIPT, server.grpc, `${server.rest}/v1/models/default:predict`, logdir, '1000'], {
       env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
     });
-    const trace = JSON.parse(stdout) as { files: string[]; planes: Array<{ name: string; events: Array<[string, Record<string, string>, number]> }> };
+    const trace = JSON.parse(stdout.trim().split('\n').at(-1)!) as { files: string[]; planes: Array<{ name: string; events: Array<[string, Record<string, string>, number]> }> };
     assert.equal(trace.files.length, 1, 'the client saved one XSpace under plugins/profile/<session>/');
     const host = trace.planes.find((p) => p.name === '/host:CPU');
     assert.ok(host, 'a /host:CPU plane');
@@ -400,8 +401,13 @@ function singleConfig(name: string, path: string): string {
 
 /** C++ protobuf's own message for `text` as a ModelServerConfig: protoc --encode, "input:L:C: msg". */
 function protocTextFormatError(text: string): string {
+  // protoc needs google/protobuf/any.proto, which Debian ships apart (libprotobuf-dev): a stand-in.
+  const wkt = mkdtempSync(join(tmpdir(), 'protoc-wkt-'));
+  mkdirSync(join(wkt, 'google', 'protobuf'), { recursive: true });
+  writeFileSync(join(wkt, 'google', 'protobuf', 'any.proto'), 'syntax = "proto3";\npackage google.protobuf;\nmessage Any {\n  string type_url = 1;\n  bytes value = 2;\n}\n');
+  writeFileSync(join(wkt, 'google', 'protobuf', 'wrappers.proto'), 'syntax = "proto3";\npackage google.protobuf;\nmessage Int64Value { int64 value = 1; }\nmessage Int32Value { int32 value = 1; }\nmessage UInt32Value { uint32 value = 1; }\nmessage BoolValue { bool value = 1; }\nmessage StringValue { string value = 1; }\nmessage DoubleValue { double value = 1; }\n');
   try {
-    execFileSync('protoc', ['-I', 'proto', '--encode=tensorflow.serving.ModelServerConfig', 'tensorflow_serving/config/model_server_config.proto'], {
+    execFileSync('protoc', ['-I', 'proto', '-I', wkt, '--encode=tensorflow.serving.ModelServerConfig', 'tensorflow_serving/config/model_server_config.proto'], {
       input: text,
       cwd: REPO_ROOT,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -411,6 +417,8 @@ function protocTextFormatError(text: string): string {
     const match = /^input:(\d+:\d+: .*)$/m.exec(stderr);
     if (match) return match[1]!;
     throw new Error(`protoc said: ${stderr}`);
+  } finally {
+    rmSync(wkt, { recursive: true, force: true });
   }
   throw new Error('protoc accepted the bad config');
 }

@@ -14,7 +14,7 @@
  *   it cannot be applied, nothing changes.
  */
 import type { ModelConfig, ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
-import { Code, type ServingError, failedPrecondition, invalidArgument, notFound, toServingError } from '../errors.js';
+import { Code, ServingError, failedPrecondition, invalidArgument, notFound, toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { validateModelConfigList } from '../config/model-config.js';
 import {
@@ -187,11 +187,14 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
    * model has a version that is AVAILABLE or every version found failed for good; a model with no
    * version on disk yet is waited for (its base path keeps being polled). The result lists the
    * failed versions of models left without an AVAILABLE one (TF Serving then refuses to start).
+   * `waitForVersions` false: a model with no version on disk counts as settled (a reload must not
+   * hang on a model whose first version is still to come; TF Serving's would).
    */
-  async untilModelsSettled(): Promise<InitialLoadFailure[]> {
-    const models = [...this.models.values()];
+  async untilModelsSettled(names?: readonly string[], waitForVersions = true): Promise<InitialLoadFailure[]> {
+    const models = [...this.models.values()].filter((m) => names === undefined || names.includes(m.name));
     await this.settled();
-    while (!this.stopped && models.some((m) => !m.removed && !initialLoadDone(m))) {
+    const done = (m: ManagedModel): boolean => m.removed || initialLoadDone(m) || (!waitForVersions && m.versions.size === 0);
+    while (!this.stopped && !models.every(done)) {
       await new Promise((resolve) => setTimeout(resolve, INITIAL_LOAD_CHECK_MS));
       await this.settled();
     }
@@ -205,6 +208,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
 
   async reloadConfig(list: ModelConfigList): Promise<void> {
     validateModelConfigList(list);
+    const previous = new Set(this.models.keys());
     const wanted = new Map(list.config.map((c) => [c.name, c]));
     // Labels first: if one cannot be applied, nothing changes.
     const labelPlans = new Map<string, Map<string, bigint>>();
@@ -237,6 +241,13 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     }
     this.options.log.info('config_reloaded', { models: list.config.map((c) => c.name) });
     await Promise.all(starts);
+    // As TF Serving's ReloadConfig (WaitUntilModelsAvailable): new models are served on return.
+    const added = list.config.filter((c) => !previous.has(c.name)).map((c) => c.name);
+    const failures = await this.untilModelsSettled(added, false);
+    if (failures.length > 0) {
+      const entries = failures.map((f) => `{{name: ${f.model} version: ${f.version}} due to error: ${f.error.toString()}}, `).join('');
+      throw new ServingError(Code.UNKNOWN, `${new Set(failures.map((f) => f.model)).size} model(s) did not become available: {${entries}}`);
+    }
   }
 
   /** Stops polling and unloads everything (graceful shutdown). */
