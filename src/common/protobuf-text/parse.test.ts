@@ -356,7 +356,7 @@ describe('parseTextFormat', () => {
     it('rejects a non-repeated field given twice', () => {
       assertError('text: "a" text: "b"', '1:15: Non-repeated field "text" is specified multiple times.');
       assertError('int32_value: 1\nint32_value: 1', '2:12: Non-repeated field "int32_value" is specified multiple times.');
-      assertError('child {} child {}', '1:10: Non-repeated field "child" is specified multiple times.');
+      assertError('child {} child {}', '1:16: Non-repeated field "child" is specified multiple times.');
     });
 
     it('tracks fields per message, so nested messages may reuse names', () => {
