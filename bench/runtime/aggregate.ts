@@ -3,6 +3,7 @@
  * lowest p50 latency (with that round's p99), highest throughput. External load on a shared
  * machine only ever makes figures worse, so the best round is the least disturbed one.
  */
+import { ENGINE_KEYS } from './engines.js';
 import type { EngineResult, NodeModelResult, ThroughputResult } from './node-measure.js';
 import type { TfModelResult } from './python-baseline.js';
 import type { Summary } from './stats.js';
@@ -24,10 +25,12 @@ function bestEngine(rounds: readonly EngineResult[]): EngineResult {
 }
 
 export function bestNodeResult(rounds: readonly NodeModelResult[]): NodeModelResult {
-  return {
-    inThread: bestEngine(rounds.map((r) => r.inThread)),
-    pool: { ...bestEngine(rounds.map((r) => r.pool)), threads: rounds[0]!.pool.threads },
-  };
+  const best: NodeModelResult = {};
+  for (const key of ENGINE_KEYS) {
+    const results = rounds.flatMap((r) => (r[key] ? [r[key]] : []));
+    if (results.length > 0) best[key] = bestEngine(results);
+  }
+  return best;
 }
 
 export function bestTfResult(rounds: readonly TfModelResult[]): TfModelResult {

@@ -1,6 +1,7 @@
 /**
  * Benchmark settings, overridable by environment variables so that a quick run (or a longer, less
- * noisy one) needs no code change. Defaults keep `npm run bench` under about four minutes.
+ * noisy one) needs no code change. With the defaults `npm run bench` (six models, three engines and
+ * TensorFlow) takes about 15 minutes on two cores; BENCH_MODELS and BENCH_ENGINES pick a subset.
  */
 import { availableParallelism } from 'node:os';
 
@@ -27,6 +28,8 @@ export interface BenchConfig {
    * by other work, and both sides get the same treatment.
    */
   readonly rounds: number;
+  /** Engine configurations to run (BENCH_ENGINES: wasm-thread,wasm-pool,native; default all available). */
+  readonly engines: readonly string[] | undefined;
   /** Skip the Python TensorFlow baseline (BENCH_SKIP_TF=1), e.g. when no venv can be built. */
   readonly skipTensorflow: boolean;
 }
@@ -40,7 +43,10 @@ function numberFromEnv(name: string, fallback: number): number {
 }
 
 export function readConfig(): BenchConfig {
-  const models = process.env.BENCH_MODELS?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+  const list = (name: string): string[] | undefined => {
+    const items = process.env[name]?.split(',').map((m) => m.trim()).filter((m) => m !== '');
+    return items && items.length > 0 ? items : undefined;
+  };
   return {
     throughputSeconds: numberFromEnv('BENCH_SECONDS', 3),
     latencySeconds: numberFromEnv('BENCH_LATENCY_SECONDS', 2),
@@ -49,7 +55,8 @@ export function readConfig(): BenchConfig {
     batch: Math.round(numberFromEnv('BENCH_BATCH', 32)),
     threads: Math.round(numberFromEnv('BENCH_THREADS', availableParallelism())),
     loads: Math.round(numberFromEnv('BENCH_LOADS', 20)),
-    models: models && models.length > 0 ? models : undefined,
+    models: list('BENCH_MODELS'),
+    engines: list('BENCH_ENGINES'),
     rounds: Math.round(numberFromEnv('BENCH_ROUNDS', 2)),
     skipTensorflow: process.env.BENCH_SKIP_TF === '1',
   };

@@ -1,11 +1,13 @@
 /**
- * Latency and throughput of our runtime (wasm backend), in the calling thread and through the
- * worker pool. Each configuration is warmed up first: the first runs of a tfjs graph compile
- * kernels and allocate the wasm heap, which is not what a serving process pays per request.
+ * Latency and throughput of our runtime's engines (engines.ts). Each configuration is warmed up
+ * first: the first runs of a tfjs graph compile kernels and allocate the wasm heap, and
+ * libtensorflow builds its executors on the first run, which is not what a serving process pays
+ * per request.
  */
 import { performance } from 'node:perf_hooks';
 import { DataType, type HostTensor, type ModelEngine, loadSavedModel } from '../../src/server/runtime/index.js';
 import type { BenchConfig } from './config.js';
+import type { EngineConfig, EngineKey } from './engines.js';
 import { type BenchModel, SIGNATURE } from './models.js';
 import { type Summary, summarize } from './stats.js';
 
@@ -26,13 +28,12 @@ export interface EngineResult {
   readonly loadMs: number;
   /** Batch-1 requests, one at a time (ms). */
   readonly latencyMs: Summary;
+  /** The best of the engine's concurrency levels. */
   readonly throughput: ThroughputResult;
 }
 
-export interface NodeModelResult {
-  readonly inThread: EngineResult;
-  readonly pool: EngineResult & { readonly threads: number };
-}
+/** One model's figures per engine configuration that ran. */
+export type NodeModelResult = Partial<Record<EngineKey, EngineResult>>;
 
 /** Random float32 inputs of the model's signature shapes with the given batch size. */
 export function randomInputs(model: BenchModel, batch: number): Map<string, HostTensor> {
@@ -103,24 +104,24 @@ async function measureThroughput(engine: ModelEngine, model: BenchModel, config:
   };
 }
 
-async function measureEngine(model: BenchModel, config: BenchConfig, threads: number): Promise<EngineResult> {
+async function measureEngine(model: BenchModel, config: BenchConfig, engineConfig: EngineConfig): Promise<EngineResult> {
   const t0 = performance.now();
-  const engine = await loadSavedModel(model.dir, { runtime: 'wasm', threads });
+  const engine = await loadSavedModel(model.dir, { runtime: engineConfig.runtime, threads: engineConfig.threads });
   const loadMs = performance.now() - t0;
   try {
-    // The pool needs 2 requests per worker in flight so that no worker idles between messages.
-    const concurrency = threads === 0 ? 1 : 2 * threads;
-    const latencyMs = await measureLatency(engine, model, config, concurrency);
-    const throughput = await measureThroughput(engine, model, config, concurrency);
+    const latencyMs = await measureLatency(engine, model, config, Math.max(...engineConfig.concurrencies));
+    const runs: ThroughputResult[] = [];
+    for (const concurrency of engineConfig.concurrencies) runs.push(await measureThroughput(engine, model, config, concurrency));
+    const throughput = runs.reduce((best, r) => (r.examplesPerSecond > best.examplesPerSecond ? r : best));
     return { loadMs, latencyMs, throughput };
   } finally {
     await engine.dispose();
   }
 }
 
-/** In-thread first, then the pool; the in-thread engine is disposed before the workers start. */
-export async function measureNodeModel(model: BenchModel, config: BenchConfig): Promise<NodeModelResult> {
-  const inThread = await measureEngine(model, config, 0);
-  const pool = await measureEngine(model, config, config.threads);
-  return { inThread, pool: { ...pool, threads: config.threads } };
+/** One engine at a time, each disposed before the next loads. */
+export async function measureNodeModel(model: BenchModel, config: BenchConfig, engines: readonly EngineConfig[]): Promise<NodeModelResult> {
+  const result: NodeModelResult = {};
+  for (const engine of engines) result[engine.key] = await measureEngine(model, config, engine);
+  return result;
 }

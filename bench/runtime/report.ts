@@ -5,6 +5,7 @@
  */
 import type { BenchConfig } from './config.js';
 import type { LoadTimeResult, MemoryResult } from './memory-probe.js';
+import { ENGINE_KEYS, type EngineConfig, type EngineKey } from './engines.js';
 import type { NodeModelResult, ThroughputResult } from './node-measure.js';
 import type { TfInfo, TfLoadResult, TfModelResult } from './python-baseline.js';
 import { ratio } from './stats.js';
@@ -26,16 +27,16 @@ export interface TargetVerdict {
   readonly pass: boolean | null;
 }
 
-export interface Ratios {
-  /** ours / TF for batch-1 latency: > 1 means we are slower. */
-  readonly latencyInThreadP50: number | null;
-  readonly latencyInThreadP99: number | null;
-  readonly latencyPoolP50: number | null;
-  readonly latencyPoolP99: number | null;
-  /** ours / TF's best for batch throughput (examples/s): < 1 means we are slower. */
-  readonly throughputInThread: number | null;
-  readonly throughputPool: number | null;
+/** One engine's figures against TensorFlow's on one model. */
+export interface EngineRatios {
+  /** engine / TF for batch-1 latency: > 1 means the engine is slower. */
+  readonly latencyP50: number | null;
+  readonly latencyP99: number | null;
+  /** engine / TF's best for batch throughput (examples/s): < 1 means the engine is slower. */
+  readonly throughput: number | null;
 }
+
+export type Ratios = Partial<Record<EngineKey, EngineRatios>>;
 
 export interface BenchResults {
   readonly generatedAt: string;
@@ -49,6 +50,9 @@ export interface BenchResults {
   };
   readonly config: BenchConfig;
   readonly tensorflow: TfInfo | null;
+  /** The engine configurations that ran, and why the native engine did not (when it did not). */
+  readonly engines: readonly EngineConfig[];
+  readonly nativeUnavailable: string | undefined;
   readonly models: readonly ModelResults[];
   readonly ratios: Readonly<Record<string, Ratios>>;
   readonly load: { readonly model: string; readonly ours: LoadTimeResult; readonly tf: TfLoadResult | null };
@@ -61,24 +65,42 @@ export const TARGETS = {
   poolThroughputVsTf: 0.8,
   loadMs: 100,
   rssPerWeightByte: 1.5,
+  /** Issue 8: the native engine at least as fast as TensorFlow in-process (latency ratio <= 1). */
+  nativeLatencyVsTf: 1,
+  nativeThroughputVsTf: 1,
+  /** Issue 8: the portable engine's batch-1 latency on the ResNet50-class nets and the LSTM. */
+  portableNetLatencyVsTf: 2,
+  portableLstmLatencyVsTf: 3,
 } as const;
+
+const NATIVE_TARGET_MODELS = ['resnet50', 'mobilenetv2', 'efficientnetb0', 'lstm'];
+const NET_MODELS = ['resnet50', 'mobilenetv2', 'efficientnetb0'];
 
 export function computeRatios(model: ModelResults): Ratios {
   const tf = model.tf;
-  const best = tf?.throughputBest.examplesPerSecond;
-  return {
-    latencyInThreadP50: ratio(model.node.inThread.latencyMs.p50, tf?.latencyMs.p50),
-    latencyInThreadP99: ratio(model.node.inThread.latencyMs.p99, tf?.latencyMs.p99),
-    latencyPoolP50: ratio(model.node.pool.latencyMs.p50, tf?.latencyMs.p50),
-    latencyPoolP99: ratio(model.node.pool.latencyMs.p99, tf?.latencyMs.p99),
-    throughputInThread: ratio(model.node.inThread.throughput.examplesPerSecond, best),
-    throughputPool: ratio(model.node.pool.throughput.examplesPerSecond, best),
-  };
+  const ratios: Ratios = {};
+  for (const key of ENGINE_KEYS) {
+    const engine = model.node[key];
+    if (!engine) continue;
+    ratios[key] = {
+      latencyP50: ratio(engine.latencyMs.p50, tf?.latencyMs.p50),
+      latencyP99: ratio(engine.latencyMs.p99, tf?.latencyMs.p99),
+      throughput: ratio(engine.throughput.examplesPerSecond, tf?.throughputBest.examplesPerSecond),
+    };
+  }
+  return ratios;
 }
 
-function verdict(name: string, value: number | null, comparison: '<=' | '>=', limit: number): TargetVerdict {
-  const pass = value === null ? null : comparison === '<=' ? value <= limit : value >= limit;
-  return { name, value, limit, comparison, pass };
+function verdict(name: string, value: number | null | undefined, comparison: '<=' | '>=', limit: number): TargetVerdict {
+  const known = value ?? null;
+  const pass = known === null ? null : comparison === '<=' ? known <= limit : known >= limit;
+  return { name, value: known, limit, comparison, pass };
+}
+
+/** The lower of two ratios that may be missing. */
+function best(a: number | null | undefined, b: number | null | undefined): number | null {
+  const known = [a, b].filter((v): v is number => typeof v === 'number');
+  return known.length > 0 ? Math.min(...known) : null;
 }
 
 export function evaluateTargets(
@@ -89,12 +111,23 @@ export function evaluateTargets(
 ): TargetVerdict[] {
   const targets: TargetVerdict[] = [];
   const cnn = ratios.cnn;
-  if (cnn) {
-    targets.push(verdict('CNN batch-1 p50 latency, in-thread / TF', cnn.latencyInThreadP50, '<=', TARGETS.cnnLatencyVsTf));
-    targets.push(verdict('CNN batch-1 p50 latency, pool / TF', cnn.latencyPoolP50, '<=', TARGETS.cnnLatencyVsTf));
-  }
+  if (cnn?.['wasm-thread']) targets.push(verdict('CNN batch-1 p50 latency, wasm in-thread / TF', cnn['wasm-thread'].latencyP50, '<=', TARGETS.cnnLatencyVsTf));
+  if (cnn?.['wasm-pool']) targets.push(verdict('CNN batch-1 p50 latency, wasm pool / TF', cnn['wasm-pool'].latencyP50, '<=', TARGETS.cnnLatencyVsTf));
   for (const model of models) {
-    targets.push(verdict(`${model.label} pool throughput / TF`, ratios[model.key]?.throughputPool ?? null, '>=', TARGETS.poolThroughputVsTf));
+    const pool = ratios[model.key]?.['wasm-pool'];
+    if (pool) targets.push(verdict(`${model.label} wasm pool throughput / TF`, pool.throughput, '>=', TARGETS.poolThroughputVsTf));
+  }
+  for (const model of models.filter((m) => NATIVE_TARGET_MODELS.includes(m.key))) {
+    const native = ratios[model.key]?.native;
+    if (!native) continue;
+    targets.push(verdict(`${model.label} batch-1 p50 latency, native / TF`, native.latencyP50, '<=', TARGETS.nativeLatencyVsTf));
+    targets.push(verdict(`${model.label} batch throughput, native / TF`, native.throughput, '>=', TARGETS.nativeThroughputVsTf));
+  }
+  for (const model of models.filter((m) => NET_MODELS.includes(m.key) || m.key === 'lstm')) {
+    const r = ratios[model.key];
+    const value = best(r?.['wasm-thread']?.latencyP50, r?.['wasm-pool']?.latencyP50);
+    const limit = model.key === 'lstm' ? TARGETS.portableLstmLatencyVsTf : TARGETS.portableNetLatencyVsTf;
+    if (value !== null) targets.push(verdict(`${model.label} batch-1 p50 latency, best wasm / TF`, value, '<=', limit));
   }
   targets.push(verdict('half_plus_two load time p50 (ms)', load.repeatMs.p50, '<=', TARGETS.loadMs));
   for (const m of memory) {
@@ -133,20 +166,21 @@ function latencyTable(results: BenchResults): string {
   const rows: string[][] = [];
   for (const model of results.models) {
     const r = results.ratios[model.key]!;
-    const target = model.key === 'cnn' ? `<= ${TARGETS.cnnLatencyVsTf}x` : '';
-    const check = (value: number | null): string => (target && value !== null ? `${target} ${mark(value <= TARGETS.cnnLatencyVsTf)}` : '');
-    const { inThread, pool } = model.node;
-    rows.push([model.label, 'ours in-thread (threads: 0)', ms(inThread.latencyMs.p50), ms(inThread.latencyMs.p99), x(r.latencyInThreadP50), x(r.latencyInThreadP99), check(r.latencyInThreadP50)]);
-    rows.push([model.label, `ours pool (threads: ${pool.threads})`, ms(pool.latencyMs.p50), ms(pool.latencyMs.p99), x(r.latencyPoolP50), x(r.latencyPoolP99), check(r.latencyPoolP50)]);
-    rows.push([model.label, 'TensorFlow (Python, CPU)', ms(model.tf?.latencyMs.p50), ms(model.tf?.latencyMs.p99), '1.00x', '1.00x', '']);
+    for (const engine of results.engines) {
+      const figures = model.node[engine.key];
+      if (!figures) continue;
+      const q = r[engine.key]!;
+      rows.push([model.label, engine.label, ms(figures.latencyMs.p50), ms(figures.latencyMs.p99), x(q.latencyP50), x(q.latencyP99)]);
+    }
+    rows.push([model.label, 'TensorFlow (Python, CPU)', ms(model.tf?.latencyMs.p50), ms(model.tf?.latencyMs.p99), '1.00x', '1.00x']);
   }
-  return table(['Model', 'Engine', 'p50 ms', 'p99 ms', 'p50 / TF', 'p99 / TF', 'Target (p50)'], rows);
+  return table(['Model', 'Engine', 'p50 ms', 'p99 ms', 'p50 / TF', 'p99 / TF'], rows);
 }
 
-function throughputRow(label: string, engine: string, t: ThroughputResult | undefined, vsTf: string, target: string): string[] {
+function throughputRow(label: string, engine: string, t: ThroughputResult | undefined, vsTf: string): string[] {
   return [
     label, engine, t ? String(t.concurrency) : 'n/a', rate(t?.examplesPerSecond), rate(t?.requestsPerSecond), ms(t?.latencyMs.p50),
-    t ? t.coresBusy.toFixed(2) : 'n/a', vsTf, target,
+    t ? t.coresBusy.toFixed(2) : 'n/a', vsTf,
   ];
 }
 
@@ -154,16 +188,16 @@ function throughputTable(results: BenchResults): string {
   const rows: string[][] = [];
   for (const model of results.models) {
     const r = results.ratios[model.key]!;
-    const { inThread, pool } = model.node;
+    for (const engine of results.engines) {
+      const figures = model.node[engine.key];
+      if (figures) rows.push(throughputRow(model.label, engine.label, figures.throughput, x(r[engine.key]!.throughput)));
+    }
     const tf = model.tf;
-    const poolTarget = r.throughputPool === null ? '' : `>= ${TARGETS.poolThroughputVsTf}x ${mark(r.throughputPool >= TARGETS.poolThroughputVsTf)}`;
-    const best = tf?.throughputBest === tf?.throughputConcurrent ? 'concurrent' : 'sequential';
-    rows.push(throughputRow(model.label, 'ours in-thread (sequential)', inThread.throughput, x(r.throughputInThread), ''));
-    rows.push(throughputRow(model.label, `ours pool (threads: ${pool.threads})`, pool.throughput, x(r.throughputPool), poolTarget));
-    rows.push(throughputRow(model.label, `TF sequential${best === 'sequential' ? ' (best)' : ''}`, tf?.throughputSequential, '', ''));
-    rows.push(throughputRow(model.label, `TF 2 Python threads${best === 'concurrent' ? ' (best)' : ''}`, tf?.throughputConcurrent, '', ''));
+    const bestTf = tf?.throughputBest === tf?.throughputConcurrent ? 'concurrent' : 'sequential';
+    rows.push(throughputRow(model.label, `TF sequential${bestTf === 'sequential' ? ' (best)' : ''}`, tf?.throughputSequential, ''));
+    rows.push(throughputRow(model.label, `TF 2 Python threads${bestTf === 'concurrent' ? ' (best)' : ''}`, tf?.throughputConcurrent, ''));
   }
-  return table(['Model', 'Engine', 'Concurrency', 'examples/s', 'requests/s', 'p50 ms/request', 'cores busy', 'vs TF best', 'Target'], rows);
+  return table(['Model', 'Engine', 'Concurrency', 'examples/s', 'requests/s', 'p50 ms/request', 'cores busy', 'vs TF best'], rows);
 }
 
 /**
@@ -172,10 +206,10 @@ function throughputTable(results: BenchResults): string {
  */
 function contentionNotes(results: BenchResults): string[] {
   const threads = results.config.threads;
-  const starved = results.models.filter((m) => m.node.pool.throughput.coresBusy < 0.8 * threads);
+  const starved = results.models.filter((m) => m.node['wasm-pool'] && m.node['wasm-pool'].throughput.coresBusy < 0.8 * threads);
   if (starved.length === 0) return [];
-  const list = starved.map((m) => `${m.label} ${m.node.pool.throughput.coresBusy.toFixed(2)}`).join(', ');
-  return [`Note: the pool kept fewer than ${(0.8 * threads).toFixed(1)} of ${threads} cores busy (${list}): most likely other processes held the CPU (or, for tiny requests, dispatch in the main thread was the bottleneck), so its throughput ratios understate an idle machine.`, ''];
+  const list = starved.map((m) => `${m.label} ${m.node['wasm-pool']!.throughput.coresBusy.toFixed(2)}`).join(', ');
+  return [`Note: the wasm pool kept fewer than ${(0.8 * threads).toFixed(1)} of ${threads} cores busy (${list}): most likely other processes held the CPU (or, for tiny requests, dispatch in the main thread was the bottleneck), so its throughput ratios understate an idle machine.`, ''];
 }
 
 function loadTable(results: BenchResults): string {
@@ -211,7 +245,9 @@ export function renderReport(results: BenchResults): string {
   const lines = [
     `# tfmodel runtime benchmark (${results.generatedAt})`,
     '',
-    `Node ${results.host.node}, ${results.host.cpus} CPUs (1-min load average ${results.host.loadAverageBefore[0]!.toFixed(2)} before, ${results.host.loadAverageAfter[0]!.toFixed(2)} after); ours: tfjs wasm backend, pool of ${c.threads} worker threads at concurrency ${2 * c.threads}.`,
+    `Node ${results.host.node}, ${results.host.cpus} CPUs (1-min load average ${results.host.loadAverageBefore[0]!.toFixed(2)} before, ${results.host.loadAverageAfter[0]!.toFixed(2)} after).`,
+    `Engines: ${results.engines.map((e) => `${e.label} at concurrency ${e.concurrencies.join(' and ')}`).join('; ')}.`,
+    ...(results.nativeUnavailable ? [`Native engine not measured: ${results.nativeUnavailable}.`] : []),
     tf ? `TensorFlow ${tf.tensorflowVersion} (Python, CPU), intra-op threads ${tf.intraOpThreads || `default (${tf.cpuCount})`}.` : 'TensorFlow baseline skipped.',
     `Latency: batch 1, >= ${c.latencySeconds} s and >= ${c.minLatencySamples} samples per row; throughput: batch ${c.batch}, ${c.throughputSeconds} s window; ${c.warmupSeconds} s warm-up before each.`,
     c.rounds > 1 ? `Best of ${c.rounds} rounds per figure (raw rounds in the JSON).` : 'One round (set BENCH_ROUNDS=2 or more for best-of-N on a busy machine).',

@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: our runtime (tfjs wasm, in-thread and worker pool) against Python TensorFlow
- * on the same SavedModels, all in one run. Prints a markdown report and writes the raw figures to
+ * `npm run bench`: our runtime's engines (tfjs wasm in-thread and worker pool, and native
+ * libtensorflow when installed) against Python TensorFlow on the same SavedModels, all in one run. Prints a markdown report and writes the raw figures to
  * dist/bench-results/runtime.json. Progress goes to stderr so that stdout is just the report.
  *
  * Order matters on a 2-core machine: nothing is measured while something else of ours runs, and
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { bestNodeResult, bestTfResult } from './aggregate.js';
 import { readConfig } from './config.js';
 import { type MemoryResult, probeLoadTime, probeMemory } from './memory-probe.js';
+import { type EngineConfig, engineConfigs, nativeAvailability } from './engines.js';
 import { HALF_PLUS_TWO_DIR, REPO_ROOT, type BenchModel, type CorpusModelSize, benchModels, corpusModelSizes, locateCorpus, locatePythonVenv } from './models.js';
 import { type NodeModelResult, measureNodeModel } from './node-measure.js';
 import { TfBaselineProcess, type TfModelResult } from './python-baseline.js';
@@ -30,7 +31,7 @@ function progress(message: string): void {
 function memoryModels(models: readonly BenchModel[], sizes: readonly CorpusModelSize[]): { list: CorpusModelSize[]; note: string } {
   const largestWeights = sizes[0]!;
   const largestGraph = [...sizes].sort((a, b) => b.graphBytes - a.graphBytes)[0]!;
-  const names = new Set([...models.map((m) => m.corpusName), largestWeights.name, largestGraph.name]);
+  const names = new Set([...models.flatMap((m) => (m.corpusName ? [m.corpusName] : [])), largestWeights.name, largestGraph.name]);
   const list = [...names].flatMap((name) => sizes.filter((s) => s.name === name));
   const note =
     `The largest corpus model by weights is ${largestWeights.name} ` +
@@ -47,13 +48,18 @@ interface ModelRounds {
   readonly tf: TfModelResult[];
 }
 
-async function measureRounds(models: readonly BenchModel[], tf: TfBaselineProcess | undefined, config: ReturnType<typeof readConfig>): Promise<ModelRounds[]> {
+async function measureRounds(
+  models: readonly BenchModel[],
+  engines: readonly EngineConfig[],
+  tf: TfBaselineProcess | undefined,
+  config: ReturnType<typeof readConfig>,
+): Promise<ModelRounds[]> {
   const all: ModelRounds[] = models.map((model) => ({ model, node: [], tf: [] }));
   for (let round = 1; round <= config.rounds; round++) {
     for (const entry of all) {
       const label = `${entry.model.label}${config.rounds > 1 ? ` (round ${round}/${config.rounds})` : ''}`;
-      progress(`${label}: ours in-thread and pool (threads: ${config.threads})`);
-      entry.node.push(await measureNodeModel(entry.model, config));
+      progress(`${label}: ${engines.map((e) => e.label).join(', ')}`);
+      entry.node.push(await measureNodeModel(entry.model, config, engines));
       if (tf) {
         progress(`${label}: Python TensorFlow`);
         entry.tf.push(await tf.measureModel(entry.model, config));
@@ -69,7 +75,17 @@ async function main(): Promise<void> {
   const loadAverageBefore = loadavg();
   const config = readConfig();
   const corpus = locateCorpus();
-  const models = benchModels(corpus, config.models);
+  const models = benchModels(config.models);
+  let engines = engineConfigs(config);
+  let nativeUnavailable: string | undefined;
+  if (engines.some((e) => e.key === 'native')) {
+    const native = await nativeAvailability();
+    if (!native.available) {
+      nativeUnavailable = native.reason;
+      engines = engines.filter((e) => e.key !== 'native');
+      progress(`native engine not measured: ${native.reason}`);
+    }
+  }
   const tf = config.skipTensorflow ? undefined : await TfBaselineProcess.start(locatePythonVenv());
   try {
     progress(`load time of half_plus_two (${config.loads} loads, fresh process)`);
@@ -83,7 +99,7 @@ async function main(): Promise<void> {
       memory.push(await probeMemory(m.name, m.dir, m.weightBytes));
     }
 
-    const rounds = await measureRounds(models, tf, config);
+    const rounds = await measureRounds(models, engines, tf, config);
     const modelResults: ModelResults[] = rounds.map(({ model, node, tf: tfRounds }) => ({
       key: model.key,
       label: model.label,
@@ -103,6 +119,8 @@ async function main(): Promise<void> {
       },
       config,
       tensorflow: tf?.info ?? null,
+      engines,
+      nativeUnavailable,
       models: modelResults,
       ratios,
       load: { model: 'saved_model_half_plus_two_cpu/00000123', ours: loadOurs, tf: loadTf },
