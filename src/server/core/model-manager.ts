@@ -135,6 +135,9 @@ export interface InitialLoadFailure {
 
 const INITIAL_LOAD_CHECK_MS = 100;
 
+/** Failures a retry cannot fix: a malformed model, or one we cannot run at all (a TFLite model). */
+const NOT_RETRIED: ReadonlySet<Code> = new Set([Code.INVALID_ARGUMENT, Code.UNIMPLEMENTED]);
+
 /** Some version is AVAILABLE, or every version found ended with an error (none still loading). */
 function initialLoadDone(model: ManagedModel): boolean {
   const versions = [...model.versions.values()];
@@ -379,7 +382,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       } catch (error) {
         const failure = toServingError(error, `Loading servable: {name: ${model.name} version: ${managed.version}}`);
         this.options.onLoadAttempt?.(managed.dir, false, performance.now() - started);
-        const retry = attempt < maxLoadRetries && !model.removed && !this.stopped && failure.code !== Code.INVALID_ARGUMENT;
+        const retry = attempt < maxLoadRetries && !model.removed && !this.stopped && !NOT_RETRIED.has(failure.code);
         log.error('version_load_failed', { model: model.name, version: managed.version, attempt, error: failure.toString(), retrying: retry });
         if (!retry) {
           managed.state = VersionState.END;
