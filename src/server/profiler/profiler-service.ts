@@ -19,7 +19,7 @@ import { XSpaceSchema } from '../../gen/tsl/profiler/protobuf/xplane_pb.js';
 import type { Logger } from '../logging.js';
 import { MalformedRequest, type Received } from '../transports/grpc/codec.js';
 import { serviceDefinition } from '../transports/grpc/service-definitions.js';
-import { TraceRecorder } from './trace-recorder.js';
+import type { TraceRecorder } from './trace-recorder.js';
 import { buildXSpace } from './xspace.js';
 
 export const profilerServiceDefinition = serviceDefinition(ProfilerService);

@@ -213,7 +213,7 @@ describe('REST server (real models)', () => {
     // checked: a classify signature has no "outputs" (PreProcessRegression's message).
     const wrongKind = await post('/v1/models/half_plus_two:regress', '{"signature_name": "classify_x_to_y", "examples": [{"x": 1.0}]}');
     assert.equal(wrongKind.status, 400);
-    assert.match((JSON.parse(wrongKind.text) as { error: string }).error, /^No regression outputs found in SignatureDef: inputs \{\n  key: "inputs"\n/);
+    assert.match((JSON.parse(wrongKind.text) as { error: string }).error, /^No regression outputs found in SignatureDef: inputs \{\n {2}key: "inputs"\n/);
     // A tf.Example feature written as an integer is an int64_list: the model's ParseExample refuses it.
     const intFeature = await post('/v1/models/half_plus_two:regress', '{"signature_name": "regress_x_to_y", "examples": [{"x": 80}]}');
     assert.equal(intFeature.status, 400, intFeature.text);
