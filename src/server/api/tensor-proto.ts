@@ -75,8 +75,8 @@ export function hostTensorToProto(tensor: HostTensor): TensorProto {
 }
 
 /**
- * Tensor::AsProtoTensorContent: the elements' little-endian bytes in tensor_content; strings as
- * TensorFlow's EncodeStringList (every length as a varint, then the bytes).
+ * Tensor::AsProtoTensorContent: the elements' little-endian bytes in tensor_content (strings stay
+ * in string_val, as TensorFlow does).
  */
 export function hostTensorToContentProto(tensor: HostTensor): TensorProto {
   const proto = create(TensorProtoSchema, {
@@ -85,25 +85,8 @@ export function hostTensorToContentProto(tensor: HostTensor): TensorProto {
   });
   const data = tensor.data;
   if (tensor.dtype === DataType.DT_STRING) {
-    const strings = data as Uint8Array[];
-    const lengths: number[] = [];
-    for (const s of strings) {
-      for (let n = s.length; ; n >>>= 7) {
-        if (n < 0x80) {
-          lengths.push(n);
-          break;
-        }
-        lengths.push((n & 0x7f) | 0x80);
-      }
-    }
-    const out = new Uint8Array(lengths.length + strings.reduce((sum, s) => sum + s.length, 0));
-    out.set(lengths);
-    let offset = lengths.length;
-    for (const s of strings) {
-      out.set(s, offset);
-      offset += s.length;
-    }
-    proto.tensorContent = out;
+    // TensorFlow keeps strings in string_val even here (what tf.io.serialize_tensor shows).
+    proto.stringVal = [...(data as Uint8Array[])];
   } else if (tensor.dtype === DataType.DT_BOOL) {
     proto.tensorContent = Uint8Array.from(data as Uint8Array, (v) => (v ? 1 : 0));
   } else {
