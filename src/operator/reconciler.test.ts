@@ -123,8 +123,12 @@ describe('operator reconciler', () => {
     runPods(cluster, ['pod-a', 'pod-b']);
     servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }));
     servers.reports.set('pod-b', servingReport('pod-b', { 1: 'AVAILABLE' }));
-    await reconciler.reconcile('ml/iris');
+    const pushedResult = await reconciler.reconcile('ml/iris');
     assert.deepEqual(servers.pushes, [{ pod: 'pod-a', labels: { stable: 1n } }, { pod: 'pod-b', labels: { stable: 1n } }]);
+    // The status written with the push says what the pods took (not the reports read before it),
+    // and the reconciler looks again soon to read the pods' own word.
+    assert.deepEqual(cluster.status!.servedLabels, { stable: 1 });
+    assert.ok(pushedResult.requeueAfterMs! <= 1000, 'requeued soon after a push');
     assert.deepEqual(JSON.parse(cluster.configMap('ml', 'iris-server-config')!.metadata!.annotations![ANNOTATION_LABELS]!), { stable: 1 });
     assert.deepEqual(cluster.events.filter((e) => e.reason === 'LabelMoved').map((e) => e.message), ['label stable now serves version 1']);
 

@@ -128,15 +128,19 @@ export class TFModelReconciler {
     ]);
     if (outcome.ok) this.committed.set(tfmodel.metadata.uid ?? '', plan.labels);
     const configHash = contentHash(configMap.data![MODEL_CONFIG_FILE]);
-    const pushFailures = outcome.ok ? await this.pushConfig(readyPods, reports, spec, plan, configHash) : new Map<number, string>();
+    const push = outcome.ok ? await this.pushConfig(readyPods, reports, spec, plan, configHash) : NOTHING_PUSHED;
+    const pushFailures = push.failures;
     const shownPlan = pushFailures.size === 0 ? plan : { ...plan, labelStatus: withUnpushedLabels(plan, reports, pushFailures, this.now()) };
+    // A pod that took the config serves its labels now: the status says so (not the report read before the push).
+    const observedReports = reports.map((report, index) => (push.pushed.has(index) && report.kind === 'serving' ? { ...report, labels: plan.labels } : report));
     for (const [label, [from, to]] of plan.moved) {
       this.options.onLabelMoved?.(tfmodel, label, from, to);
       await this.event(tfmodel, 'Normal', 'LabelMoved', `label ${label} now serves version ${to}${from === undefined ? '' : ` (was ${from})`}`);
     }
-    const status = await this.finish(tfmodel, { spec, plan: shownPlan, outcome, deployment: existing.deployment, pods, reports, configHash });
+    const status = await this.finish(tfmodel, { spec, plan: shownPlan, outcome, deployment: existing.deployment, pods, reports: observedReports, configHash });
 
-    const settled = outcome.ok && pushFailures.size === 0 && plan.moved.size === 0
+    // After a push, look again soon: the pods' own reports confirm it.
+    const settled = outcome.ok && pushFailures.size === 0 && push.pushed.size === 0 && plan.moved.size === 0
       && plan.labelStatus.every((l) => l.state === 'Served')
       && reports.every((r) => r.kind === 'serving')
       && (status.readyReplicas ?? 0) >= spec.replicas;
@@ -229,9 +233,11 @@ export class TFModelReconciler {
    * from it (a pod that restarted from a stale ConfigMap file). Returns the pods it could not
    * push to, with the error.
    */
-  private async pushConfig(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, plan: PromotionPlan, configHash: string): Promise<Map<number, string>> {
+  /** Pushes the config to every ready pod that lacks it; by index into readyPods, which took it and which failed (why). */
+  private async pushConfig(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, plan: PromotionPlan, configHash: string): Promise<PushOutcome> {
     const config = servedModel(spec, plan);
     const failures = new Map<number, string>();
+    const pushed = new Set<number>();
     await Promise.all(readyPods.map(async (pod, index) => {
       const uid = pod.metadata?.uid ?? '';
       const report = reports[index]!;
@@ -242,12 +248,13 @@ export class TFModelReconciler {
       try {
         await this.options.serving.pushConfig(address, config);
         this.pushed.set(uid, configHash);
+        pushed.add(index);
       } catch (error) {
         failures.set(index, (error as Error).message);
         this.options.log.warn('config_push_failed', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: (error as Error).message });
       }
     }));
-    return failures;
+    return { failures, pushed };
   }
 
   private async finish(
@@ -295,6 +302,13 @@ export class TFModelReconciler {
  * A label is not Served while a pod that did not take the config still serves it differently:
  * status must never claim what some pod does not do.
  */
+interface PushOutcome {
+  readonly failures: ReadonlyMap<number, string>;
+  readonly pushed: ReadonlySet<number>;
+}
+
+const NOTHING_PUSHED: PushOutcome = { failures: new Map(), pushed: new Set() };
+
 function withUnpushedLabels(plan: PromotionPlan, reports: readonly PodReport[], failures: ReadonlyMap<number, string>, now: Date): LabelStatus[] {
   return plan.labelStatus.map((label) => {
     if (label.state !== 'Served') return label;

@@ -178,7 +178,8 @@ describe('e2e operator: TFModels on a real control plane', function () {
 
       const columns = await cp().kubectl(['get', 'tfm', 'half', '-n', NAMESPACE], { check: true });
       assert.match(columns.stdout, /MODEL\s+STABLE\s+TEST\s+READY/);
-      assert.match(columns.stdout, /half\s+half\s+1\s+.*True/);
+      const yamlNow = async (): Promise<string> => (await cp().kubectl(['get', 'tfm', 'half', '-n', NAMESPACE, '-o', 'yaml'])).stdout;
+      assert.match(columns.stdout, /half\s+half\s+1\s+.*True/, `kubectl get tfm:\n${columns.stdout}\n${await yamlNow()}`);
     });
 
     it('moves labels with kubectl patch --type=merge only once every pod has the version, and rolls back, with no failed request', async function () {
