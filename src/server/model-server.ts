@@ -15,6 +15,7 @@ import type { ServerFlags } from './config/flags.js';
 import { modelConfigListOf, parseModelServerConfig, singleModelConfig } from './config/model-config.js';
 import { loadPrometheusSettings } from './config/monitoring-config.js';
 import { ModelManager } from './core/model-manager.js';
+import { ModelRepository } from './api/oip/repository.js';
 import { savedModelLoader } from './core/version-loader.js';
 import { invalidArgument } from './errors.js';
 import type { Logger } from './logging.js';
@@ -63,10 +64,12 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     onLoadAttempt: (dir, ok, ms) => metrics.loadAttempt(dir, ok, ms * 1000),
   });
   metrics.watchModels(manager);
+  // Triton's model repository extension (Open Inference Protocol) edits the served model list.
+  const repository = new ModelRepository({ core: manager, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list) });
 
   // Listen before loading: liveness probes answer while models load; /readyz and the gRPC
   // health service say when they are served.
-  const grpc = createGrpcServer({ core: manager, reloader: manager, observer: metrics, healthCheck: flags.enableGrpcHealthcheckService, ssl, logger: log });
+  const grpc = createGrpcServer({ core: manager, reloader: manager, observer: metrics, healthCheck: flags.enableGrpcHealthcheckService, ssl, logger: log, repository });
   const grpcPort = await grpc.listen(flags.port, flags.bindAddress);
   log.info('grpc_listening', { address: flags.bindAddress, port: grpcPort, tls: ssl !== undefined });
   let rest: ReturnType<typeof createRestServer> | undefined;
@@ -79,6 +82,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       timeoutMs: flags.restApiTimeoutMs,
       maxBodyBytes: flags.maxRequestBytes,
       logger: log,
+      repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),
     });
     restPort = await rest.listen(flags.restApiPort, flags.bindAddress);

@@ -6,7 +6,7 @@ import {
   REGRESS_METHOD_NAME,
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
-import type { ModelSpecRequest, ServingCore } from '../core/types.js';
+import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { type ResolvedModelSpec, findServingSignature, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
 export interface PredictInput {
@@ -24,15 +24,23 @@ export interface PredictResult {
 const PREDICTABLE_METHODS = [PREDICT_METHOD_NAME, CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME];
 
 export function predict(core: ServingCore, request: PredictInput): Promise<PredictResult> {
-  return withServable(core, request.modelSpec, async (handle) => {
-    const signatureName = signatureNameOf(request.modelSpec);
-    const signature = findServingSignature(handle, signatureName);
-    if (!PREDICTABLE_METHODS.includes(signature.methodName)) {
-      throw internal(
-        `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
-      );
-    }
-    const outputs = await handle.engine.run({ signature: signatureName, inputs: request.inputs, outputFilter: request.outputFilter });
-    return { modelSpec: resolvedSpec(handle, signatureName), outputs };
-  });
+  return withServable(core, request.modelSpec, (handle) =>
+    predictWith(handle, signatureNameOf(request.modelSpec), request.inputs, request.outputFilter));
+}
+
+/** Predict on an acquired servable (for callers that read its signature first, e.g. REST JSON). */
+export async function predictWith(
+  handle: ServableHandle,
+  signatureName: string,
+  inputs: ReadonlyMap<string, HostTensor>,
+  outputFilter?: readonly string[],
+): Promise<PredictResult> {
+  const signature = findServingSignature(handle, signatureName);
+  if (!PREDICTABLE_METHODS.includes(signature.methodName)) {
+    throw internal(
+      `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
+    );
+  }
+  const outputs = await handle.engine.run({ signature: signatureName, inputs, outputFilter });
+  return { modelSpec: resolvedSpec(handle, signatureName), outputs };
 }

@@ -13,7 +13,8 @@
  * - A config reload realises exactly the new model list, atomically: if it is invalid, or a label in
  *   it cannot be applied, nothing changes.
  */
-import type { ModelConfig, ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
+import { create } from '@bufbuild/protobuf';
+import { type ModelConfig, type ModelConfigList, ModelConfigListSchema } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
 import { Code, type ServingError, failedPrecondition, invalidArgument, notFound, toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { validateModelConfigList } from '../config/model-config.js';
@@ -251,6 +252,11 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
 
   listModels(): ModelStatus[] {
     return [...this.models.values()].map((m) => this.statusOf(m));
+  }
+
+  /** The model list now served (the last config applied), for reloads that edit it. */
+  configList(): ModelConfigList {
+    return create(ModelConfigListSchema, { config: [...this.models.values()].map((m) => m.config) });
   }
 
   isReady(): boolean {

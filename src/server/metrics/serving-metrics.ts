@@ -34,6 +34,11 @@ const API_LABELS: Record<ApiName, Record<Entrypoint, string>> = {
   get_model_metadata: { GRPC: 'GetModelMetadata', REST: 'metadata' },
   get_model_status: { GRPC: 'GetModelStatus', REST: 'status' },
   reload_config: { GRPC: 'HandleReloadConfigRequest', REST: 'reload_config' },
+  model_infer: { GRPC: 'ModelInfer', REST: 'infer' },
+  model_metadata: { GRPC: 'ModelMetadata', REST: 'model_metadata' },
+  repository_index: { GRPC: 'RepositoryIndex', REST: 'repository_index' },
+  repository_load: { GRPC: 'RepositoryModelLoad', REST: 'repository_load' },
+  repository_unload: { GRPC: 'RepositoryModelUnload', REST: 'repository_unload' },
 };
 
 export class ServingMetrics implements ServingObserver, BatchStatsObserver, WarmupReportObserver {

@@ -9,7 +9,9 @@ import { invalidArgument } from '../../errors.js';
 import { HealthService } from './health.js';
 import { modelServiceHandlers } from './model-service.js';
 import { predictionServiceHandlers } from './prediction-service.js';
-import { healthServiceDefinition, modelServiceDefinition, predictionServiceDefinition } from './service-definitions.js';
+import { healthServiceDefinition, inferenceServiceDefinition, modelServiceDefinition, predictionServiceDefinition } from './service-definitions.js';
+import { inferenceServiceHandlers } from './inference-service.js';
+import type { ModelRepository } from '../../api/oip/repository.js';
 import type { ServiceContext } from './unary.js';
 import { MAX_MESSAGE_BYTES } from './limits.js';
 
@@ -26,6 +28,8 @@ export interface GrpcServerOptions extends ServiceContext {
   readonly shutdownGraceMs?: number;
   /** How often health Watch re-checks readiness (default 1 s). */
   readonly healthPollMs?: number;
+  /** The Open Inference Protocol's model repository extension; absent: its RPCs answer UNIMPLEMENTED. */
+  readonly repository?: ModelRepository;
 }
 
 export interface GrpcServer {
@@ -43,6 +47,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new Server(serverOptions);
   server.addService(predictionServiceDefinition, predictionServiceHandlers(options));
   server.addService(modelServiceDefinition, modelServiceHandlers(options));
+  server.addService(inferenceServiceDefinition, inferenceServiceHandlers(options, options.repository));
   const health = options.healthCheck
     ? new HealthService({ isReady: () => options.core.isReady(), pollMs: options.healthPollMs })
     : undefined;

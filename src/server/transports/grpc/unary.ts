@@ -19,9 +19,12 @@ export interface ServiceContext {
 }
 
 export interface UnaryMethod<Req, Res> {
-  readonly api: ApiName;
+  /** Absent: the call is not reported (health checks). */
+  readonly api?: ApiName;
   /** The model a request is for (metrics label); '' when there is none. */
   readonly modelOf: (request: NoInfer<Req>) => string;
+  /** The version label and signature a request names (metrics labels), when the method has them. */
+  readonly factsOf?: (request: NoInfer<Req>) => { readonly label?: string | undefined; readonly signature?: string | undefined };
   readonly handle: (request: Req) => Promise<Res>;
 }
 
@@ -42,11 +45,13 @@ async function serveUnary<Req, Res>(
   started: number,
 ): Promise<void> {
   let model = '';
+  let facts: { readonly label?: string | undefined; readonly signature?: string | undefined } | undefined;
   let response: Res | undefined;
   let failure: GrpcErrorStatus | undefined;
   try {
     if (request instanceof MalformedRequest) throw request.error;
     model = method.modelOf(request);
+    facts = method.factsOf?.(request);
     response = await method.handle(request);
   } catch (error) {
     failure = toGrpcStatus(error);
@@ -57,11 +62,14 @@ async function serveUnary<Req, Res>(
   // Outside the try: a throwing callback must not be answered twice.
   if (failure) callback(failure);
   else callback(null, response);
+  if (method.api === undefined) return;
   context.observer.request({
     model,
     api: method.api,
     entrypoint: 'GRPC',
     status: failure ? codeOf(failure) : Code.OK,
     latencyMicros: Math.round((performance.now() - started) * 1000),
+    ...(facts?.label !== undefined ? { label: facts.label } : {}),
+    ...(facts?.signature !== undefined ? { signature: facts.signature } : {}),
   });
 }

@@ -48,9 +48,14 @@ export class RestRequest extends IncomingMessage {
   received = 0;
   /** Gets the body once read (a function shared by all requests). */
   onBody: BodyHandler | undefined = undefined;
+  /** Set instead of onBody when the bytes are wanted as they are (binary tensor data). */
+  onRawBody: RawBodyHandler | undefined = undefined;
+  /** The signature an API call ran (metrics), once the call has read it. */
+  signature: string | undefined = undefined;
 }
 
 export type BodyHandler = (req: RestRequest, text: string) => void;
+export type RawBodyHandler = (req: RestRequest, body: Buffer) => void;
 
 const JSON_TYPE = 'application/json';
 const CORS_HEADERS = [
@@ -80,17 +85,37 @@ export function sendJson(context: RestContext, res: ServerResponse, status: numb
  */
 export function answer(req: RestRequest, code: Code, body: string, httpStatus?: number, close = false): void {
   if (req.answered) return;
+  sendJson(req.context, req.response, httpStatus ?? httpStatusOf(code), body, close);
+  finishAnswer(req, code);
+}
+
+/**
+ * Answers with a body that is not JSON text (or needs extra headers): the same once-only rule and
+ * bookkeeping as answer().
+ */
+export function answerWith(req: RestRequest, code: Code, httpStatus: number, headers: readonly string[], body: string | Buffer): void {
+  if (req.answered) return;
+  const context = req.context;
+  const all = [...headers, 'Content-Length', String(Buffer.byteLength(body))];
+  if (context.corsEnabled) all.push(...CORS_HEADERS);
+  if (context.closing) all.push('Connection', 'close');
+  req.response.writeHead(httpStatus, all);
+  req.response.end(body);
+  finishAnswer(req, code);
+}
+
+function finishAnswer(req: RestRequest, code: Code): void {
   req.answered = true;
   if (req.timer !== undefined) clearTimeout(req.timer);
-  const context = req.context;
-  sendJson(context, req.response, httpStatus ?? httpStatusOf(code), body, close);
   if (req.api !== undefined) {
-    context.observer.request({
+    req.context.observer.request({
       model: req.route.model,
       api: req.api,
       entrypoint: 'REST',
       status: code,
       latencyMicros: Math.round((performance.now() - req.startedAt) * 1000),
+      ...(req.route.label !== undefined ? { label: req.route.label } : {}),
+      ...(req.signature !== undefined ? { signature: req.signature } : {}),
     });
   }
 }
