@@ -16,6 +16,10 @@ import { modelConfigListOf, parseModelServerConfig, singleModelConfig } from './
 import { loadPrometheusSettings } from './config/monitoring-config.js';
 import { ModelManager } from './core/model-manager.js';
 import { ModelRepository } from './api/oip/repository.js';
+import { serverMetadata } from './api/oip/metadata.js';
+import { PayloadLogs } from './payload-log/payload-logger.js';
+import { parseRedactionRules } from './payload-log/redaction.js';
+import type { Tracing } from './tracing/start-tracing.js';
 import { savedModelLoader } from './core/version-loader.js';
 import { invalidArgument } from './errors.js';
 import type { Logger } from './logging.js';
@@ -44,14 +48,21 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   applyGpuMemoryFraction(flags, log);
 
   const metrics = new ServingMetrics();
+  const tracing = flags.tracingOtlpEndpoint ? await startServerTracing(flags, log) : undefined;
+  const payloadLogs = new PayloadLogs({
+    limits: { maxFileBytes: flags.payloadLogMaxFileBytes, maxFiles: flags.payloadLogMaxFiles, maxQueueBytes: flags.payloadLogMaxQueueBytes },
+    rules: parseRedactionRules(flags.payloadLogRedact),
+    observer: metrics,
+    log,
+  });
   const batching = flags.enableBatching
-    ? createBatching(await loadBatchingConfig(flags.batchingParametersFile || undefined), { observer: metrics })
+    ? createBatching(await loadBatchingConfig(flags.batchingParametersFile || undefined), { observer: metrics, observerFor: (model) => metrics.batchingObserverFor(model) })
     : undefined;
   const loader = savedModelLoader({
     tags: flags.savedModelTags,
     runtime: flags.runtime,
     threads: flags.inferenceThreads,
-    ...(batching ? { wrap: (engine) => batching.wrap(engine) } : {}),
+    ...(batching ? { wrap: (engine, version) => batching.wrap(engine, version) } : {}),
     ...(flags.enableModelWarmup ? { beforeAvailable: modelWarmup({ numRequestIterations: flags.numRequestIterationsForWarmup, observer: metrics, log }) } : {}),
   });
   const manager = new ModelManager({
@@ -61,7 +72,9 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     maxLoadRetries: flags.maxNumLoadRetries,
     loadRetryIntervalMs: flags.loadRetryIntervalMicros / 1000,
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
-    onLoadAttempt: (dir, ok, ms) => metrics.loadAttempt(dir, ok, ms * 1000),
+    payloadLogs,
+    onLoadAttempt: (dir, ok, ms, version) => metrics.loadAttempt(dir, ok, ms * 1000, version),
+    onUnload: (version, ms) => metrics.unloaded(version, ms * 1000),
   });
   metrics.watchModels(manager);
   // Triton's model repository extension (Open Inference Protocol) edits the served model list.
@@ -111,8 +124,23 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       poller?.stop();
       await Promise.all([grpc.close(), rest?.close()]);
       await manager.stop();
+      await payloadLogs.close();
+      await tracing?.shutdown();
     },
   };
+}
+
+async function startServerTracing(flags: ServerFlags, log: Logger): Promise<Tracing> {
+  const { startTracing } = await import('./tracing/start-tracing.js');
+  const tracing = startTracing({
+    endpoint: flags.tracingOtlpEndpoint,
+    protocol: flags.tracingOtlpProtocol,
+    samplingRate: flags.tracingSamplingRate,
+    serviceName: flags.tracingServiceName,
+    serviceVersion: serverMetadata().version,
+  });
+  log.info('tracing_started', { endpoint: flags.tracingOtlpEndpoint, protocol: flags.tracingOtlpProtocol, sampling_rate: flags.tracingSamplingRate });
+  return tracing;
 }
 
 async function initialModelConfig(flags: ServerFlags): Promise<{ config: ModelConfigList; text: string }> {

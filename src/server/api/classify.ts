@@ -9,7 +9,9 @@ import { DataType, numpyName } from '../runtime/tensor/dtypes.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { type ExampleInput, serializeExamples } from './examples.js';
-import { type ResolvedModelSpec, findServingSignature, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { classifyLog, regressLog } from '../payload-log/prediction-logs.js';
+import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { withChildSpan } from '../tracing/tracing.js';
 
 export const CLASSIFY_OUTPUT_CLASSES = 'classes';
 export const CLASSIFY_OUTPUT_SCORES = 'scores';
@@ -38,12 +40,24 @@ export interface RegressResult {
 }
 
 export function classify(core: ServingCore, request: ExampleRequest): Promise<ClassifyResult> {
-  return withServable(core, request.modelSpec, (handle) => classifyWith(handle, signatureNameOf(request.modelSpec), request.input));
+  return withServable(core, request.modelSpec, async (handle) => {
+    const result = await classifyWith(handle, signatureNameOf(request.modelSpec), request.input);
+    const log = handle.payloadLog;
+    if (log?.sample()) log.write((config) => classifyLog(loggedCall(result), config, request.input, result));
+    return result;
+  });
 }
 
 export function regress(core: ServingCore, request: ExampleRequest): Promise<RegressResult> {
-  return withServable(core, request.modelSpec, (handle) => regressWith(handle, signatureNameOf(request.modelSpec), request.input));
+  return withServable(core, request.modelSpec, async (handle) => {
+    const result = await regressWith(handle, signatureNameOf(request.modelSpec), request.input);
+    const log = handle.payloadLog;
+    if (log?.sample()) log.write((config) => regressLog(loggedCall(result), config, request.input, result));
+    return result;
+  });
 }
+
+const loggedCall = ({ modelSpec }: { modelSpec: ResolvedModelSpec }) => ({ model: modelSpec.name, version: modelSpec.version, signatureName: modelSpec.signatureName });
 
 /** Classification on an acquired servable (also used by MultiInference). */
 export async function classifyWith(handle: ServableHandle, signatureName: string, input: ExampleInput | HostTensor): Promise<ClassifyResult> {
@@ -64,11 +78,11 @@ export async function classifyWith(handle: ServableHandle, signatureName: string
   }
   const examples = exampleTensor(input);
   const batch = examples.shape[0]!;
-  const outputs = await handle.engine.run({
+  const outputs = await withChildSpan('inference', inferenceAttributes(handle, signatureName), () => handle.engine.run({
     signature: signatureName,
     inputs: new Map([[signature.inputs[0]!.alias, examples]]),
     outputFilter: [...(hasClasses ? [CLASSIFY_OUTPUT_CLASSES] : []), ...(hasScores ? [CLASSIFY_OUTPUT_SCORES] : [])],
-  });
+  }));
   const classes = outputs.get(CLASSIFY_OUTPUT_CLASSES);
   const scores = outputs.get(CLASSIFY_OUTPUT_SCORES);
   if (classes) checkRank2(classes, DataType.DT_STRING, 'classes', batch);
@@ -104,7 +118,8 @@ export async function regressWith(handle: ServableHandle, signatureName: string,
   }
   const examples = exampleTensor(input);
   const batch = examples.shape[0]!;
-  const outputs = await handle.engine.run({ signature: signatureName, inputs: new Map([[signature.inputs[0]!.alias, examples]]) });
+  const outputs = await withChildSpan('inference', inferenceAttributes(handle, signatureName), () =>
+    handle.engine.run({ signature: signatureName, inputs: new Map([[signature.inputs[0]!.alias, examples]]) }));
   const tensor = outputs.get(REGRESS_OUTPUT)!;
   if (tensor.dtype !== DataType.DT_FLOAT) throw invalidArgument(`Expected output Tensor of DT_FLOAT.  Got: ${numpyName(tensor.dtype)}`);
   const shapeOk = (tensor.shape.length === 1 || (tensor.shape.length === 2 && tensor.shape[1] === 1)) && tensor.shape[0] === batch;

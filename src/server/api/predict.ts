@@ -6,6 +6,9 @@ import {
   REGRESS_METHOD_NAME,
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
+import { predictLog } from '../payload-log/prediction-logs.js';
+import { withChildSpan } from '../tracing/tracing.js';
+import { inferenceAttributes } from './model-spec.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { type ResolvedModelSpec, findServingSignature, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
@@ -41,6 +44,12 @@ export async function predictWith(
       `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
     );
   }
-  const outputs = await handle.engine.run({ signature: signatureName, inputs, outputFilter });
+  const outputs = await withChildSpan('inference', inferenceAttributes(handle, signatureName), () =>
+    handle.engine.run({ signature: signatureName, inputs, outputFilter }));
+  const log = handle.payloadLog;
+  if (log?.sample()) {
+    const call = { model: handle.name, version: handle.version, signatureName };
+    log.write((config) => predictLog(call, config, inputs, outputFilter, outputs));
+  }
   return { modelSpec: resolvedSpec(handle, signatureName), outputs };
 }

@@ -20,6 +20,8 @@ export type { SchedulerOptions } from './shared-batch-scheduler.js';
 export interface BatchingOptions {
   /** Queuing latency and batch statistics (ServingMetrics implements both). */
   readonly observer?: BatchingObserver;
+  /** A model's own observer (per-model batch metrics); falls back to `observer`. */
+  readonly observerFor?: (model: string) => BatchingObserver;
   /** Microseconds, monotonic (tests). */
   readonly now?: () => number;
 }
@@ -28,7 +30,7 @@ export interface Batching {
   readonly config: BatchingConfig;
   readonly scheduler: SharedBatchScheduler;
   /** For savedModelLoader's `wrap`: stateful engines are returned as they are (never batched). */
-  wrap(engine: ModelEngine): ModelEngine;
+  wrap(engine: ModelEngine, version?: { readonly model: string }): ModelEngine;
 }
 
 export function createBatching(config: BatchingConfig, options: BatchingOptions = {}): Batching {
@@ -41,6 +43,10 @@ export function createBatching(config: BatchingConfig, options: BatchingOptions 
   return {
     config,
     scheduler,
-    wrap: (engine) => (engine.stateful ? engine : new BatchingEngine(engine, scheduler, config, observer)),
+    wrap: (engine, version) => {
+      if (engine.stateful) return engine;
+      const modelObserver = version && options.observerFor ? options.observerFor(version.model) : observer;
+      return new BatchingEngine(engine, scheduler, config, modelObserver);
+    },
   };
 }

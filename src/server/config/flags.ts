@@ -49,6 +49,14 @@ export const FLAGS = {
   inference_threads: { type: 'int', help: 'Worker threads per model on the tfjs engines (default: one per core)' },
   bind_address: { type: 'string', help: 'Address both servers listen on (default 0.0.0.0)' },
   max_request_bytes: { type: 'int', help: 'Largest REST request body, after decompression (default 67108864)' },
+  payload_log_max_file_bytes: { type: 'int', help: "logging_config: rotate a model's log file past this size (default 67108864)" },
+  payload_log_max_files: { type: 'int', help: "logging_config: keep at most this many log files per model, deleting the oldest (default 10)" },
+  payload_log_max_queue_bytes: { type: 'int', help: 'logging_config: records waiting for the disk beyond this are dropped and counted (default 16777216)' },
+  payload_log_redact: { type: 'string', help: 'jsonl collector: comma-separated [model:]dotted.path fields replaced by "[REDACTED]" (* matches any key)' },
+  tracing_otlp_endpoint: { type: 'string', help: 'OpenTelemetry tracing: OTLP endpoint (http://host:4318 or, with --tracing_otlp_protocol=grpc, host:4317); empty = off (default; or $OTEL_EXPORTER_OTLP_ENDPOINT)' },
+  tracing_otlp_protocol: { type: 'string', help: 'OTLP transport: http/protobuf or grpc (default http/protobuf)' },
+  tracing_sampling_rate: { type: 'float', help: 'Fraction of requests traced (parent-based: a sampled traceparent is always followed) (default 1)' },
+  tracing_service_name: { type: 'string', help: 'service.name of the traces (default tfmodel-server)' },
   version: { type: 'bool', help: 'Print the version and exit' },
   help: { type: 'bool', help: 'Print this help and exit' },
 } as const satisfies Record<string, FlagSpec>;
@@ -82,6 +90,16 @@ export interface ServerFlags {
   readonly bindAddress: string;
   readonly maxRequestBytes: number;
   /** Flags given that have no effect here (logged at start). */
+  /** logging_config limits (ours). */
+  readonly payloadLogMaxFileBytes: number;
+  readonly payloadLogMaxFiles: number;
+  readonly payloadLogMaxQueueBytes: number;
+  readonly payloadLogRedact: string;
+  /** OpenTelemetry tracing (ours); empty endpoint: off. */
+  readonly tracingOtlpEndpoint: string;
+  readonly tracingOtlpProtocol: 'http/protobuf' | 'grpc';
+  readonly tracingSamplingRate: number;
+  readonly tracingServiceName: string;
   readonly ignored: string[];
 }
 
@@ -137,6 +155,12 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
   const tags = get<string>('saved_model_tags', 'serve').split(',').map((t) => t.trim()).filter(Boolean);
   if (tags.length === 0) throw new UsageError('--saved_model_tags is empty');
   const ignored = [...given.keys()].filter((name) => (FLAGS[name] as FlagSpec).ignored);
+  const tracingProtocol = get<string>('tracing_otlp_protocol', 'http/protobuf');
+  if (tracingProtocol !== 'http/protobuf' && tracingProtocol !== 'grpc') {
+    throw new UsageError(`Invalid value "${tracingProtocol}" for --tracing_otlp_protocol: expected http/protobuf or grpc`);
+  }
+  const tracingRate = get('tracing_sampling_rate', 1);
+  if (tracingRate < 0 || tracingRate > 1) throw new UsageError(`Invalid value ${tracingRate} for --tracing_sampling_rate: expected a fraction in [0, 1]`);
 
   return {
     kind: 'serve',
@@ -166,6 +190,14 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       inferenceThreads: threads,
       bindAddress: get('bind_address', '0.0.0.0'),
       maxRequestBytes: positive('max_request_bytes', get('max_request_bytes', 64 * 1024 * 1024)),
+      payloadLogMaxFileBytes: positive('payload_log_max_file_bytes', get('payload_log_max_file_bytes', 64 * 1024 * 1024)),
+      payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
+      payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),
+      payloadLogRedact: get<string>('payload_log_redact', ''),
+      tracingOtlpEndpoint: get<string>('tracing_otlp_endpoint', env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? ''),
+      tracingOtlpProtocol: tracingProtocol,
+      tracingSamplingRate: tracingRate,
+      tracingServiceName: get<string>('tracing_service_name', env['OTEL_SERVICE_NAME'] || 'tfmodel-server'),
       ignored,
     },
   };

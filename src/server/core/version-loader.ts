@@ -4,6 +4,9 @@ import type { ModelEngine } from '../runtime/engine.js';
 import { type LoadSavedModelOptions, loadSavedModel } from '../runtime/index.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../runtime/savedmodel/meta-graph.js';
 import { readSavedModelProto } from '../runtime/savedmodel/read-saved-model.js';
+import { defaultThreadCount } from '../runtime/index.js';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 
 export interface VersionToLoad {
   readonly model: string;
@@ -14,6 +17,8 @@ export interface VersionToLoad {
 export interface LoadedServable {
   readonly engine: ModelEngine;
   readonly signatureDefs: Readonly<Record<string, SignatureDef>>;
+  /** Estimated resident bytes of the weights and graph, over every instance (worker) holding them. */
+  readonly memoryBytes?: number;
 }
 
 export type VersionLoader = (version: VersionToLoad) => Promise<LoadedServable>;
@@ -31,7 +36,11 @@ export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoade
     // GetModelMetadata lists every SignatureDef, __saved_model_init_op included (as TF Serving does).
     const signatureDefs = metaGraph.signatureDef;
     const engine = await loadSavedModel(version.dir, options);
-    const servable = { engine: options.wrap ? options.wrap(engine, version) : engine, signatureDefs };
+    const servable = {
+      engine: options.wrap ? options.wrap(engine, version) : engine,
+      signatureDefs,
+      memoryBytes: (await savedModelBytes(version.dir)) * instancesOf(engine, options.threads),
+    };
     try {
       await options.beforeAvailable?.(servable, version);
     } catch (error) {
@@ -40,4 +49,33 @@ export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoade
     }
     return servable;
   };
+}
+
+/**
+ * The bytes a version's weights and graph take on disk (saved_model.pb(txt) and variables/): what
+ * each engine instance holds in memory, give or take its own overheads.
+ */
+async function savedModelBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of ['saved_model.pb', 'saved_model.pbtxt']) total += await fileBytes(join(dir, name));
+  try {
+    for (const name of await readdir(join(dir, 'variables'))) total += await fileBytes(join(dir, 'variables', name));
+  } catch {
+    // No variables (a graph of constants).
+  }
+  return total;
+}
+
+async function fileBytes(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** How many copies of the model the engine holds: one per worker thread on the tfjs pool. */
+function instancesOf(engine: ModelEngine, threads: number | undefined): number {
+  if (engine.backend === 'tensorflow' || engine.stateful) return 1;
+  return Math.max(1, threads ?? defaultThreadCount());
 }

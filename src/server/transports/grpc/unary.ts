@@ -2,7 +2,9 @@
  * One wrapper for every unary RPC: answers malformed requests, maps errors through toGrpcStatus
  * and reports each call to the observer (TF Serving's request_count / request_latency).
  */
-import type { handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import type { Metadata, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { context as otelContext } from '@opentelemetry/api';
+import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
 import type { ModelConfigReloader, ServingCore } from '../../core/types.js';
 import { Code, ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
@@ -28,9 +30,18 @@ export interface UnaryMethod<Req, Res> {
   readonly handle: (request: Req) => Promise<Res>;
 }
 
+const METADATA_GETTER = {
+  get: (metadata: Metadata, key: string) => metadata.get(key).map(String),
+  keys: (metadata: Metadata) => Object.keys(metadata.getMap()),
+};
+
 export function unaryHandler<Req, Res>(context: ServiceContext, method: UnaryMethod<Req, Res>): handleUnaryCall<Received<Req>, Res> {
   return function onUnaryCall(call, callback) {
-    serveUnary(context, method, call.request, callback, performance.now()).catch((error: unknown) => {
+    const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, { 'rpc.system': 'grpc', 'rpc.method': call.getPath() });
+    const served = traced
+      ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, callback, performance.now(), traced))
+      : serveUnary(context, method, call.request, callback, performance.now(), undefined);
+    served.catch((error: unknown) => {
       // Only the observer or grpc-js itself can get here; never let it become an unhandled rejection.
       context.logger?.error('grpc_call_bookkeeping_failed', { api: method.api, error: String(error) });
     });
@@ -43,6 +54,7 @@ async function serveUnary<Req, Res>(
   request: Received<Req>,
   callback: sendUnaryData<Res>,
   started: number,
+  traced: TracedRequest | undefined,
 ): Promise<void> {
   let model = '';
   let facts: { readonly label?: string | undefined; readonly signature?: string | undefined } | undefined;
@@ -62,6 +74,7 @@ async function serveUnary<Req, Res>(
   // Outside the try: a throwing callback must not be answered twice.
   if (failure) callback(failure);
   else callback(null, response);
+  if (traced) endRequestSpan(traced, failure ? codeOf(failure) : Code.OK, { 'tfmodel.model': model, 'tfmodel.signature': facts?.signature, 'tfmodel.version_label': facts?.label });
   if (method.api === undefined) return;
   context.observer.request({
     model,

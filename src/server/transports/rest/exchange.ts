@@ -10,6 +10,8 @@ import { Code, type ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
 import { errorJson, httpStatusOf } from './errors.js';
+import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
+import { context as otelContext } from '@opentelemetry/api';
 import type { Route } from './router.js';
 
 export interface MetricsEndpoint {
@@ -52,6 +54,27 @@ export class RestRequest extends IncomingMessage {
   onRawBody: RawBodyHandler | undefined = undefined;
   /** The signature an API call ran (metrics), once the call has read it. */
   signature: string | undefined = undefined;
+  /** The request's span, when tracing is on and the request is sampled. */
+  traced: TracedRequest | undefined = undefined;
+}
+
+const HEADER_GETTER = {
+  get: (headers: IncomingMessage['headers'], key: string) => headers[key],
+  keys: (headers: IncomingMessage['headers']) => Object.keys(headers),
+};
+
+/** Starts the request's span (a no-op when tracing is off): call when the API is known. */
+export function traceRequest(req: RestRequest): void {
+  req.traced = startRequestSpan(`REST ${req.api ?? 'request'}`, req.headers, HEADER_GETTER, {
+    'http.request.method': req.method ?? '',
+    'url.path': req.route.path,
+    'tfmodel.model': req.route.model,
+  });
+}
+
+/** Runs an API call in its request's trace context (or plainly when untraced). */
+export function inRequestContext<T>(req: RestRequest, work: () => T): T {
+  return req.traced ? otelContext.with(req.traced.context, work) : work();
 }
 
 export type BodyHandler = (req: RestRequest, text: string) => void;
@@ -107,6 +130,10 @@ export function answerWith(req: RestRequest, code: Code, httpStatus: number, hea
 function finishAnswer(req: RestRequest, code: Code): void {
   req.answered = true;
   if (req.timer !== undefined) clearTimeout(req.timer);
+  if (req.traced) {
+    endRequestSpan(req.traced, code, { 'http.response.status_code': String(req.response.statusCode), 'tfmodel.signature': req.signature });
+    req.traced = undefined;
+  }
   if (req.api !== undefined) {
     req.context.observer.request({
       model: req.route.model,

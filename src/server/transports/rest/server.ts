@@ -13,7 +13,7 @@ import type { Logger } from '../../logging.js';
 import { NO_OBSERVER, type ServingObserver } from '../../observability.js';
 import { type RequestFacts, restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
 import { readBody } from './body.js';
-import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, onRequestTimeout } from './exchange.js';
+import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, inRequestContext, onRequestTimeout, traceRequest } from './exchange.js';
 import { createExpressApp } from './express-app.js';
 import { type Route, routeOf } from './router.js';
 import type { ModelRepository } from '../../api/oip/repository.js';
@@ -96,6 +96,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
 
 function startApiCall(req: RestRequest): void {
   req.api = req.route.kind as 'predict' | 'classify' | 'regress';
+  traceRequest(req);
   if (req.route.error) return answerError(req, req.route.error);
   const timeoutMs = req.context.timeoutMs;
   if (timeoutMs > 0) req.timer = setTimeout(onRequestTimeout, timeoutMs, req);
@@ -111,7 +112,7 @@ const API_CALLS: Readonly<Record<'predict' | 'classify' | 'regress', ApiCall>> =
 async function runApiCall(req: RestRequest, text: string): Promise<void> {
   let body: string;
   try {
-    body = await API_CALLS[req.route.kind as 'predict' | 'classify' | 'regress'](req.context.core, req.route, text, req);
+    body = await inRequestContext(req, () => API_CALLS[req.route.kind as 'predict' | 'classify' | 'regress'](req.context.core, req.route, text, req));
   } catch (error) {
     return answerError(req, toServingError(error));
   }

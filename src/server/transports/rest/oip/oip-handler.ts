@@ -9,7 +9,7 @@ import { modelMetadata, modelReady, serverMetadata } from '../../../api/oip/meta
 import type { ModelRepository } from '../../../api/oip/repository.js';
 import { Code, type ServingError, invalidArgument, toServingError, unimplemented } from '../../../errors.js';
 import { readRawBody } from '../body.js';
-import { type RestRequest, answer, answerError, answerWith, failed, onRequestTimeout } from '../exchange.js';
+import { type RestRequest, answer, answerError, answerWith, failed, inRequestContext, onRequestTimeout, traceRequest } from '../exchange.js';
 import { isJsonObject, member, parseBody } from '../json-parse.js';
 import { Route } from '../router.js';
 import { HEADER_LENGTH_HEADER, parseInferRequest } from './infer-request.js';
@@ -35,7 +35,8 @@ export function serveOip(req: RestRequest, repository: ModelRepository | undefin
       return void answerMetadata(req, oip);
     case 'model_infer':
       req.api = 'model_infer';
-      return startBodyCall(req, (body) => runInfer(req, oip, body));
+      traceRequest(req);
+      return startBodyCall(req, (body) => inRequestContext(req, () => runInfer(req, oip, body)));
     case 'repository_index':
     case 'repository_load':
     case 'repository_unload':
