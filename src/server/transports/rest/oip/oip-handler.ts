@@ -2,7 +2,8 @@
  * Serves the Open Inference Protocol's REST paths on TF Serving's REST port: each call converts,
  * calls its api/oip function, and answers through the same exchange as TF Serving's calls (status
  * codes from the error's gRPC code, `{"error": ...}` bodies, timeouts, metrics). Health and
- * readiness answer 200 or 400 with an empty body, as the protocol says.
+ * readiness answer with the status the protocol defines (200 true, 400 false) and, for clients
+ * that read a body (KServe's SDK), `{"live": true}` / `{"ready": bool}`.
  */
 import { infer } from '../../../api/oip/infer.js';
 import { modelMetadata, modelReady, serverMetadata } from '../../../api/oip/metadata.js';
@@ -23,13 +24,17 @@ export function serveOip(req: RestRequest, repository: ModelRepository | undefin
   req.route = new Route('oip', req.route.path, oip.model, undefined, undefined, oip.error);
   switch (oip.kind) {
     case 'server_live':
-      return answerWith(req, Code.OK, 200, [], '');
-    case 'server_ready':
-      return answerWith(req, Code.OK, req.context.core.isReady() ? 200 : 400, [], '');
+      return answerWith(req, Code.OK, 200, JSON_TYPE, '{"live":true}');
+    case 'server_ready': {
+      const ready = req.context.core.isReady();
+      return answerWith(req, Code.OK, ready ? 200 : 400, JSON_TYPE, `{"ready":${ready}}`);
+    }
     case 'server_metadata':
       return answer(req, Code.OK, JSON.stringify(serverMetadata()));
-    case 'model_ready':
-      return answerWith(req, Code.OK, modelReady(req.context.core, oip.model, oip.version) ? 200 : 400, [], '');
+    case 'model_ready': {
+      const ready = modelReady(req.context.core, oip.model, oip.version);
+      return answerWith(req, Code.OK, ready ? 200 : 400, JSON_TYPE, `{"name":${JSON.stringify(oip.model)},"ready":${ready}}`);
+    }
     case 'model_metadata':
       req.api = 'model_metadata';
       return void answerMetadata(req, oip);
