@@ -67,7 +67,10 @@ export function startTracing(options: TracingOptions): Tracing {
 }
 
 function otlpExporter(options: TracingOptions): SpanExporter {
-  if (options.protocol === 'grpc') return new OtlpGrpcExporter({ url: options.endpoint.replace(/^grpc:\/\//, 'http://') });
+  if (options.protocol === 'grpc') {
+    const url = /^[a-z]+:\/\//.test(options.endpoint) ? options.endpoint.replace(/^grpc:\/\//, 'http://') : `http://${options.endpoint}`;
+    return new OtlpGrpcExporter({ url });
+  }
   const base = options.endpoint.replace(/\/+$/, '');
   return new OtlpProtoExporter({ url: base.endsWith('/v1/traces') ? base : `${base}/v1/traces` });
 }
