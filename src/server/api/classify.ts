@@ -78,7 +78,7 @@ export async function classifyWith(handle: ServableHandle, signatureName: string
   }
   const examples = exampleTensor(input);
   const batch = examples.shape[0]!;
-  const outputs = await withChildSpan('inference', inferenceAttributes(handle, signatureName), () => handle.engine.run({
+  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () => handle.engine.run({
     signature: signatureName,
     inputs: new Map([[signature.inputs[0]!.alias, examples]]),
     outputFilter: [...(hasClasses ? [CLASSIFY_OUTPUT_CLASSES] : []), ...(hasScores ? [CLASSIFY_OUTPUT_SCORES] : [])],
@@ -118,7 +118,7 @@ export async function regressWith(handle: ServableHandle, signatureName: string,
   }
   const examples = exampleTensor(input);
   const batch = examples.shape[0]!;
-  const outputs = await withChildSpan('inference', inferenceAttributes(handle, signatureName), () =>
+  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
     handle.engine.run({ signature: signatureName, inputs: new Map([[signature.inputs[0]!.alias, examples]]) }));
   const tensor = outputs.get(REGRESS_OUTPUT)!;
   if (tensor.dtype !== DataType.DT_FLOAT) throw invalidArgument(`Expected output Tensor of DT_FLOAT.  Got: ${numpyName(tensor.dtype)}`);

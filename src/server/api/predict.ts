@@ -44,7 +44,7 @@ export async function predictWith(
       `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
     );
   }
-  const outputs = await withChildSpan('inference', inferenceAttributes(handle, signatureName), () =>
+  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
     handle.engine.run({ signature: signatureName, inputs, outputFilter }));
   const log = handle.payloadLog;
   if (log?.sample()) {

@@ -1,11 +1,11 @@
 /**
  * Starts OpenTelemetry tracing (off by default): a tracer provider exporting OTLP (HTTP/protobuf
  * or gRPC) through a batch span processor, parent-based ratio sampling, W3C traceparent and
- * tracestate propagation, and the async-hooks context manager so that spans started deep in a
- * request (inference, batching queue wait) find their request span. Loaded only when tracing is on.
+ * tracestate propagation, and a context manager without async hooks (sync-context-manager.ts) so
+ * that spans started deep in a request (inference, batching queue wait) find their request span.
+ * Loaded only when tracing is on.
  */
 import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -18,6 +18,7 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { SynchronousContextManager } from './sync-context-manager.js';
 import { setTracingEnabled } from './tracing.js';
 
 export interface TracingOptions {
@@ -49,7 +50,7 @@ export function startTracing(options: TracingOptions): Tracing {
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.samplingRate) }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.exportDelayMs ?? 1000, maxQueueSize: 8192 })],
   });
-  const contextManager = new AsyncLocalStorageContextManager().enable();
+  const contextManager = new SynchronousContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);

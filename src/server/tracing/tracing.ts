@@ -46,9 +46,9 @@ export function endRequestSpan(traced: TracedRequest, code: Code, attributes: Re
 }
 
 /** Runs `work` in a child span of the active request span (just runs it when there is none). */
-export function withChildSpan<T>(name: string, attributes: Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
+export function withChildSpan<T>(name: string, attributes: () => Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
   if (!enabled || !trace.getActiveSpan()?.isRecording()) return work();
-  return inChildSpan(trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes }), work);
+  return inChildSpan(trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes: attributes() }), work);
 }
 
 async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
@@ -79,6 +79,6 @@ export function recordWaitSpan(name: string, parent: Context, startMs: number, e
  * and `inject` puts its traceparent into the outgoing call's headers or metadata.
  */
 export function traceShadowCall<T>(target: string, work: (inject: (carrier: Record<string, string>) => void) => Promise<T>): Promise<T> {
-  return withChildSpan(`shadow ${target}`, { 'tfmodel.shadow.target': target }, () =>
+  return withChildSpan(`shadow ${target}`, () => ({ 'tfmodel.shadow.target': target }), () =>
     work((carrier) => propagation.inject(context.active(), carrier)), SpanKind.CLIENT);
 }
