@@ -31,7 +31,7 @@ export interface TfmodelServerSpec {
 const isServing = (e: LogEvent): boolean => e.event === 'serving';
 const isAvailable = (e: LogEvent): boolean => e.event === 'version_available';
 
-/** A port free right now (tfmodel-server, like TF Serving, reads --rest_api_port=0 as "no REST"). */
+/** A port free right now (tfmodel-server, like TF Serving, reads --rest_api_port=0 as "no REST" and --port=0 as "no gRPC TCP port"). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -57,13 +57,14 @@ export async function startTfmodelServer(spec: TfmodelServerSpec, attempts = 3):
 
 async function startTfmodelServerOnce(spec: TfmodelServerSpec): Promise<ServerUnderTest> {
   const restPort = await freePort();
+  const grpcFreePort = await freePort();
   const process_ = ManagedProcess.launch({
     label: spec.label,
     command: process.execPath,
     args: [
       ...(spec.nodeFlags ?? []),
       SERVER_MAIN,
-      '--port=0',
+      `--port=${grpcFreePort}`,
       `--rest_api_port=${restPort}`,
       '--bind_address=127.0.0.1',
       `--model_name=${spec.modelName}`,

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * tfmodel-server: a drop-in tensorflow_model_server. Exit codes: 0 after a graceful shutdown,
- * 1 when the server cannot start, 2 for usage errors (unknown flags, bad values).
+ * 1 when the server cannot start (stdout says "Failed to start server. Error: <status>", as
+ * tensorflow_model_server prints it), 2 for usage errors (unknown flags, bad values).
  */
 import { readFileSync } from 'node:fs';
 import { type FlagsResult, UsageError, parseServerFlags, usage } from './config/flags.js';
+import { ProtoTextFileError } from './config/text-proto.js';
 import { toServingError } from './errors.js';
 import { jsonLogger } from './logging.js';
 import { startModelServer } from './model-server.js';
@@ -27,8 +29,18 @@ async function main(): Promise<void> {
   if (parsed.kind !== 'serve') {
     if (parsed.kind === 'help') process.stdout.write(`${usage()}\n`);
     else {
-      const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-      process.stdout.write(`tfmodel-server ${pkg.version}\n`);
+      // tensorflow_model_server --version prints these two lines.
+      const version = (path: string): string => {
+        try {
+          return (JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { version: string }).version;
+        } catch {
+          return 'unknown';
+        }
+      };
+      process.stdout.write(
+        `TensorFlow ModelServer: tfmodel-server ${version('../../../package.json')}\n` +
+          `TensorFlow Library: TensorFlow.js ${version('../../../node_modules/@tensorflow/tfjs-core/package.json')}\n`,
+      );
     }
     return;
   }
@@ -38,8 +50,12 @@ async function main(): Promise<void> {
   try {
     server = await startModelServer(parsed.flags, log);
   } catch (error) {
-    log.error('start_failed', { error: toServingError(error).toString() });
-    process.exit(1);
+    const failure = toServingError(error);
+    // What tensorflow_model_server prints: protobuf's parse error on stderr, the status on stdout.
+    if (failure instanceof ProtoTextFileError) process.stderr.write(`${failure.protobufLog}\n`);
+    log.error('start_failed', { error: failure.toString() });
+    process.stdout.write(`Failed to start server. Error: ${failure.toString()}\n`, () => process.exit(1));
+    return;
   }
   let stopping = false;
   const shutdown = (signal: string): void => {

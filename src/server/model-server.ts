@@ -1,34 +1,44 @@
 /**
  * Assembles a model server from its flags: the model manager with its loader (runtime, batching,
- * warmup), the gRPC and REST transports, metrics, and config file polling; and takes it down
- * gracefully (stop accepting, finish in-flight requests, unload).
+ * warmup), the gRPC and REST transports, metrics, the profiler, and config file polling; and
+ * takes it down gracefully (stop accepting, finish in-flight requests, unload).
+ *
+ * Start-up follows TF Serving's order: the initial models load first (every model gets a version
+ * AVAILABLE, or the server refuses to start as TF Serving does), and only then do the gRPC and
+ * REST ports open, so "port open" means "ready to serve" as clients and scripts expect.
  */
 import { readFile } from 'node:fs/promises';
 import { create } from '@bufbuild/protobuf';
 import { type ModelConfigList, ModelConfigListSchema } from '../gen/tensorflow_serving/config/model_server_config_pb.js';
 import { SSLConfigSchema, type SSLConfig } from '../gen/tensorflow_serving/config/ssl_config_pb.js';
-import { parseTextFormat } from '../common/protobuf-text/index.js';
+import { parseProtoText } from './config/text-proto.js';
 import { createBatching } from './batching/index.js';
 import { loadBatchingConfig } from './config/batching-config.js';
 import { type ConfigPoller, startConfigPoller } from './config/config-poller.js';
 import type { ServerFlags } from './config/flags.js';
 import { modelConfigListOf, parseModelServerConfig, singleModelConfig } from './config/model-config.js';
 import { loadPrometheusSettings } from './config/monitoring-config.js';
-import { ModelManager } from './core/model-manager.js';
+import { type InitialLoadFailure, ModelManager } from './core/model-manager.js';
 import { ModelRepository } from './api/oip/repository.js';
 import { serverMetadata } from './api/oip/metadata.js';
 import { PayloadLogs } from './payload-log/payload-logger.js';
 import { parseRedactionRules } from './payload-log/redaction.js';
 import type { Tracing } from './tracing/start-tracing.js';
 import { savedModelLoader } from './core/version-loader.js';
-import { invalidArgument } from './errors.js';
+import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
 import { ServingMetrics } from './metrics/index.js';
+import type { ServingObserver } from './observability.js';
+import { profilerServiceDefinition, profilerServiceHandlers } from './profiler/profiler-service.js';
+import { TraceRecorder } from './profiler/trace-recorder.js';
+import type { BatchingObserver } from './batching/index.js';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
 import { modelWarmup } from './warmup/index.js';
 
 export interface RunningServer {
+  /** The bound gRPC TCP port; 0 when --port=0 (UNIX socket only). */
   readonly grpcPort: number;
   readonly restPort: number | undefined;
   readonly manager: ModelManager;
@@ -40,7 +50,10 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   if (flags.batchingParametersFile && !flags.enableBatching) {
     throw invalidArgument('server_options.batching_parameters_file is set without setting server_options.enable_batching to true.');
   }
-  for (const flag of flags.ignored) log.info('flag_ignored', { flag, reason: 'accepted for compatibility with tensorflow_model_server, no effect here' });
+  if (flags.useAltsCredentials) {
+    throw unimplemented('--use_alts_credentials: ALTS (Google Cloud\'s transport security) is not available in grpc-js; use --ssl_config_file');
+  }
+  for (const { flag, value, reason } of flags.ignored) log.info('flag_ignored', { flag, value, reason });
 
   const { config: initialConfig, text: configText } = await initialModelConfig(flags);
   const prometheus = await loadPrometheusSettings(flags.monitoringConfigFile || undefined);
@@ -55,14 +68,26 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     observer: metrics,
     log,
   });
+  const tracer = flags.enableProfiler ? new TraceRecorder() : undefined;
+  const observer = tracer ? teeObserver(metrics, tracer) : metrics;
   const batching = flags.enableBatching
-    ? createBatching(await loadBatchingConfig(flags.batchingParametersFile || undefined), { observer: metrics, observerFor: (model) => metrics.batchingObserverFor(model) })
+    ? createBatching(await loadBatchingConfig(flags.batchingParametersFile || undefined), {
+      observer: tracer ? teeBatching(metrics, tracer) : metrics,
+      observerFor: (model) => (tracer ? teeBatching(metrics, tracer, model) : metrics.batchingObserverFor(model)),
+    })
     : undefined;
+  if (flags.enablePerModelBatchingParameters && !batching) {
+    log.warn('flag_ignored', { flag: 'enable_per_model_batching_parameters', value: 'true', reason: 'only applicable when --enable_batching is set' });
+  }
   const loader = savedModelLoader({
     tags: flags.savedModelTags,
     runtime: flags.runtime,
     threads: flags.inferenceThreads,
-    ...(batching ? { wrap: (engine, version) => batching.wrap(engine, version) } : {}),
+    preferTfliteModel: flags.preferTfliteModel,
+    keepMetaGraph: !flags.removeUnusedFieldsFromBundleMetagraph,
+    ...(batching
+      ? { wrap: flags.enablePerModelBatchingParameters ? (engine, version) => batching.wrapWithModelParameters(engine, version.dir, version) : (engine, version) => batching.wrap(engine, version) }
+      : {}),
     ...(flags.enableModelWarmup ? { beforeAvailable: modelWarmup({ numRequestIterations: flags.numRequestIterationsForWarmup, observer: metrics, log }) } : {}),
   });
   const manager = new ModelManager({
@@ -70,9 +95,10 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     log,
     fileSystemPollMs: flags.fileSystemPollSeconds < 0 ? -1 : flags.fileSystemPollSeconds * 1000,
     maxLoadRetries: flags.maxNumLoadRetries,
-    loadRetryIntervalMs: flags.loadRetryIntervalMicros / 1000,
+    loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
     payloadLogs,
+    signatureMethodNameCheck: flags.enableSignatureMethodNameCheck,
     onLoadAttempt: (dir, ok, ms, version) => metrics.loadAttempt(dir, ok, ms * 1000, version),
     onUnload: (version, ms) => metrics.unloaded(version, ms * 1000),
   });
@@ -80,17 +106,51 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   // Triton's model repository extension (Open Inference Protocol) edits the served model list.
   const repository = new ModelRepository({ core: manager, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list) });
 
-  // Listen before loading: liveness probes answer while models load; /readyz and the gRPC
-  // health service say when they are served.
-  const grpc = createGrpcServer({ core: manager, reloader: manager, observer: metrics, healthCheck: flags.enableGrpcHealthcheckService, ssl, logger: log, repository });
-  const grpcPort = await grpc.listen(flags.port, flags.bindAddress);
-  log.info('grpc_listening', { address: flags.bindAddress, port: grpcPort, tls: ssl !== undefined });
+  // TF Serving's order: load the initial models, then open the ports.
+  await manager.start(initialConfig);
+  const failures = await manager.untilModelsSettled();
+  if (failures.length > 0) {
+    await manager.stop();
+    throw unavailableModelsError(failures);
+  }
+
+  const grpc = createGrpcServer({
+    core: manager,
+    reloader: manager,
+    observer,
+    healthCheck: flags.enableGrpcHealthcheckService,
+    ssl,
+    logger: log,
+    channelArguments: flags.grpcChannelArguments,
+    predictTensorContent: flags.enableSerializationAsTensorContent,
+    repository,
+    extraServices: tracer ? [{ definition: profilerServiceDefinition, handlers: profilerServiceHandlers(tracer, log) as unknown as UntypedServiceImplementation }] : [],
+  });
+  let grpcPort = 0;
+  try {
+    if (flags.port !== 0) {
+      grpcPort = await grpc.listen(flags.port, flags.bindAddress);
+      log.info('grpc_listening', { address: flags.bindAddress, port: grpcPort, tls: ssl !== undefined, profiler: tracer !== undefined });
+    }
+    if (flags.grpcSocketPath) {
+      await grpc.listenUnix(flags.grpcSocketPath);
+      log.info('grpc_listening', { socket: flags.grpcSocketPath, tls: ssl !== undefined, profiler: tracer !== undefined });
+    }
+  } catch (error) {
+    await grpc.close();
+    await manager.stop();
+    throw error;
+  }
   let rest: ReturnType<typeof createRestServer> | undefined;
   let restPort: number | undefined;
-  if (flags.restApiPort !== 0) {
+  if (flags.restApiPort !== 0 && flags.restApiPort === flags.port) {
+    log.error('rest_not_started', {
+      message: 'server_options.http_port cannot be same as grpc_port. Please use a different port for HTTP/REST API. Skipped exporting HTTP/REST API.',
+    });
+  } else if (flags.restApiPort !== 0) {
     rest = createRestServer({
       core: manager,
-      observer: metrics,
+      observer,
       corsEnabled: flags.restApiCors,
       timeoutMs: flags.restApiTimeoutMs,
       maxBodyBytes: flags.maxRequestBytes,
@@ -98,11 +158,16 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),
     });
-    restPort = await rest.listen(flags.restApiPort, flags.bindAddress);
+    try {
+      restPort = await rest.listen(flags.restApiPort, flags.bindAddress);
+    } catch (error) {
+      await grpc.close();
+      await manager.stop();
+      throw error;
+    }
     log.info('rest_listening', { address: flags.bindAddress, port: restPort, metrics_path: prometheus.enabled ? prometheus.path : undefined });
   }
 
-  await manager.start(initialConfig);
   log.info('serving', { models: manager.listModels().map((m) => ({ name: m.name, versions: m.versions.map((v) => String(v.version)) })) });
 
   let poller: ConfigPoller | undefined;
@@ -143,6 +208,47 @@ async function startServerTracing(flags: ServerFlags, log: Logger): Promise<Trac
   return tracing;
 }
 
+/** TF Serving's ConnectSourcesWithFastInitialLoad failure: UNKNOWN, naming each version and its error. */
+function unavailableModelsError(failures: readonly InitialLoadFailure[]): ServingError {
+  const entries = failures.map((f) => `{{name: ${f.model} version: ${f.version}} due to error: ${f.error.toString()}}, `).join('');
+  return new ServingError(Code.UNKNOWN, `${failures.length} servable(s) did not become available: {${entries}}`);
+}
+
+function teeBatching(metrics: ServingMetrics, tracer: TraceRecorder, model?: string): BatchingObserver {
+  const own = model === undefined ? undefined : metrics.batchingObserverFor(model);
+  return {
+    batchQueuing: (pool, micros) => {
+      if (own) own.batchQueuing(pool, micros);
+      else metrics.batchQueuing(pool, micros);
+      tracer.batchQueuing(pool, micros);
+    },
+    inputBatchSize: (size) => metrics.inputBatchSize(size),
+    processedBatchSize: (size) => (own ? own.processedBatchSize!(size) : metrics.processedBatchSize(size)),
+    paddingSize: (padding, executionBatchSize) => metrics.paddingSize(padding, executionBatchSize),
+    wrappedRun: () => metrics.wrappedRun(),
+  };
+}
+
+/** Metrics and the profiler both hear what the transports and the core report. */
+function teeObserver(metrics: ServingMetrics, tracer: TraceRecorder): ServingObserver {
+  return {
+    request: (event) => {
+      metrics.request(event);
+      tracer.request(event);
+    },
+    runtime: (model, api, micros) => {
+      metrics.runtime(model, api, micros);
+      tracer.runtime(model, api, micros);
+    },
+    loadAttempt: (path, ok, micros) => metrics.loadAttempt(path, ok, micros),
+    warmup: (path, ok, micros) => metrics.warmup(path, ok, micros),
+    batchQueuing: (pool, micros) => {
+      metrics.batchQueuing(pool, micros);
+      tracer.batchQueuing(pool, micros);
+    },
+  };
+}
+
 async function initialModelConfig(flags: ServerFlags): Promise<{ config: ModelConfigList; text: string }> {
   if (!flags.modelConfigFile) {
     return { config: create(ModelConfigListSchema, { config: [singleModelConfig(flags.modelName, flags.modelBasePath)] }), text: '' };
@@ -158,7 +264,7 @@ async function initialModelConfig(flags: ServerFlags): Promise<{ config: ModelCo
 
 async function readSslConfig(path: string): Promise<SSLConfig> {
   try {
-    return parseTextFormat(SSLConfigSchema, await readFile(path, 'utf8'));
+    return parseProtoText(SSLConfigSchema, await readFile(path, 'utf8'), path);
   } catch (error) {
     throw invalidArgument(`Invalid SSL config file '${path}': ${(error as Error).message}`);
   }

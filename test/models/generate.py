@@ -21,6 +21,9 @@ alone. Tests that must check against TF Serving's own files read ../shared/saved
   int64_times_six/00000123           TF2: x int64[-1] -> output_0 = 6*x (int64 end to end)
   counter/00000123                   TF1 stateful float variable `counter`: get_counter,
                                      incr_counter, incr_counter_by (input delta), reset_counter
+  half_plus_two_tflite/00000123      model.tflite only (tf.lite.TFLiteConverter.from_session, as
+                                     TF Serving's saved_model_half_plus_two_tflite): x float[-1,1]
+                                     -> y = 0.5*x + 2, for --prefer_tflite_model
 
 Run it with the pinned environment (deterministic; the files are committed):
 
@@ -205,6 +208,20 @@ def export_int64(path):
     (path / "fingerprint.pb").unlink(missing_ok=True)
 
 
+def export_tflite(path):
+    """TF Serving's as_tflite half_plus_two: the TF1 graph converted from the session, no SavedModel."""
+    fresh(path)
+    path.mkdir()
+    with tf.Graph().as_default(), v1.Session() as session:
+        a = v1.Variable(0.5, name="a")
+        b = v1.Variable(2.0, name="b")
+        x = v1.placeholder(tf.float32, shape=[None, 1], name="x")
+        y = tf.identity(tf.add(tf.multiply(a, x), b), name="y")
+        session.run(v1.global_variables_initializer())
+        model = v1.lite.TFLiteConverter.from_session(session, [x], [y]).convert()
+    (path / "model.tflite").write_bytes(model)
+
+
 def main():
     export_tf1(OUT / "half_plus_two" / "00000123", half_plus(2.0, True))
     for version in ("00000123", "00000124"):
@@ -213,6 +230,7 @@ def main():
     export_tf1(OUT / "counter" / "00000123", counter())
     export_tf2(OUT / "half_plus_two_tf2" / "00000123")
     export_int64(OUT / "int64_times_six" / "00000123")
+    export_tflite(OUT / "half_plus_two_tflite" / "00000123")
     shutil.rmtree(OUT / ".scratch", ignore_errors=True)
     print(f"wrote {OUT} with TensorFlow {tf.__version__}")
 

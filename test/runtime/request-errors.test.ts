@@ -80,7 +80,7 @@ describe('request errors', () => {
       name: 'tf.Example without the required feature',
       call: () => run(() => halfPlusTwo, 'regress_x2_to_y3', [['inputs', f32([1], [1, 1])]]).then(() =>
         run(() => halfPlusTwo, 'classify_x_to_y', [['inputs', { dtype: DataType.DT_STRING, shape: [1], data: [new Uint8Array(0)] }]])),
-      code: Code.INVALID_ARGUMENT, message: /Feature: x \(data type: float32\) is required but could not be found/,
+      code: Code.INVALID_ARGUMENT, message: /Feature: x \(data type: float\) is required but could not be found/,
     },
   ];
 

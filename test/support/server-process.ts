@@ -2,11 +2,20 @@
  * Runs the real tfmodel-server binary for tests: on 127.0.0.1 with ephemeral ports, reading its
  * JSON log lines (stderr) to learn the bound ports and to wait for events; stopped by the test.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './corpus.js';
 
 export const SERVER_MAIN = join(REPO_ROOT, 'dist', 'src', 'server', 'main.js');
+
+/**
+ * A TCP port on 127.0.0.1 free right now. tfmodel-server, like tensorflow_model_server, reads
+ * --port=0 as "no gRPC TCP port", so tests pick one (a child process, to stay synchronous).
+ */
+export function freePortSync(): number {
+  const script = "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})";
+  return Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
+}
 
 export interface LogEvent {
   readonly event: string;
@@ -35,10 +44,10 @@ export class ServerProcess {
     this.exitCode = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts the server with `args` (plus --bind_address=127.0.0.1 and ephemeral ports unless given). */
+  /** Starts the server with `args` (plus --bind_address=127.0.0.1 and a free gRPC port unless given). */
   static start(args: string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
     const defaults = ['--bind_address=127.0.0.1'];
-    if (!args.some((a) => a.startsWith('--port='))) defaults.push('--port=0');
+    if (!args.some((a) => a.startsWith('--port='))) defaults.push(`--port=${freePortSync()}`);
     const child = spawn(process.execPath, [SERVER_MAIN, ...defaults, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

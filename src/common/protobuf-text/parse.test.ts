@@ -328,10 +328,10 @@ describe('parseTextFormat', () => {
     });
 
     it('rejects a repeated key, unknown entry fields and mistyped keys', () => {
-      assertError('labels { key: "a" key: "b" }', '1:19: Non-repeated field "key" is specified multiple times.');
+      assertError('labels { key: "a" key: "b" }', '1:22: Non-repeated field "key" is specified multiple times.');
       assertError(
         'labels { name: "a" }',
-        '1:10: Message type "tfmodel.test.Everything.LabelsEntry" has no field named "name".',
+        '1:14: Message type "tfmodel.test.Everything.LabelsEntry" has no field named "name".',
       );
       assertError('labels { key: 1 }', '1:15: Expected string, got: 1');
       assertError('labels { key: "a"', '1:18: Expected "}", found end of input.');
@@ -349,14 +349,14 @@ describe('parseTextFormat', () => {
     it('rejects a second member of the same oneof', () => {
       assertError(
         'text: "a" number: 1',
-        '1:11: Field "number" is specified along with field "text", another member of oneof "choice".',
+        '1:17: Field "number" is specified along with field "text", another member of oneof "choice".',
       );
     });
 
     it('rejects a non-repeated field given twice', () => {
-      assertError('text: "a" text: "b"', '1:11: Non-repeated field "text" is specified multiple times.');
-      assertError('int32_value: 1\nint32_value: 1', '2:1: Non-repeated field "int32_value" is specified multiple times.');
-      assertError('child {} child {}', '1:10: Non-repeated field "child" is specified multiple times.');
+      assertError('text: "a" text: "b"', '1:15: Non-repeated field "text" is specified multiple times.');
+      assertError('int32_value: 1\nint32_value: 1', '2:12: Non-repeated field "int32_value" is specified multiple times.');
+      assertError('child {} child {}', '1:16: Non-repeated field "child" is specified multiple times.');
     });
 
     it('tracks fields per message, so nested messages may reuse names', () => {
@@ -417,7 +417,7 @@ describe('parseTextFormat', () => {
     it('rejects an Any given twice', () => {
       const expanded = '[type.googleapis.com/tfmodel.test.Everything] {}';
       assertError(`any { ${expanded} ${expanded} }`, '1:56: Non-repeated Any specified multiple times.');
-      assertError(`any { ${expanded} type_url: "a/b.C" }`, '1:56: Non-repeated field "type_url" is specified multiple times.');
+      assertError(`any { ${expanded} type_url: "a/b.C" }`, '1:64: Non-repeated field "type_url" is specified multiple times.');
     });
 
     it('rejects extension syntax, which we do not support', () => {
@@ -429,9 +429,9 @@ describe('parseTextFormat', () => {
   });
 
   describe('structure errors', () => {
-    it('rejects unknown fields, worded like C++ and located at the name', () => {
-      assertError('foo: 1', '1:1: Message type "tfmodel.test.Everything" has no field named "foo".');
-      assertError('child {\n  int32_value: 1\n  bogus { }\n}', '3:3: Message type "tfmodel.test.Everything" has no field named "bogus".');
+    it('rejects unknown fields, worded like C++ and located at the token after the name (as protoc reports them)', () => {
+      assertError('foo: 1', '1:4: Message type "tfmodel.test.Everything" has no field named "foo".');
+      assertError('child {\n  int32_value: 1\n  bogus { }\n}', '3:9: Message type "tfmodel.test.Everything" has no field named "bogus".');
     });
 
     it('requires a colon before scalar values', () => {
@@ -451,8 +451,9 @@ describe('parseTextFormat', () => {
       const e = errorOf('int32_value: 1\n\n   \tbogus: 2');
       assert.equal(e.name, 'TextFormatError');
       assert.equal(e.line, 3);
-      // Columns count characters; a tab is one.
-      assert.equal(e.column, 5);
+      // Columns as C++'s tokenizer counts them: a tab advances to the next multiple of 8 (protoc
+      // reports 3:14 for this line); the error sits at the token after the name.
+      assert.equal(e.column, 14);
       assert.ok(e instanceof Error);
     });
   });
@@ -483,7 +484,7 @@ describe('parseTextFormat', () => {
     it('rejects bad_model_config.txt', () => {
       assertError(
         read('bad_model_config.txt'),
-        '1:1: Message type "tensorflow.serving.ModelServerConfig" has no field named "improperly".',
+        '1:12: Message type "tensorflow.serving.ModelServerConfig" has no field named "improperly".',
         ModelServerConfigSchema,
       );
     });
@@ -553,7 +554,7 @@ describe('parseTextFormat', () => {
     it('rejects two version policies for one model', () => {
       assertError(
         'model_config_list { config { model_version_policy { latest { num_versions: 2 } all {} } } }',
-        '1:80: Field "all" is specified along with field "latest", another member of oneof "policy_choice".',
+        '1:84: Field "all" is specified along with field "latest", another member of oneof "policy_choice".',
         ModelServerConfigSchema,
       );
     });

@@ -143,9 +143,10 @@ class Parser {
     if (tok.kind !== 'identifier') throw tok.error(`Expected identifier, got: ${this.describe()}`);
     const name = tok.tokenText;
     const field = findField(msg.desc, name);
+    // C++ reports these at the token after the name (it has consumed the name by then).
+    tok.next();
     if (field === undefined) throw tok.error(`Message type "${msg.desc.typeName}" has no field named "${name}".`);
     this.markSeen(field, seen);
-    tok.next();
 
     if (takesMessage(field)) {
       this.trySymbol(COLON);
@@ -259,6 +260,7 @@ class Parser {
           : tok.error(`Expected identifier, got: ${this.describe()}`);
       }
       const name = tok.tokenText;
+      tok.next();
       if (name !== 'key' && name !== 'value') {
         // The entry type is the map field's message type, e.g. "pkg.Msg.LabelsEntry".
         throw tok.error(`Message type "${field.proto.typeName.slice(1)}" has no field named "${name}".`);
@@ -266,7 +268,6 @@ class Parser {
       if ((name === 'key' ? key : value) !== undefined) {
         throw tok.error(`Non-repeated field "${name}" is specified multiple times.`);
       }
-      tok.next();
       if (name === 'key') {
         this.expectSymbol(COLON);
         key = this.readScalar(field.mapKey, 'key');

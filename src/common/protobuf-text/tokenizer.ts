@@ -78,7 +78,7 @@ export class Tokenizer {
     const start = this.pos;
     this.start = start;
     this.line = this.lineNumber;
-    this.column = start - this.lineStart + 1;
+    this.column = this.columnAt(start);
     this.escaped = false;
     if (start >= text.length) {
       this.kind = 'end';
@@ -131,8 +131,17 @@ export class Tokenizer {
     }
   }
 
+  /** 1-based column of `pos` as C++'s io::Tokenizer counts it: a tab advances to the next multiple of 8. */
+  private columnAt(pos: number): number {
+    const tab = this.text.indexOf('\t', this.lineStart);
+    if (tab < 0 || tab >= pos) return pos - this.lineStart + 1;
+    let column = 0;
+    for (let p = this.lineStart; p < pos; p++) column += this.text.charCodeAt(p) === 0x09 ? 8 - (column % 8) : 1;
+    return column + 1;
+  }
+
   private errorAt(pos: number, what: string): TextFormatError {
-    return new TextFormatError(this.lineNumber, pos - this.lineStart + 1, what);
+    return new TextFormatError(this.lineNumber, this.columnAt(pos), what);
   }
 
   private skipSpaceAndComments(): void {

@@ -13,8 +13,3 @@ export function objectKey(object: KubernetesObject): string {
 export function refKey(ref: ObjectRef): string {
   return ref.namespace === '' ? ref.name : `${ref.namespace}/${ref.name}`;
 }
-
-export function parseKey(key: string): ObjectRef {
-  const slash = key.indexOf('/');
-  return slash < 0 ? { namespace: '', name: key } : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}

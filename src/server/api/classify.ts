@@ -1,20 +1,25 @@
 /**
  * Classify and Regress: tf.Example inputs through a classification/regression signature, checked and
- * post-processed the way TF Serving's classifier.cc and regressor.cc do.
+ * post-processed the way TF Serving's classifier.cc and regressor.cc do, with their messages. The
+ * method_name check is off unless --enable_signature_method_name_check (TF Serving's default), so TF2
+ * models, whose signatures all record tensorflow/serving/predict, classify and regress.
  */
+import { type SignatureDef, SignatureDefSchema } from '../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
+import { printTextFormat } from '../../common/protobuf-text/index.js';
 import { invalidArgument } from '../errors.js';
-import type { SignatureInfo } from '../runtime/savedmodel/signatures.js';
 import { CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME } from '../runtime/savedmodel/signatures.js';
-import { DataType, numpyName } from '../runtime/tensor/dtypes.js';
+import { DataType, dtypeEnumName } from '../runtime/tensor/dtypes.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { type ExampleInput, serializeExamples } from './examples.js';
+import { type ResolvedModelSpec, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 import { classifyLog, regressLog } from '../payload-log/prediction-logs.js';
-import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 import { withChildSpan } from '../tracing/tracing.js';
 
+export const CLASSIFY_INPUTS = 'inputs';
 export const CLASSIFY_OUTPUT_CLASSES = 'classes';
 export const CLASSIFY_OUTPUT_SCORES = 'scores';
+export const REGRESS_INPUTS = 'inputs';
 export const REGRESS_OUTPUT = 'outputs';
 
 export interface ExampleRequest {
@@ -41,7 +46,7 @@ export interface RegressResult {
 
 export function classify(core: ServingCore, request: ExampleRequest): Promise<ClassifyResult> {
   return withServable(core, request.modelSpec, async (handle) => {
-    const result = await classifyWith(handle, signatureNameOf(request.modelSpec), request.input);
+    const result = await classifyWith(handle, signatureNameOf(request.modelSpec), serializeExamples(request.input), core.signatureMethodNameCheck ?? false);
     const log = handle.payloadLog;
     if (log?.sample()) log.write((config) => classifyLog(loggedCall(result), config, request.input, result));
     return result;
@@ -50,45 +55,55 @@ export function classify(core: ServingCore, request: ExampleRequest): Promise<Cl
 
 export function regress(core: ServingCore, request: ExampleRequest): Promise<RegressResult> {
   return withServable(core, request.modelSpec, async (handle) => {
-    const result = await regressWith(handle, signatureNameOf(request.modelSpec), request.input);
+    const result = await regressWith(handle, signatureNameOf(request.modelSpec), serializeExamples(request.input), core.signatureMethodNameCheck ?? false);
     const log = handle.payloadLog;
     if (log?.sample()) log.write((config) => regressLog(loggedCall(result), config, request.input, result));
     return result;
   });
 }
 
+/** Who answered a logged call (payload logs). */
 const loggedCall = ({ modelSpec }: { modelSpec: ResolvedModelSpec }) => ({ model: modelSpec.name, version: modelSpec.version, signatureName: modelSpec.signatureName });
 
-/** Classification on an acquired servable (also used by MultiInference). */
-export async function classifyWith(handle: ServableHandle, signatureName: string, input: ExampleInput | HostTensor): Promise<ClassifyResult> {
-  const signature = findServingSignature(handle, signatureName);
-  if (signature.methodName !== CLASSIFY_METHOD_NAME) {
-    throw invalidArgument(`Expected classification signature method_name to be ${CLASSIFY_METHOD_NAME}. Was: ${signature.methodName}`);
-  }
-  checkSingleInput(signature);
-  if (signature.outputs.length !== 1 && signature.outputs.length !== 2) {
-    throw invalidArgument(`Expected one or two output Tensors, found ${signature.outputs.length}`);
-  }
-  const hasClasses = signature.outputs.some((o) => o.alias === CLASSIFY_OUTPUT_CLASSES);
-  const hasScores = signature.outputs.some((o) => o.alias === CLASSIFY_OUTPUT_SCORES);
-  if (!hasClasses && !hasScores) {
+/** PreProcessClassification: which outputs to fetch. */
+export function classificationOutputs(def: SignatureDef, methodNameCheck: boolean): string[] {
+  if (methodNameCheck && def.methodName !== CLASSIFY_METHOD_NAME) throw wrongMethod('classification', CLASSIFY_METHOD_NAME, def);
+  const outputs = Object.keys(def.outputs).length;
+  if (Object.keys(def.inputs).length !== 1) throw invalidArgument('Expected one input Tensor.');
+  if (outputs !== 1 && outputs !== 2) throw invalidArgument(`Expected one or two output Tensors, found ${outputs}`);
+  if (!(CLASSIFY_INPUTS in def.inputs)) throw invalidArgument(`No classification inputs found in SignatureDef: ${debugString(def)}`);
+  const wanted = [CLASSIFY_OUTPUT_CLASSES, CLASSIFY_OUTPUT_SCORES].filter((alias) => alias in def.outputs);
+  if (wanted.length === 0) {
     throw invalidArgument(
-      `Expected classification signature outputs to contain at least one of ${CLASSIFY_OUTPUT_CLASSES} or ${CLASSIFY_OUTPUT_SCORES}.`,
+      `Expected classification signature outputs to contain at least one of "${CLASSIFY_OUTPUT_CLASSES}" or ` +
+        `"${CLASSIFY_OUTPUT_SCORES}". Signature was: ${debugString(def)}`,
     );
   }
-  const examples = exampleTensor(input);
+  return wanted;
+}
+
+/** PreProcessRegression. */
+export function checkRegressionSignature(def: SignatureDef, methodNameCheck: boolean): void {
+  if (methodNameCheck && def.methodName !== REGRESS_METHOD_NAME) throw wrongMethod('regression', REGRESS_METHOD_NAME, def);
+  if (Object.keys(def.inputs).length !== 1) throw invalidArgument('Expected one input Tensor.');
+  if (Object.keys(def.outputs).length !== 1) throw invalidArgument('Expected one output Tensor.');
+  if (!(REGRESS_INPUTS in def.inputs)) throw invalidArgument(`No regression inputs found in SignatureDef: ${debugString(def)}`);
+  if (!(REGRESS_OUTPUT in def.outputs)) throw invalidArgument(`No regression outputs found in SignatureDef: ${debugString(def)}`);
+}
+
+/** Classification of serialized tf.Examples on an acquired servable (also used by MultiInference). */
+export async function classifyWith(handle: ServableHandle, signatureName: string, examples: HostTensor, methodNameCheck: boolean): Promise<ClassifyResult> {
+  const def = signatureDefOf(handle, signatureName);
+  const wanted = classificationOutputs(def, methodNameCheck);
   const batch = examples.shape[0]!;
-  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () => handle.engine.run({
-    signature: signatureName,
-    inputs: new Map([[signature.inputs[0]!.alias, examples]]),
-    outputFilter: [...(hasClasses ? [CLASSIFY_OUTPUT_CLASSES] : []), ...(hasScores ? [CLASSIFY_OUTPUT_SCORES] : [])],
-  }));
+  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
+    handle.engine.run({ signature: signatureName, inputs: new Map([[CLASSIFY_INPUTS, examples]]), outputFilter: wanted }));
   const classes = outputs.get(CLASSIFY_OUTPUT_CLASSES);
   const scores = outputs.get(CLASSIFY_OUTPUT_SCORES);
-  if (classes) checkRank2(classes, DataType.DT_STRING, 'classes', batch);
-  if (scores) checkRank2(scores, DataType.DT_FLOAT, 'scores', batch);
+  if (classes) checkClassOutput(classes, DataType.DT_STRING, 'classes', batch);
+  if (scores) checkClassOutput(scores, DataType.DT_FLOAT, 'scores', batch);
   if (classes && scores && classes.shape[1] !== scores.shape[1]) {
-    throw invalidArgument(`Tensors class and score should match in dim[1]. Got ${classes.shape[1]} vs. ${scores.shape[1]}`);
+    throw invalidArgument(`Tensors class and score should match in dim_size(1). Got ${classes.shape[1]} vs. ${scores.shape[1]}`);
   }
   const numClasses = (classes ?? scores)!.shape[1]!;
   const labels = classes?.data as Uint8Array[] | undefined;
@@ -106,41 +121,41 @@ export async function classifyWith(handle: ServableHandle, signatureName: string
   return { modelSpec: resolvedSpec(handle, signatureName), classifications };
 }
 
-export async function regressWith(handle: ServableHandle, signatureName: string, input: ExampleInput | HostTensor): Promise<RegressResult> {
-  const signature = findServingSignature(handle, signatureName);
-  if (signature.methodName !== REGRESS_METHOD_NAME) {
-    throw invalidArgument(`Expected regression signature method_name to be ${REGRESS_METHOD_NAME}. Was: ${signature.methodName}`);
-  }
-  checkSingleInput(signature);
-  if (signature.outputs.length !== 1) throw invalidArgument(`Expected one output Tensor.`);
-  if (signature.outputs[0]!.alias !== REGRESS_OUTPUT) {
-    throw invalidArgument(`No regression outputs found in signature: expected "${REGRESS_OUTPUT}"`);
-  }
-  const examples = exampleTensor(input);
+/** Regression of serialized tf.Examples on an acquired servable (also used by MultiInference). */
+export async function regressWith(handle: ServableHandle, signatureName: string, examples: HostTensor, methodNameCheck: boolean): Promise<RegressResult> {
+  checkRegressionSignature(signatureDefOf(handle, signatureName), methodNameCheck);
   const batch = examples.shape[0]!;
   const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
-    handle.engine.run({ signature: signatureName, inputs: new Map([[signature.inputs[0]!.alias, examples]]) }));
+    handle.engine.run({ signature: signatureName, inputs: new Map([[REGRESS_INPUTS, examples]]), outputFilter: [REGRESS_OUTPUT] }));
   const tensor = outputs.get(REGRESS_OUTPUT)!;
-  if (tensor.dtype !== DataType.DT_FLOAT) throw invalidArgument(`Expected output Tensor of DT_FLOAT.  Got: ${numpyName(tensor.dtype)}`);
-  const shapeOk = (tensor.shape.length === 1 || (tensor.shape.length === 2 && tensor.shape[1] === 1)) && tensor.shape[0] === batch;
-  if (!shapeOk) {
-    throw invalidArgument(`Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got [${tensor.shape.join(',')}]`);
+  const { shape } = tensor;
+  if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
+    throw invalidArgument(`Expected output Tensor shape to be either [batch_size] or [batch_size, 1] but got ${shapeString(shape)}`);
   }
+  if (shape[0] !== batch) throw invalidArgument(`Input batch size did not match output batch size: ${batch} vs. ${shape[0]}`);
+  if (tensor.dtype !== DataType.DT_FLOAT) throw invalidArgument(`Expected output Tensor of DT_FLOAT.  Got: ${dtypeEnumName(tensor.dtype)}`);
   return { modelSpec: resolvedSpec(handle, signatureName), regressions: Array.from(tensor.data as Float32Array) };
 }
 
-function checkSingleInput(signature: SignatureInfo): void {
-  if (signature.inputs.length !== 1) throw invalidArgument('Expected one input Tensor.');
+/** GetClassificationSignatureDef / GetRegressionSignatureDef's lookup. */
+function signatureDefOf(handle: ServableHandle, name: string): SignatureDef {
+  const def = handle.signatureDefs[name];
+  if (!def) throw invalidArgument(`No signature was found with the name: ${name}`);
+  return def;
 }
 
-function exampleTensor(input: ExampleInput | HostTensor): HostTensor {
-  return 'examples' in input ? serializeExamples(input) : input;
+function wrongMethod(kind: 'classification' | 'regression', expected: string, def: SignatureDef): Error {
+  return invalidArgument(`Expected ${kind} signature method_name to be ${expected}. Was: ${def.methodName}`);
 }
 
-function checkRank2(tensor: HostTensor, dtype: DataType, name: string, batch: number): void {
-  if (tensor.dtype !== dtype) throw invalidArgument(`Expected ${name} Tensor of ${numpyName(dtype)}.  Got: ${numpyName(tensor.dtype)}`);
-  if (tensor.shape.length !== 2) {
-    throw invalidArgument(`Expected Tensor shape: [batch_size num_classes] but got [${tensor.shape.join(',')}]`);
-  }
-  if (tensor.shape[0] !== batch) throw invalidArgument(`Expected ${name} output batch size of ${batch}, got ${tensor.shape[0]}`);
+function checkClassOutput(tensor: HostTensor, dtype: DataType, name: 'classes' | 'scores', batch: number): void {
+  if (tensor.shape.length !== 2) throw invalidArgument(`Expected Tensor shape: [batch_size num_classes] but got ${shapeString(tensor.shape)}`);
+  if (tensor.dtype !== dtype) throw invalidArgument(`Expected ${name} Tensor of ${dtypeEnumName(dtype)}. Got: ${dtypeEnumName(tensor.dtype)}`);
+  if (tensor.shape[0] !== batch) throw invalidArgument(`Expected ${name} output batch size of ${batch}. Got: ${tensor.shape[0]}`);
 }
+
+/** TensorShape::DebugString: "[2,1]". */
+const shapeString = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+
+/** SignatureDef::DebugString (C++ text format), as TF Serving quotes it in errors. */
+const debugString = (def: SignatureDef): string => printTextFormat(SignatureDefSchema, def);

@@ -3,7 +3,7 @@
  * with it the way TF Serving does: by concatenating the serialized protos (protobuf merge: the
  * example's features add to and override the context's).
  */
-import { create, toBinary } from '@bufbuild/protobuf';
+import { toBinary } from '@bufbuild/protobuf';
 import { type Example, ExampleSchema } from '../../gen/tensorflow/core/example/example_pb.js';
 import { invalidArgument } from '../errors.js';
 import { DataType } from '../runtime/tensor/dtypes.js';
@@ -27,5 +27,3 @@ export function serializeExamples({ examples, context }: ExampleInput): HostTens
   });
   return { dtype: DataType.DT_STRING, shape: [data.length], data };
 }
-
-export const emptyExample = (): Example => create(ExampleSchema, {});

@@ -6,11 +6,10 @@ import {
   REGRESS_METHOD_NAME,
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
+import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { predictLog } from '../payload-log/prediction-logs.js';
 import { withChildSpan } from '../tracing/tracing.js';
-import { inferenceAttributes } from './model-spec.js';
-import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
-import { type ResolvedModelSpec, findServingSignature, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
 export interface PredictInput {
   readonly modelSpec: ModelSpecRequest;
@@ -28,7 +27,7 @@ const PREDICTABLE_METHODS = [PREDICT_METHOD_NAME, CLASSIFY_METHOD_NAME, REGRESS_
 
 export function predict(core: ServingCore, request: PredictInput): Promise<PredictResult> {
   return withServable(core, request.modelSpec, (handle) =>
-    predictWith(handle, signatureNameOf(request.modelSpec), request.inputs, request.outputFilter));
+    predictWith(handle, signatureNameOf(request.modelSpec), request.inputs, request.outputFilter, core.signatureMethodNameCheck ?? false));
 }
 
 /** Predict on an acquired servable (for callers that read its signature first, e.g. REST JSON). */
@@ -36,10 +35,11 @@ export async function predictWith(
   handle: ServableHandle,
   signatureName: string,
   inputs: ReadonlyMap<string, HostTensor>,
-  outputFilter?: readonly string[],
+  outputFilter: readonly string[] | undefined,
+  methodNameCheck: boolean,
 ): Promise<PredictResult> {
   const signature = findServingSignature(handle, signatureName);
-  if (!PREDICTABLE_METHODS.includes(signature.methodName)) {
+  if (methodNameCheck && !PREDICTABLE_METHODS.includes(signature.methodName)) {
     throw internal(
       `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
     );

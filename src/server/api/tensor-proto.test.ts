@@ -4,7 +4,7 @@ import { TensorProtoSchema } from '../../gen/tensorflow/core/framework/tensor_pb
 import { Code, ServingError } from '../errors.js';
 import { DataType } from '../runtime/tensor/dtypes.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
-import { hostTensorFromProto, hostTensorToProto } from './tensor-proto.js';
+import { hostTensorFromProto, hostTensorToContentProto, hostTensorToProto } from './tensor-proto.js';
 
 describe('TensorProto conversion', () => {
   const cases: HostTensor[] = [
@@ -35,5 +35,16 @@ describe('TensorProto conversion', () => {
       () => hostTensorFromProto(create(TensorProtoSchema, { dtype: DataType.DT_VARIANT }), 'v'),
       (e) => e instanceof ServingError && e.code === Code.UNIMPLEMENTED,
     );
+  });
+
+  it('encodes tensor_content as Tensor::AsProtoTensorContent does', () => {
+    // Bytes of TensorProto.tensor_content from TensorFlow 2.21's tf.io.serialize_tensor (which calls
+    // AsProtoTensorContent) on the same values.
+    const hex = (t: HostTensor) => Buffer.from(hostTensorToContentProto(t).tensorContent).toString('hex');
+    assert.equal(hex({ dtype: DataType.DT_FLOAT, shape: [2], data: Float32Array.of(1.5, 2.0) }), '0000c03f00000040');
+    assert.equal(hex({ dtype: DataType.DT_BOOL, shape: [2], data: Uint8Array.of(1, 0) }), '0100');
+    assert.equal(hex({ dtype: DataType.DT_INT64, shape: [2], data: BigInt64Array.of(7n, -1n) }), '0700000000000000ffffffffffffffff');
+    const strings = hostTensorToContentProto({ dtype: DataType.DT_STRING, shape: [2], data: [Uint8Array.of(0x61), Uint8Array.of(0x62, 0x63, 0x64)] });
+    assert.deepEqual([strings.tensorContent.length, strings.stringVal.map((s) => Buffer.from(s).toString())], [0, ['a', 'bcd']]);
   });
 });

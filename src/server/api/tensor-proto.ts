@@ -73,3 +73,48 @@ export function hostTensorToProto(tensor: HostTensor): TensorProto {
   }
   return proto;
 }
+
+/**
+ * Tensor::AsProtoTensorContent: the elements' little-endian bytes in tensor_content (strings stay
+ * in string_val, as TensorFlow does).
+ */
+export function hostTensorToContentProto(tensor: HostTensor): TensorProto {
+  const proto = create(TensorProtoSchema, {
+    dtype: tensor.dtype,
+    tensorShape: create(TensorShapeProtoSchema, { dim: tensor.shape.map((size) => ({ size: BigInt(size), name: '' })) }),
+  });
+  const data = tensor.data;
+  if (tensor.dtype === DataType.DT_STRING) {
+    // TensorFlow keeps strings in string_val even here (what tf.io.serialize_tensor shows).
+    proto.stringVal = [...(data as Uint8Array[])];
+  } else if (tensor.dtype === DataType.DT_BOOL) {
+    proto.tensorContent = Uint8Array.from(data as Uint8Array, (v) => (v ? 1 : 0));
+  } else {
+    const Element = CONTENT_ARRAYS.get(tensor.dtype);
+    if (!Element) throw unimplemented(`cannot encode a ${dtypeEnumName(tensor.dtype)} tensor`);
+    // As the dtype's own element type (the host array may be wider), little-endian as on every platform Node runs on.
+    const typed = data instanceof Element ? data : (Element as unknown as { from(values: ArrayLike<unknown>): ArrayBufferView }).from(data as ArrayLike<unknown>);
+    proto.tensorContent = new Uint8Array(typed.buffer.slice(typed.byteOffset, typed.byteOffset + typed.byteLength));
+  }
+  return proto;
+}
+
+type ElementArray = Float32ArrayConstructor | Float64ArrayConstructor | Int8ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor |
+  Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+
+const CONTENT_ARRAYS: ReadonlyMap<DataType, ElementArray> = new Map<DataType, ElementArray>([
+  [DataType.DT_FLOAT, Float32Array],
+  [DataType.DT_DOUBLE, Float64Array],
+  [DataType.DT_INT8, Int8Array],
+  [DataType.DT_INT16, Int16Array],
+  [DataType.DT_INT32, Int32Array],
+  [DataType.DT_UINT8, Uint8Array],
+  [DataType.DT_UINT16, Uint16Array],
+  [DataType.DT_UINT32, Uint32Array],
+  [DataType.DT_INT64, BigInt64Array],
+  [DataType.DT_UINT64, BigUint64Array],
+  [DataType.DT_HALF, Uint16Array],
+  [DataType.DT_BFLOAT16, Uint16Array],
+  [DataType.DT_COMPLEX64, Float32Array],
+  [DataType.DT_COMPLEX128, Float64Array],
+]);

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { parseTextFormat } from '../../common/protobuf-text/index.js';
+import { parseProtoText } from './text-proto.js';
 import { type BatchingParameters, BatchingParametersSchema } from '../../gen/tensorflow_serving/config/batching_parameters_pb.js';
 import { invalidArgument } from '../errors.js';
 
@@ -34,11 +34,7 @@ export interface BatchingConfig {
 }
 
 export function parseBatchingParameters(text: string, source = 'batching parameters'): BatchingParameters {
-  try {
-    return parseTextFormat(BatchingParametersSchema, text);
-  } catch (error) {
-    throw invalidArgument(`Invalid protobuf file: '${source}': ${(error as Error).message}`);
-  }
+  return parseProtoText(BatchingParametersSchema, text, source);
 }
 
 export async function readBatchingParameters(path: string): Promise<BatchingParameters> {

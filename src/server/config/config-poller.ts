@@ -8,6 +8,7 @@ import type { ModelConfigList } from '../../gen/tensorflow_serving/config/model_
 import { toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { modelConfigListOf, parseModelServerConfig } from './model-config.js';
+import { describeConfigError } from './text-proto.js';
 
 export interface ConfigPollerOptions {
   readonly path: string;
@@ -44,7 +45,8 @@ export function startConfigPoller(options: ConfigPollerOptions): ConfigPoller {
         await options.reload(modelConfigListOf(parseModelServerConfig(text, options.path)));
         options.log.info('config_file_reloaded', { path: options.path });
       } catch (error) {
-        options.log.error('config_reload_rejected', { path: options.path, error: toServingError(error).toString(), kept: 'previous config' });
+        // TF Serving: "Failed to read ModelServerConfig file: ..." and the config is kept.
+        options.log.error('config_reload_rejected', { path: options.path, ...describeConfigError(toServingError(error)), kept: 'previous config' });
       }
     } finally {
       running = false;

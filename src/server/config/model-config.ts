@@ -2,29 +2,14 @@
  * model.config (a ModelServerConfig in protobuf text format): parsing and the checks
  * tensorflow_model_server makes before it accepts a config.
  */
-import { readFile } from 'node:fs/promises';
 import { type ModelConfig, type ModelConfigList, type ModelServerConfig, ModelServerConfigSchema } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
-import { parseTextFormat } from '../../common/protobuf-text/index.js';
+import { parseProtoText } from './text-proto.js';
 import { invalidArgument } from '../errors.js';
 
 export const TENSORFLOW_PLATFORM = 'tensorflow';
 
 export function parseModelServerConfig(text: string, source = 'model config'): ModelServerConfig {
-  try {
-    return parseTextFormat(ModelServerConfigSchema, text);
-  } catch (error) {
-    throw invalidArgument(`Invalid protobuf file: '${source}': ${(error as Error).message}`);
-  }
-}
-
-export async function readModelServerConfig(path: string): Promise<ModelServerConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw invalidArgument(`Could not read model config file ${path}: ${(error as Error).message}`);
-  }
-  return parseModelServerConfig(text, path);
+  return parseProtoText(ModelServerConfigSchema, text, source);
 }
 
 /** The config list a server (or a reload) runs with, checked. */
@@ -42,13 +27,16 @@ export function validateModelConfigList(list: ModelConfigList): void {
     if (!model.name) throw invalidArgument('Model config is missing a name');
     if (names.has(model.name)) throw invalidArgument(`Illegal to list model ${model.name} multiple times in config list`);
     names.add(model.name);
-    if (!model.basePath) throw invalidArgument(`Model ${model.name} has no base_path`);
-    if (model.modelPlatform !== TENSORFLOW_PLATFORM) {
+    if (isRelativePath(model.basePath)) {
+      throw invalidArgument(`Expected model ${model.name} to have an absolute path or URI; got base_path()=${model.basePath}`);
+    }
+    if (!model.modelPlatform) {
       throw invalidArgument(
-        model.modelPlatform
-          ? `Model ${model.name} requests unsupported model_platform "${model.modelPlatform}" (only "${TENSORFLOW_PLATFORM}")`
-          : `Model ${model.name} has no model_platform; expected "${TENSORFLOW_PLATFORM}"`,
+        `Illegal setting neither ModelServerConfig::model_type (deprecated) nor ModelServerConfig::model_platform, model name is ${model.name}`,
       );
+    }
+    if (model.modelPlatform !== TENSORFLOW_PLATFORM) {
+      throw invalidArgument(`Model ${model.name} requests unsupported platform ${model.modelPlatform}`);
     }
     const policy = model.modelVersionPolicy?.policyChoice;
     if (policy?.case === 'specific' && policy.value.versions.length === 0) {
@@ -59,6 +47,11 @@ export function validateModelConfigList(list: ModelConfigList): void {
       if (version < 0n) throw invalidArgument(`Model ${model.name}: label ${label} points to negative version ${version}`);
     }
   }
+}
+
+/** TF Serving's UriIsRelativePath: no scheme and not absolute ('' is relative). */
+function isRelativePath(uri: string): boolean {
+  return !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(uri) && !uri.startsWith('/');
 }
 
 /** Serves one model from --model_name/--model_base_path, like the flags do without a config file. */

@@ -3,7 +3,7 @@
  * exists; an empty path means TF Serving's PrometheusExporter::kPrometheusPath.
  */
 import { readFile } from 'node:fs/promises';
-import { parseTextFormat } from '../../common/protobuf-text/index.js';
+import { parseProtoText } from './text-proto.js';
 import { type MonitoringConfig, MonitoringConfigSchema } from '../../gen/tensorflow_serving/config/monitoring_config_pb.js';
 import { invalidArgument } from '../errors.js';
 
@@ -18,11 +18,7 @@ export interface PrometheusSettings {
 export const PROMETHEUS_DISABLED: PrometheusSettings = { enabled: false, path: DEFAULT_PROMETHEUS_PATH };
 
 export function parseMonitoringConfig(text: string, source = 'monitoring config'): MonitoringConfig {
-  try {
-    return parseTextFormat(MonitoringConfigSchema, text);
-  } catch (error) {
-    throw invalidArgument(`Invalid protobuf file: '${source}': ${(error as Error).message}`);
-  }
+  return parseProtoText(MonitoringConfigSchema, text, source);
 }
 
 export async function readMonitoringConfig(path: string): Promise<MonitoringConfig> {

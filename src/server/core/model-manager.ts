@@ -15,7 +15,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { type ModelConfig, type ModelConfigList, ModelConfigListSchema } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
-import { Code, type ServingError, failedPrecondition, invalidArgument, notFound, toServingError } from '../errors.js';
+import { Code, ServingError, failedPrecondition, invalidArgument, notFound, toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { validateModelConfigList } from '../config/model-config.js';
 import {
@@ -49,6 +49,8 @@ export interface ManagerOptions {
   readonly onLoadAttempt?: (dir: string, ok: boolean, ms: number, version: LoadedVersionInfo) => void;
   /** Called after a version is unloaded (metrics), with how long draining and disposing took. */
   readonly onUnload?: (version: LoadedVersionInfo, ms: number) => void;
+  /** --enable_signature_method_name_check (ServingCore.signatureMethodNameCheck). */
+  readonly signatureMethodNameCheck?: boolean;
   /** Injectable for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -148,14 +150,39 @@ class ManagedModel {
   }
 }
 
+/** A model of the initial config none of whose versions became AVAILABLE: the versions that failed. */
+export interface InitialLoadFailure {
+  readonly model: string;
+  readonly version: bigint;
+  readonly error: ServingError;
+}
+
+const INITIAL_LOAD_CHECK_MS = 100;
+
+/** Failures a retry cannot fix: a malformed model, or one we cannot run at all (a TFLite model). */
+const NOT_RETRIED: ReadonlySet<Code> = new Set([Code.INVALID_ARGUMENT, Code.UNIMPLEMENTED]);
+
+/** Some version is AVAILABLE, or every version found ended with an error (none still loading). */
+function initialLoadDone(model: ManagedModel): boolean {
+  const versions = [...model.versions.values()];
+  if (versions.some((v) => v.state === VersionState.AVAILABLE)) return true;
+  return versions.length > 0 && versions.every((v) => v.state === VersionState.END && v.error !== undefined);
+}
+
+function initialFailures(model: ManagedModel): InitialLoadFailure[] {
+  return [...model.versions.values()].flatMap((v) => (v.error ? [{ model: model.name, version: v.version, error: v.error }] : []));
+}
+
 export class ModelManager implements ServingCore, ModelConfigReloader {
   private readonly models = new Map<string, ManagedModel>();
   private readonly loading = new Set<Promise<unknown>>();
   private readonly sleep: (ms: number) => Promise<void>;
   private stopped = false;
+  readonly signatureMethodNameCheck: boolean;
 
   constructor(private readonly options: ManagerOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
+    this.signatureMethodNameCheck = options.signatureMethodNameCheck ?? false;
   }
 
   /**
@@ -183,6 +210,25 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     }
   }
 
+  /**
+   * Resolves, as TF Serving's initial load (ConnectSourcesWithFastInitialLoad) does, once every
+   * model has a version that is AVAILABLE or every version found failed for good; a model with no
+   * version on disk yet is waited for (its base path keeps being polled). The result lists the
+   * failed versions of models left without an AVAILABLE one (TF Serving then refuses to start).
+   * `waitForVersions` false: a model with no version on disk counts as settled (a reload must not
+   * hang on a model whose first version is still to come; TF Serving's would).
+   */
+  async untilModelsSettled(names?: readonly string[], waitForVersions = true): Promise<InitialLoadFailure[]> {
+    const models = [...this.models.values()].filter((m) => names === undefined || names.includes(m.name));
+    await this.settled();
+    const done = (m: ManagedModel): boolean => m.removed || initialLoadDone(m) || (!waitForVersions && m.versions.size === 0);
+    while (!this.stopped && !models.every(done)) {
+      await new Promise((resolve) => setTimeout(resolve, INITIAL_LOAD_CHECK_MS));
+      await this.settled();
+    }
+    return models.flatMap((model) => (model.removed || model.availableVersions().length > 0 ? [] : initialFailures(model)));
+  }
+
   /** Resolves when no load is in progress (including loads started while waiting). */
   async settled(): Promise<void> {
     while (this.loading.size > 0) await Promise.allSettled([...this.loading]);
@@ -190,6 +236,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
 
   async reloadConfig(list: ModelConfigList): Promise<void> {
     validateModelConfigList(list);
+    const previous = new Set(this.models.keys());
     const wanted = new Map(list.config.map((c) => [c.name, c]));
     // Labels first: if one cannot be applied, nothing changes.
     const labelPlans = new Map<string, Map<string, bigint>>();
@@ -223,6 +270,13 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     }
     this.options.log.info('config_reloaded', { models: list.config.map((c) => c.name) });
     await Promise.all(starts);
+    // As TF Serving's ReloadConfig (WaitUntilModelsAvailable): new models are served on return.
+    const added = list.config.filter((c) => !previous.has(c.name)).map((c) => c.name);
+    const failures = await this.untilModelsSettled(added, false);
+    if (failures.length > 0) {
+      const entries = failures.map((f) => `{{name: ${f.model} version: ${f.version}} due to error: ${f.error.toString()}}, `).join('');
+      throw new ServingError(Code.UNKNOWN, `${new Set(failures.map((f) => f.model)).size} model(s) did not become available: {${entries}}`);
+    }
   }
 
   /** Stops polling and unloads everything (graceful shutdown). */
@@ -237,6 +291,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
   // ---- ServingCore -------------------------------------------------------------------------
 
   acquire(spec: ModelSpecRequest): ServableHandle {
+    if (!spec.name) throw invalidArgument('ModelSpec has no name specified.');
     const model = this.models.get(spec.name);
     let version: ManagedVersion | undefined;
     if (spec.label !== undefined) {
@@ -359,7 +414,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       } catch (error) {
         const failure = toServingError(error, `Loading servable: {name: ${model.name} version: ${managed.version}}`);
         this.options.onLoadAttempt?.(managed.dir, false, performance.now() - started, infoOf(model, managed));
-        const retry = attempt < maxLoadRetries && !model.removed && !this.stopped && failure.code !== Code.INVALID_ARGUMENT;
+        const retry = attempt < maxLoadRetries && !model.removed && !this.stopped && !NOT_RETRIED.has(failure.code);
         log.error('version_load_failed', { model: model.name, version: managed.version, attempt, error: failure.toString(), retrying: retry });
         if (!retry) {
           managed.state = VersionState.END;

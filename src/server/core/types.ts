@@ -90,6 +90,12 @@ export interface ServingCore {
   listModels(): ModelStatus[];
   /** True when every configured model has an AVAILABLE version. */
   isReady(): boolean;
+  /**
+   * --enable_signature_method_name_check: Classify/Regress/Predict require the signature's
+   * method_name to match. Absent or false (TF Serving's default): only the signature's structure
+   * is checked, so TF2 models (all tensorflow/serving/predict) classify and regress.
+   */
+  readonly signatureMethodNameCheck?: boolean;
 }
 
 /** Config reload (HandleReloadConfigRequest, config file polling). */

@@ -127,6 +127,7 @@ def predict(stubs, call):
     return {
         "model_spec": spec_json(response.model_spec),
         "outputs": {alias: tensor_json(t) for alias, t in response.outputs.items()},
+        "encodings": {alias: "tensor_content" if t.tensor_content else "typed" for alias, t in response.outputs.items()},
     }
 
 

@@ -71,17 +71,3 @@ export function spawnCli(args: readonly string[], timeoutMs = 120_000): Promise<
     });
   });
 }
-
-/** Runs tasks with at most `limit` in flight, keeping their order. */
-export async function inParallel<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

@@ -78,11 +78,6 @@ export function getTypeList(node: IrNode, name: string): DataType[] | undefined 
   return v?.case === 'list' ? [...v.value.type] : undefined;
 }
 
-export function getFunc(node: IrNode, name: string): string | undefined {
-  const v = node.attr[name]?.value;
-  return v?.case === 'func' ? v.value.name : undefined;
-}
-
 export function getTensor(node: IrNode, name: string): TensorProto | undefined {
   const v = node.attr[name]?.value;
   return v?.case === 'tensor' ? v.value : undefined;

@@ -1,6 +1,6 @@
 /** Graph walking helpers shared by the freezer passes. */
 import { getString } from './attrs.js';
-import { type IrNode, formatRef, parseRef } from './ir.js';
+import { formatRef, parseRef } from './ir.js';
 import type { Body } from './library.js';
 import { RESOURCE_MARKER_OP } from './names.js';
 
@@ -49,8 +49,4 @@ export function rewriteRefs(body: Body, map: (ref: string) => string): void {
     for (let i = 0; i < node.inputs.length; i++) node.inputs[i] = map(node.inputs[i]!);
   }
   if (body.ret) for (const [name, ref] of body.ret) body.ret.set(name, map(ref));
-}
-
-export function consumersOf(body: Body, nodeName: string): IrNode[] {
-  return [...body.nodes.values()].filter((n) => n.inputs.some((i) => parseRef(i).node === nodeName));
 }

@@ -5,11 +5,6 @@ import { Code, ServingError } from '../../errors.js';
 
 export const DEFAULT_TAGS: readonly string[] = ['serve'];
 
-/** Parses "serve,gpu" (saved_model_cli / --saved_model_tags style). */
-export function parseTagSet(text: string): string[] {
-  return text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
-}
-
 /** A meta graph matches when its tags equal the requested ones as sets. */
 export function selectMetaGraph(savedModel: SavedModel, tags: readonly string[]): MetaGraphDef {
   const wanted = new Set(tags);

@@ -3,7 +3,6 @@ import type { MetaGraphDef, SignatureDef, TensorInfo } from '../../../gen/tensor
 import { notFound } from '../../errors.js';
 import { type DataType, baseDtype } from '../tensor/dtypes.js';
 
-export const DEFAULT_SERVING_SIGNATURE_DEF_KEY = 'serving_default';
 /** Signatures TensorFlow keeps for itself; not callable by clients. */
 export const INIT_OP_SIGNATURE_KEY = '__saved_model_init_op';
 

@@ -60,12 +60,6 @@ export function dtypeFromNumpyName(name: string): DataType | undefined {
   return BY_NUMPY_NAME.get(name);
 }
 
-/** Parses "DT_FLOAT" (as in protobuf JSON) into the enum. */
-export function dtypeFromEnumName(name: string): DataType | undefined {
-  const value = (DataType as unknown as Record<string, number | undefined>)[name];
-  return typeof value === 'number' ? (value as DataType) : undefined;
-}
-
 export function elementSize(dtype: DataType): number {
   return INFO.get(dtype)?.size ?? 0;
 }
@@ -73,8 +67,3 @@ export function elementSize(dtype: DataType): number {
 export const isFloatingDtype = (dtype: DataType): boolean =>
   dtype === DataType.DT_FLOAT || dtype === DataType.DT_DOUBLE || dtype === DataType.DT_HALF ||
   dtype === DataType.DT_BFLOAT16;
-
-export const isIntegerDtype = (dtype: DataType): boolean =>
-  dtype === DataType.DT_INT8 || dtype === DataType.DT_INT16 || dtype === DataType.DT_INT32 ||
-  dtype === DataType.DT_INT64 || dtype === DataType.DT_UINT8 || dtype === DataType.DT_UINT16 ||
-  dtype === DataType.DT_UINT32 || dtype === DataType.DT_UINT64;

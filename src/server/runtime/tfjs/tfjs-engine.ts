@@ -150,7 +150,6 @@ export class TfjsEngine implements ModelEngine {
   }
 }
 
-/** Whether a signature's subgraph needs tfjs's async executor (control flow, dynamic shapes). */
 /**
  * GraphModel keeps its load artifacts (for save()), which would hold our weight buffers and the
  * JSON topology alive after the weights were copied into the backend: a second copy of the model.

@@ -36,7 +36,7 @@ export function predictionServiceHandlers(context: ServiceContext): PredictionSe
       api: 'predict',
       modelOf: modelNameOf,
       factsOf: specFactsOf,
-      handle: async (request) => predictResponse(await predict(core, predictInput(request))),
+      handle: async (request) => predictResponse(await predict(core, predictInput(request)), context.predictTensorContent ?? false),
     }),
     classify: unaryHandler(context, {
       api: 'classify',

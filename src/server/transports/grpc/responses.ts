@@ -35,7 +35,7 @@ import { SIGNATURE_DEF_FIELD } from '../../api/metadata.js';
 import type { ResolvedModelSpec } from '../../api/model-spec.js';
 import type { InferenceTaskResult } from '../../api/multi-inference.js';
 import type { PredictResult } from '../../api/predict.js';
-import { hostTensorToProto } from '../../api/tensor-proto.js';
+import { hostTensorToContentProto, hostTensorToProto } from '../../api/tensor-proto.js';
 import type { ModelStatus } from '../../core/types.js';
 import { Code, type ServingError } from '../../errors.js';
 
@@ -54,9 +54,11 @@ export function modelSpecProto(name: string, version: bigint, signatureName = ''
 
 const resolvedSpecProto = (spec: ResolvedModelSpec): ModelSpec => modelSpecProto(spec.name, spec.version, spec.signatureName);
 
-export function predictResponse(result: PredictResult): PredictResponse {
+/** Outputs as typed fields (Tensor::AsProtoField), or all in tensor_content (AsProtoTensorContent). */
+export function predictResponse(result: PredictResult, asTensorContent = false): PredictResponse {
   const outputs: Record<string, TensorProto> = {};
-  for (const [alias, tensor] of result.outputs) outputs[alias] = hostTensorToProto(tensor);
+  const encode = asTensorContent ? hostTensorToContentProto : hostTensorToProto;
+  for (const [alias, tensor] of result.outputs) outputs[alias] = encode(tensor);
   return { $typeName: 'tensorflow.serving.PredictResponse', modelSpec: resolvedSpecProto(result.modelSpec), outputs };
 }
 

@@ -3,7 +3,8 @@
  * standard health service and TLS from TF Serving's SSLConfig. Messages up to 2 GiB - 1 bytes
  * each way (TF Serving sets INT_MAX with SetMaxMessageSize).
  */
-import { Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
+import { lstat, unlink } from 'node:fs/promises';
+import { Server, ServerCredentials, type ServerOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { SSLConfig } from '../../../gen/tensorflow_serving/config/ssl_config_pb.js';
 import { invalidArgument } from '../../errors.js';
 import { HealthService } from './health.js';
@@ -30,11 +31,20 @@ export interface GrpcServerOptions extends ServiceContext {
   readonly healthPollMs?: number;
   /** The Open Inference Protocol's model repository extension; absent: its RPCs answer UNIMPLEMENTED. */
   readonly repository?: ModelRepository;
+  /** --grpc_channel_arguments, after TF Serving's own settings (so they may override them). */
+  readonly channelArguments?: ReadonlyArray<readonly [string, string | number]>;
+  /** More services on the same server (the profiler). */
+  readonly extraServices?: ReadonlyArray<{ readonly definition: ServiceDefinition; readonly handlers: UntypedServiceImplementation }>;
 }
 
 export interface GrpcServer {
   /** Binds host:port (host default 0.0.0.0, as TF Serving); resolves to the bound port (port 0 picks one). */
   listen(port: number, host?: string): Promise<number>;
+  /**
+   * Also serves on a UNIX socket (--grpc_socket_path, relative or absolute). A socket file left
+   * by a previous run is replaced, as gRPC C++ does; any other file there is an error.
+   */
+  listenUnix(path: string): Promise<void>;
   /** Stops accepting calls, lets those in flight finish, then cuts what is left after the grace period. */
   close(): Promise<void>;
 }
@@ -43,8 +53,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const serverOptions: ServerOptions = {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    ...Object.fromEntries(options.channelArguments ?? []),
   };
   const server = new Server(serverOptions);
+  for (const { definition, handlers } of options.extraServices ?? []) server.addService(definition, handlers);
   server.addService(predictionServiceDefinition, predictionServiceHandlers(options));
   server.addService(modelServiceDefinition, modelServiceHandlers(options));
   server.addService(inferenceServiceDefinition, inferenceServiceHandlers(options, options.repository));
@@ -59,6 +71,14 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
       const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
       return new Promise((resolve, reject) => {
         server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+      });
+    },
+    async listenUnix(path) {
+      const existing = await lstat(path).catch(() => undefined);
+      if (existing?.isSocket()) await unlink(path);
+      else if (existing) throw invalidArgument(`--grpc_socket_path ${path} exists and is not a socket`);
+      await new Promise<number>((resolve, reject) => {
+        server.bindAsync(`unix:${path}`, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
       });
     },
     close() {

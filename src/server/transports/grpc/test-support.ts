@@ -43,6 +43,15 @@ export const SIGNATURE_DEFS: Record<string, SignatureDef> = {
   }),
 };
 
+/** What the fake servable's SavedModel holds: one SignatureDef per signature above. */
+const SERVABLE_SIGNATURE_DEFS: Record<string, SignatureDef> = Object.fromEntries(
+  SIGNATURES.map((s) => {
+    const infos = (specs: readonly TensorSpec[]) =>
+      Object.fromEntries(specs.map((t) => [t.alias, { dtype: t.dtype, encoding: { case: 'name' as const, value: t.tensorName } }]));
+    return [s.key, create(SignatureDefSchema, { methodName: s.methodName, inputs: infos(s.inputs), outputs: infos(s.outputs) })];
+  }),
+);
+
 const enc = new TextEncoder();
 
 /**
@@ -97,7 +106,7 @@ export function fakeCore(): FakeCore {
       if (request.name !== MODEL) throw notFound(`Servable not found for request: Latest(${request.name})`);
       if (request.label !== undefined && request.label !== 'stable') throw invalidArgument(`Unrecognized servable version label: ${request.label}`);
       if (request.version !== undefined && request.version !== VERSION) throw notFound(`Servable not found for request: Specific(${MODEL}, ${request.version})`);
-      return { name: MODEL, version: VERSION, engine, signatureDefs: SIGNATURE_DEFS, signatures: SIGNATURES, release: () => undefined };
+      return { name: MODEL, version: VERSION, engine, signatureDefs: SERVABLE_SIGNATURE_DEFS, signatures: SIGNATURES, release: () => undefined };
     },
     modelStatus(name, version): ModelStatus {
       if (name !== MODEL) throw notFound(`Could not find any versions of model ${name}`);

@@ -18,6 +18,8 @@ export interface ServiceContext {
   readonly reloader: ModelConfigReloader;
   readonly observer: ServingObserver;
   readonly logger?: Logger;
+  /** --enable_serialization_as_tensor_content: Predict outputs in tensor_content. */
+  readonly predictTensorContent?: boolean;
 }
 
 export interface UnaryMethod<Req, Res> {

@@ -36,7 +36,7 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
       // quotes the request as TF Serving would.
       tensors = tensorsFromJson(parseBody(text, true).doc, inputs, signatureName, text.length);
     }
-    const result = await predictWith(handle, signatureName || DEFAULT_SIGNATURE, tensors.inputs);
+    const result = await predictWith(handle, signatureName || DEFAULT_SIGNATURE, tensors.inputs, undefined, core.signatureMethodNameCheck ?? false);
     return predictResponseJson(result.outputs, tensors.format);
   });
 }

@@ -4,7 +4,7 @@ import { errorJson, httpStatusOf } from './errors.js';
 
 describe('REST error mapping', () => {
   it('maps every gRPC code to the HTTP status TF Serving answers with', () => {
-    // The table in docs/tf-serving-compat.md (TF Serving's ToHTTPStatusCode).
+    // TF Serving's ToHTTPStatusCode (model_servers/http_rest_api_util.cc).
     const expected: Record<keyof typeof Code, number> = {
       OK: 200, CANCELLED: 499, UNKNOWN: 500, INVALID_ARGUMENT: 400, DEADLINE_EXCEEDED: 504, NOT_FOUND: 404,
       ALREADY_EXISTS: 409, PERMISSION_DENIED: 403, RESOURCE_EXHAUSTED: 429, FAILED_PRECONDITION: 400, ABORTED: 409,

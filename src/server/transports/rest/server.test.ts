@@ -199,9 +199,7 @@ describe('REST server (real models)', () => {
       ['POST', '/v1/models/half_plus_two:predict', '{"signature_name": 100}', 400,
         'JSON Value: {\n    "signature_name": 100\n} not formatted correctly. \'signature_name\' key must be a string value.'],
       ['POST', '/v1/models/half_plus_two:predict', '{"signature_name": "nope", "instances": [1]}', 400, 'Serving signature name: "nope" not found in signature def'],
-      ['POST', '/v1/models/half_plus_two:regress', '{"signature_name": "nope", "examples": [{"x": 1.0}]}', 400, 'Serving signature key "nope" not found.'],
-      ['POST', '/v1/models/half_plus_two:regress', '{"signature_name": "classify_x_to_y", "examples": [{"x": 1.0}]}', 400,
-        'Expected regression signature method_name to be tensorflow/serving/regress. Was: tensorflow/serving/classify'],
+      ['POST', '/v1/models/half_plus_two:regress', '{"signature_name": "nope", "examples": [{"x": 1.0}]}', 400, 'No signature was found with the name: nope'],
       ['GET', '/v1/models/half_plus_two:predict', undefined, 400, 'Malformed request: GET /v1/models/half_plus_two:predict'],
       ['PUT', '/v1/models/half_plus_two:predict', '{}', 400, 'Malformed request: PUT /v1/models/half_plus_two:predict'],
       ['GET', '/v1/models/versions/1', undefined, 400, 'Missing model name in request.'],
@@ -211,6 +209,11 @@ describe('REST server (real models)', () => {
       const reply = await call(base, method, path, body);
       assert.deepEqual([reply.status, reply.type, JSON.parse(reply.text)], [status, 'application/json', { error: message }], `${method} ${path} ${body}`);
     }
+    // Without --enable_signature_method_name_check (TF Serving's default) only the structure is
+    // checked: a classify signature has no "outputs" (PreProcessRegression's message).
+    const wrongKind = await post('/v1/models/half_plus_two:regress', '{"signature_name": "classify_x_to_y", "examples": [{"x": 1.0}]}');
+    assert.equal(wrongKind.status, 400);
+    assert.match((JSON.parse(wrongKind.text) as { error: string }).error, /^No regression outputs found in SignatureDef: inputs \{\n {2}key: "inputs"\n/);
     // A tf.Example feature written as an integer is an int64_list: the model's ParseExample refuses it.
     const intFeature = await post('/v1/models/half_plus_two:regress', '{"signature_name": "regress_x_to_y", "examples": [{"x": 80}]}');
     assert.equal(intFeature.status, 400, intFeature.text);

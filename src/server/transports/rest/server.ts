@@ -1,7 +1,7 @@
 /**
  * The REST server: a node:http front that routes every request itself and serves the hot paths
  * (:predict, :classify, :regress, GET status) directly, delegating everything else to an express
- * app (express on the hot path costs 2-3x in throughput, see docs/performance.md). Per request the
+ * app (express on the hot path costs 2-3x in throughput, measured by npm run bench:server). Per request the
  * hot path allocates the route and the state fields on the request object; listeners and timer
  * callbacks are shared functions, not closures.
  */

@@ -11,7 +11,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { type Example, ExampleSchema } from '../../../../gen/tensorflow/core/example/example_pb.js';
 import type { Feature } from '../../../../gen/tensorflow/core/example/feature_pb.js';
 import { invalidArgument, unimplemented } from '../../../errors.js';
-import { DataType, numpyName } from '../../tensor/dtypes.js';
+import { DataType, tfDtypeString } from '../../tensor/dtypes.js';
 import { type HostTensor, numElements } from '../../tensor/host-tensor.js';
 import { getInt, getTypeList } from '../../graph/attrs.js';
 import type { IrNode } from '../../graph/ir.js';
@@ -102,7 +102,7 @@ function parseDense(examples: Example[], spec: DenseSpec, batchShape: number[]):
     if (!feature || feature.kind.case === undefined) {
       if (!spec.defaultValue) {
         throw invalidArgument(
-          `Name: <unknown>, Feature: ${spec.key} (data type: ${numpyName(spec.dtype)}) is required but could not be found.`,
+          `Name: <unknown>, Feature: ${spec.key} (data type: ${tfDtypeString(spec.dtype)}) is required but could not be found.`,
         );
       }
       return variableLength ? [] : valuesOf(spec.defaultValue);
@@ -150,8 +150,8 @@ function featureValues(feature: Feature, spec: DenseSpec, index: number): Array<
   const actual = kind.case === 'floatList' ? DataType.DT_FLOAT : kind.case === 'int64List' ? DataType.DT_INT64 : DataType.DT_STRING;
   if (actual !== spec.dtype) {
     throw invalidArgument(
-      `Name: <unknown>, Key: ${spec.key}, Index: ${index}.  Data types don't match. Data type: ${numpyName(actual)} ` +
-        `but expected type: ${numpyName(spec.dtype)}`,
+      `Name: <unknown>, Key: ${spec.key}, Index: ${index}.  Data types don't match. Data type: ${tfDtypeString(actual)} ` +
+        `but expected type: ${tfDtypeString(spec.dtype)}`,
     );
   }
   return kind.value ? [...kind.value.value] : [];
