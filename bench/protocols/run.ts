@@ -57,13 +57,14 @@ interface Served {
 
 async function startServer(label: string, config: string, extra: string[]): Promise<Served> {
   const rest = await freePort();
+  const grpc = await freePort();
   const process_ = ManagedProcess.launch({
     label,
     command: process.execPath,
-    args: [SERVER_MAIN, '--bind_address=127.0.0.1', '--port=0', `--rest_api_port=${rest}`, `--model_config_file=${config}`, ...extra],
+    args: [SERVER_MAIN, '--bind_address=127.0.0.1', `--port=${grpc}`, `--rest_api_port=${rest}`, `--model_config_file=${config}`, ...extra],
   });
-  await process_.waitFor((e) => e.event === 'serving', 600_000);
-  return { process: process_, rest, grpc: await process_.portOf('grpc_listening') };
+  await process_.waitFor((e) => e.event === 'rest_listening', 600_000);
+  return { process: process_, rest, grpc };
 }
 
 function nested(values: Float32Array, shape: readonly number[]): unknown {
@@ -99,9 +100,21 @@ function oipGrpcRequest(w: Workload): string {
   return Buffer.from(toBinary(ModelInferRequestSchema, request)).toString('base64');
 }
 
+const requestFiles = new Map<string, string>();
+
+function requestFileOf(requestBase64: string): string {
+  let path = requestFiles.get(requestBase64);
+  if (path === undefined) {
+    path = join(mkdtempSync(join(tmpdir(), 'tfmodel-bench-grpc-')), 'request.bin');
+    writeFileSync(path, Buffer.from(requestBase64, 'base64'));
+    requestFiles.set(requestBase64, path);
+  }
+  return path;
+}
+
 function grpcMeasure(served: Served, path: string, requestBase64: string, concurrency: number): () => Promise<LoadResult> {
   return async () => {
-    const options: UnaryLoadOptions = { address: `127.0.0.1:${served.grpc}`, path, requestBase64, concurrency, channels: 2, seconds: SECONDS };
+    const options: UnaryLoadOptions = { address: `127.0.0.1:${served.grpc}`, path, requestFile: requestFileOf(requestBase64), concurrency, channels: 2, seconds: SECONDS };
     await runUnaryLoad({ ...options, seconds: 1 });
     const cpuBefore = served.process.cpuSeconds();
     const report = await runUnaryLoad(options);
@@ -184,6 +197,14 @@ async function main(): Promise<void> {
     const logging = await startServer('logging', modelConfig(work, list, join(work, 'logs')), []);
     servers.push(logging);
 
+    // Every server serves a while before anything is measured (JIT, first allocations).
+    progress('warming every server up');
+    for (const w of list) {
+      for (const served of servers) {
+        await restMeasure(served, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections)();
+        await grpcMeasure(served, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections)();
+      }
+    }
     const sections: Array<{ title: string; summaries: ContestantSummary[]; ratios: Array<{ what: string; ratio: number }> }> = [];
     for (const w of list) {
       const contestants: Contestant[] = [

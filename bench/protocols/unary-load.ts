@@ -5,13 +5,15 @@
  *
  *   node dist/bench/protocols/unary-load.js '{"address":"127.0.0.1:8500","path":"/inference.GRPCInferenceService/ModelInfer",...}'
  */
+import { readFileSync } from 'node:fs';
 import { Client, type ServiceError, credentials } from '@grpc/grpc-js';
 import { quantileOfSorted } from '../server/stats.js';
 
 export interface UnaryLoadOptions {
   readonly address: string;
   readonly path: string;
-  readonly requestBase64: string;
+  /** A file holding the encoded request (too large for a command line). */
+  readonly requestFile: string;
   readonly concurrency: number;
   readonly channels: number;
   readonly seconds: number;
@@ -33,7 +35,7 @@ export async function runUnaryLoad(options: UnaryLoadOptions): Promise<UnaryLoad
   const clients = Array.from({ length: options.channels }, () =>
     new Client(options.address, credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': -1 }));
   await Promise.all(clients.map((c) => new Promise<void>((resolve, reject) => c.waitForReady(Date.now() + 30_000, (e) => (e ? reject(e) : resolve())))));
-  const request = Buffer.from(options.requestBase64, 'base64');
+  const request = readFileSync(options.requestFile);
   const latencies: number[] = [];
   let completed = 0;
   let errors = 0;

@@ -104,7 +104,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   });
   metrics.watchModels(manager);
   // Triton's model repository extension (Open Inference Protocol) edits the served model list.
-  const repository = new ModelRepository({ core: manager, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list) });
+  const repository = new ModelRepository({ core: manager, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list), settled: () => manager.settled() });
 
   // TF Serving's order: load the initial models, then open the ports.
   await manager.start(initialConfig);

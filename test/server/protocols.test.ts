@@ -82,6 +82,7 @@ describe('one case table through TF Serving REST and gRPC and the Open Inference
   const root = mkdtempSync(join(tmpdir(), 'tfmodel-protocols-'));
   let server: ServerProcess | undefined;
   let results: Results & { health?: Record<string, unknown> } = {};
+  let repository: Record<string, unknown> = {};
 
   before(async function () {
     if (!clients.python || !tf.python) {
@@ -106,6 +107,8 @@ describe('one case table through TF Serving REST and gRPC and the Open Inference
       runClients(tf.python!, 'tf_clients.py', input),
     ]);
     results = { ...triton, ...kserve, ...tfs };
+    // Last, as it changes the served models: Triton's repository extension.
+    repository = await runClients(clients.python!, 'oip_clients.py', input, ['repository']) as unknown as Record<string, unknown>;
   });
 
   after(async () => {
@@ -125,6 +128,14 @@ describe('one case table through TF Serving REST and gRPC and the Open Inference
       }
     });
   }
+
+  it("maps Triton's model repository unload and load to config reloads", async () => {
+    assert.deepEqual(repository['after_unload'], [false, [['hp3', 'UNAVAILABLE', 'unloaded']]]);
+    const unknown = repository['unknown'] as { status: string; message: string };
+    assert.equal(unknown.status, '404');
+    assert.match(unknown.message, /failed to load 'never_configured'/);
+    assert.equal(repository['after_load'], true, 'loaded back, and ready once the load call returns');
+  });
 
   it('answers health, readiness and metadata as tritonclient and kserve expect', () => {
     const health = results.health as Record<string, unknown>;

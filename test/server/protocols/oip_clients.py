@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-TRITON = sys.argv[1] == "triton"
+TRITON = sys.argv[1] in ("triton", "repository")
 if TRITON:
     import tritonclient.grpc as triton_grpc
     import tritonclient.http as triton_http
@@ -121,9 +121,28 @@ async def kserve_cases(rest, grpc_address, cases):
     return rest_results, grpc_results, health
 
 
+def repository_calls(request):
+    """Triton's model repository extension: unload over HTTP, load back over gRPC."""
+    http_client = triton_http.InferenceServerClient(request["rest"])
+    grpc_client = triton_grpc.InferenceServerClient(request["grpc"])
+    steps = {}
+    http_client.unload_model("hp3")
+    steps["after_unload"] = [http_client.is_model_ready("hp3"), [(m["name"], m.get("state"), m.get("reason", "")) for m in http_client.get_model_repository_index() if m["name"] == "hp3"]]
+    try:
+        http_client.load_model("never_configured")
+    except InferenceServerException as e:
+        steps["unknown"] = {"status": e.status(), "message": e.message()}
+    grpc_client.load_model("hp3")
+    steps["after_load"] = grpc_client.is_model_ready("hp3")
+    return steps
+
+
 def main():
     request = json.load(sys.stdin)
     cases = request["cases"]
+    if sys.argv[1] == "repository":
+        json.dump(repository_calls(request), sys.stdout)
+        return
     if not TRITON:
         rest, grpc_kserve, health = asyncio.run(kserve_cases(request["rest"], request["grpc"], cases))
         json.dump({"kserve.rest": rest, "kserve.grpc": grpc_kserve, "kserve_health": health}, sys.stdout)

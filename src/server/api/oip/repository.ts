@@ -10,12 +10,14 @@ import { create } from '@bufbuild/protobuf';
 import { type ModelConfig, type ModelConfigList, ModelConfigListSchema } from '../../../gen/tensorflow_serving/config/model_server_config_pb.js';
 import type { ModelConfigReloader, ServingCore } from '../../core/types.js';
 import { VersionState } from '../../core/types.js';
-import { invalidArgument, notFound } from '../../errors.js';
+import { Code, ServingError, invalidArgument, notFound } from '../../errors.js';
 
 /** What the repository needs beyond the serving core: the config now served, and reload. */
 export interface RepositoryCore extends ModelConfigReloader {
   readonly core: ServingCore;
   configList(): ModelConfigList;
+  /** Resolves when no load is in progress. */
+  settled(): Promise<void>;
 }
 
 export interface ModelIndexEntry {
@@ -71,6 +73,13 @@ export class ModelRepository {
     }
     await this.target.reloadConfig(create(ModelConfigListSchema, { config: configs }));
     this.unloaded.delete(name);
+    // Like Triton, answer once the model is loaded (or failed to).
+    await this.target.settled();
+    const status = this.target.core.listModels().find((m) => m.name === name);
+    if (!status?.versions.some((v) => v.state === VersionState.AVAILABLE)) {
+      const failure = status?.versions.find((v) => v.error)?.error?.message ?? 'no version could be loaded';
+      throw new ServingError(Code.UNAVAILABLE, `failed to load '${name}': ${failure}`);
+    }
   }
 
   async unload(name: string): Promise<void> {
