@@ -54,7 +54,7 @@ export function startTracing(options: TracingOptions): Tracing {
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
-  setTracingEnabled(true);
+  setTracingEnabled(true, options.samplingRate);
   return {
     forceFlush: () => provider.forceFlush(),
     async shutdown() {

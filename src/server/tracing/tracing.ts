@@ -10,13 +10,16 @@ import { Code } from '../errors.js';
 
 const TRACER_NAME = 'tfmodel-server';
 let enabled = false;
+/** The root sampling ratio, decided before any OpenTelemetry call for requests without a parent. */
+let rootSamplingRate = 1;
 
 /** True once tracing is started: the one check the hot paths make. */
 export const tracingEnabled = (): boolean => enabled;
 
 /** Set by start-tracing.ts. */
-export function setTracingEnabled(on: boolean): void {
+export function setTracingEnabled(on: boolean, rootRate = 1): void {
   enabled = on;
+  rootSamplingRate = rootRate;
 }
 
 /** A request's span and the context to run its work in. */
@@ -29,10 +32,13 @@ export interface TracedRequest {
  * Starts a request's SERVER span with the caller's W3C context (`carrier` read by `getter`);
  * undefined when tracing is off or the request is not sampled (nothing more to do then).
  */
-export function startRequestSpan<C>(name: string, carrier: C, getter: TextMapGetter<C>, attributes: Record<string, string>): TracedRequest | undefined {
+export function startRequestSpan<C>(name: string, carrier: C, getter: TextMapGetter<C>, attributes: () => Record<string, string>): TracedRequest | undefined {
   if (!enabled) return undefined;
+  // A request without a caller's context is a root: the ratio decides at the cost of one random
+  // number (the SDK's sampler would agree: it draws the trace id at random too).
+  if (getter.get(carrier, 'traceparent') === undefined && !(Math.random() < rootSamplingRate)) return undefined;
   const parent = propagation.extract(context.active(), carrier, getter);
-  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.SERVER, attributes: attributes() }, parent);
   if (!span.isRecording()) return undefined;
   return { span, context: trace.setSpan(parent, span) };
 }

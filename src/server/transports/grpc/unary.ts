@@ -33,13 +33,16 @@ export interface UnaryMethod<Req, Res> {
 }
 
 const METADATA_GETTER = {
-  get: (metadata: Metadata, key: string) => metadata.get(key).map(String),
+  get: (metadata: Metadata, key: string) => {
+    const values = metadata.get(key);
+    return values.length === 0 ? undefined : values.map(String);
+  },
   keys: (metadata: Metadata) => Object.keys(metadata.getMap()),
 };
 
 export function unaryHandler<Req, Res>(context: ServiceContext, method: UnaryMethod<Req, Res>): handleUnaryCall<Received<Req>, Res> {
   return function onUnaryCall(call, callback) {
-    const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, { 'rpc.system': 'grpc', 'rpc.method': call.getPath() });
+    const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, () => ({ 'rpc.system': 'grpc', 'rpc.method': call.getPath() }));
     const served = traced
       ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, callback, performance.now(), traced))
       : serveUnary(context, method, call.request, callback, performance.now(), undefined);

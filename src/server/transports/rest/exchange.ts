@@ -65,11 +65,11 @@ const HEADER_GETTER = {
 
 /** Starts the request's span (a no-op when tracing is off): call when the API is known. */
 export function traceRequest(req: RestRequest): void {
-  req.traced = startRequestSpan(`REST ${req.api ?? 'request'}`, req.headers, HEADER_GETTER, {
+  req.traced = startRequestSpan(`REST ${req.api ?? 'request'}`, req.headers, HEADER_GETTER, () => ({
     'http.request.method': req.method ?? '',
     'url.path': req.route.path,
     'tfmodel.model': req.route.model,
-  });
+  }));
 }
 
 /** Runs an API call in its request's trace context (or plainly when untraced). */

@@ -23,6 +23,8 @@ const INT_RANGES: ReadonlyMap<DataType, readonly [number, number]> = new Map([
 /** Decodes `data` for a tensor of `dtype` and `shape`; `name` is used in errors. */
 export function tensorFromJsonData(name: string, dtype: DataType, shape: readonly number[], data: JsonValue | undefined): HostTensor {
   if (!Array.isArray(data)) throw invalidArgument(`input '${name}' has no 'data' array (nor binary_data_size)`);
+  const fast = flatFloats(dtype, shape, data);
+  if (fast) return fast;
   const flat: JsonValue[] = [];
   flatten(data, flat);
   const count = numElements(shape);
@@ -31,6 +33,20 @@ export function tensorFromJsonData(name: string, dtype: DataType, shape: readonl
   }
   const out = allocateData(dtype, count);
   for (let i = 0; i < count; i++) setElement(out, dtype, i, flat[i]!, name);
+  return { dtype, shape, data: out };
+}
+
+/** The common case (flat FP32/FP64 numbers) in one tight loop; undefined when it is not that. */
+function flatFloats(dtype: DataType, shape: readonly number[], data: JsonValue[]): HostTensor | undefined {
+  if (dtype !== DataType.DT_FLOAT && dtype !== DataType.DT_DOUBLE) return undefined;
+  const count = data.length;
+  if (count !== numElements(shape)) return undefined;
+  const out = dtype === DataType.DT_FLOAT ? new Float32Array(count) : new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const value = data[i];
+    if (typeof value !== 'number') return undefined;
+    out[i] = value;
+  }
   return { dtype, shape, data: out };
 }
 
