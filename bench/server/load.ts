@@ -5,9 +5,9 @@
  * the machine's are read around the measured run only.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GrpcLoadOptions, GrpcLoadReport } from './grpc-load.js';
 import type { ManagedProcess } from './launcher.js';
@@ -109,17 +109,31 @@ interface AutocannonReport {
 }
 
 function autocannon(spec: RestLoadSpec, seconds: number): Promise<AutocannonReport> {
+  // A large body (ResNet50's JSON) does not fit a command line: autocannon reads it from a file.
+  const body = spec.body.length > 64 * 1024 ? ['--input', bodyFile(spec.body)] : ['--body', spec.body];
   const args = [
     autocannonBin(),
     '--connections', String(spec.connections),
     '--duration', String(seconds),
     '--method', 'POST',
     '--headers', 'content-type=application/json',
-    '--body', spec.body,
+    ...body,
     '--json',
     spec.url,
   ];
   return runToCompletion(process.execPath, args).then((stdout) => lastJsonLine<AutocannonReport>(stdout));
+}
+
+const bodyFiles = new Map<string, string>();
+
+function bodyFile(body: string): string {
+  let path = bodyFiles.get(body);
+  if (path === undefined) {
+    path = join(mkdtempSync(join(tmpdir(), 'tfmodel-bench-body-')), 'body.json');
+    writeFileSync(path, body);
+    bodyFiles.set(body, path);
+  }
+  return path;
 }
 
 /** autocannon against `spec.url`: a warm-up run, then the measured one. */

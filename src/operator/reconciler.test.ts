@@ -113,7 +113,12 @@ describe('operator reconciler', () => {
     assert.equal(ready.reason, 'ReplicasNotReady');
     assert.equal(status.labels![0]!.reason, 'NoReadyReplicas');
     assert.equal(status.selector, 'app.kubernetes.io/name=tfmodel-server,app.kubernetes.io/instance=iris');
-    assert.deepEqual(status.endpoints, { rest: 'http://iris-server.ml.svc:8501/v1/models/iris', grpc: 'iris-server.ml.svc:8500' });
+    assert.deepEqual(status.endpoints, {
+      rest: 'http://iris-server.ml.svc:8501/v1/models/iris',
+      grpc: 'iris-server.ml.svc:8500',
+      v2Rest: 'http://iris-server.ml.svc:8501/v2/models/iris',
+      v2Grpc: 'iris-server.ml.svc:8500',
+    });
     assert.ok(result.requeueAfterMs! <= 1000, 'keeps watching the pods while they start');
   });
 

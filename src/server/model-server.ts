@@ -19,6 +19,11 @@ import type { ServerFlags } from './config/flags.js';
 import { modelConfigListOf, parseModelServerConfig, singleModelConfig } from './config/model-config.js';
 import { loadPrometheusSettings } from './config/monitoring-config.js';
 import { type InitialLoadFailure, ModelManager } from './core/model-manager.js';
+import { ModelRepository } from './api/oip/repository.js';
+import { serverMetadata } from './api/oip/metadata.js';
+import { PayloadLogs } from './payload-log/payload-logger.js';
+import { parseRedactionRules } from './payload-log/redaction.js';
+import type { Tracing } from './tracing/start-tracing.js';
 import { savedModelLoader } from './core/version-loader.js';
 import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
@@ -56,10 +61,20 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   applyGpuMemoryFraction(flags, log);
 
   const metrics = new ServingMetrics();
+  const tracing = flags.tracingOtlpEndpoint ? await startServerTracing(flags, log) : undefined;
+  const payloadLogs = new PayloadLogs({
+    limits: { maxFileBytes: flags.payloadLogMaxFileBytes, maxFiles: flags.payloadLogMaxFiles, maxQueueBytes: flags.payloadLogMaxQueueBytes },
+    rules: parseRedactionRules(flags.payloadLogRedact),
+    observer: metrics,
+    log,
+  });
   const tracer = flags.enableProfiler ? new TraceRecorder() : undefined;
   const observer = tracer ? teeObserver(metrics, tracer) : metrics;
   const batching = flags.enableBatching
-    ? createBatching(await loadBatchingConfig(flags.batchingParametersFile || undefined), { observer: tracer ? teeBatching(metrics, tracer) : metrics })
+    ? createBatching(await loadBatchingConfig(flags.batchingParametersFile || undefined), {
+      observer: tracer ? teeBatching(metrics, tracer) : metrics,
+      observerFor: (model) => (tracer ? teeBatching(metrics, tracer, model) : metrics.batchingObserverFor(model)),
+    })
     : undefined;
   if (flags.enablePerModelBatchingParameters && !batching) {
     log.warn('flag_ignored', { flag: 'enable_per_model_batching_parameters', value: 'true', reason: 'only applicable when --enable_batching is set' });
@@ -71,7 +86,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     preferTfliteModel: flags.preferTfliteModel,
     keepMetaGraph: !flags.removeUnusedFieldsFromBundleMetagraph,
     ...(batching
-      ? { wrap: flags.enablePerModelBatchingParameters ? (engine, version) => batching.wrapWithModelParameters(engine, version.dir) : (engine) => batching.wrap(engine) }
+      ? { wrap: flags.enablePerModelBatchingParameters ? (engine, version) => batching.wrapWithModelParameters(engine, version.dir, version) : (engine, version) => batching.wrap(engine, version) }
       : {}),
     ...(flags.enableModelWarmup ? { beforeAvailable: modelWarmup({ numRequestIterations: flags.numRequestIterationsForWarmup, observer: metrics, log }) } : {}),
   });
@@ -82,10 +97,14 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     maxLoadRetries: flags.maxNumLoadRetries,
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
+    payloadLogs,
     signatureMethodNameCheck: flags.enableSignatureMethodNameCheck,
-    onLoadAttempt: (dir, ok, ms) => metrics.loadAttempt(dir, ok, ms * 1000),
+    onLoadAttempt: (dir, ok, ms, version) => metrics.loadAttempt(dir, ok, ms * 1000, version),
+    onUnload: (version, ms) => metrics.unloaded(version, ms * 1000),
   });
   metrics.watchModels(manager);
+  // Triton's model repository extension (Open Inference Protocol) edits the served model list.
+  const repository = new ModelRepository({ core: manager, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list), settled: () => manager.settled() });
 
   // TF Serving's order: load the initial models, then open the ports.
   await manager.start(initialConfig);
@@ -104,6 +123,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     logger: log,
     channelArguments: flags.grpcChannelArguments,
     predictTensorContent: flags.enableSerializationAsTensorContent,
+    repository,
     extraServices: tracer ? [{ definition: profilerServiceDefinition, handlers: profilerServiceHandlers(tracer, log) as unknown as UntypedServiceImplementation }] : [],
   });
   let grpcPort = 0;
@@ -135,6 +155,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       timeoutMs: flags.restApiTimeoutMs,
       maxBodyBytes: flags.maxRequestBytes,
       logger: log,
+      repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),
     });
     try {
@@ -168,8 +189,23 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       poller?.stop();
       await Promise.all([grpc.close(), rest?.close()]);
       await manager.stop();
+      await payloadLogs.close();
+      await tracing?.shutdown();
     },
   };
+}
+
+async function startServerTracing(flags: ServerFlags, log: Logger): Promise<Tracing> {
+  const { startTracing } = await import('./tracing/start-tracing.js');
+  const tracing = startTracing({
+    endpoint: flags.tracingOtlpEndpoint,
+    protocol: flags.tracingOtlpProtocol,
+    samplingRate: flags.tracingSamplingRate,
+    serviceName: flags.tracingServiceName,
+    serviceVersion: serverMetadata().version,
+  });
+  log.info('tracing_started', { endpoint: flags.tracingOtlpEndpoint, protocol: flags.tracingOtlpProtocol, sampling_rate: flags.tracingSamplingRate });
+  return tracing;
 }
 
 /** TF Serving's ConnectSourcesWithFastInitialLoad failure: UNKNOWN, naming each version and its error. */
@@ -178,14 +214,16 @@ function unavailableModelsError(failures: readonly InitialLoadFailure[]): Servin
   return new ServingError(Code.UNKNOWN, `${failures.length} servable(s) did not become available: {${entries}}`);
 }
 
-function teeBatching(metrics: ServingMetrics, tracer: TraceRecorder): BatchingObserver {
+function teeBatching(metrics: ServingMetrics, tracer: TraceRecorder, model?: string): BatchingObserver {
+  const own = model === undefined ? undefined : metrics.batchingObserverFor(model);
   return {
     batchQueuing: (pool, micros) => {
-      metrics.batchQueuing(pool, micros);
+      if (own) own.batchQueuing(pool, micros);
+      else metrics.batchQueuing(pool, micros);
       tracer.batchQueuing(pool, micros);
     },
     inputBatchSize: (size) => metrics.inputBatchSize(size),
-    processedBatchSize: (size) => metrics.processedBatchSize(size),
+    processedBatchSize: (size) => (own ? own.processedBatchSize!(size) : metrics.processedBatchSize(size)),
     paddingSize: (padding, executionBatchSize) => metrics.paddingSize(padding, executionBatchSize),
     wrappedRun: () => metrics.wrappedRun(),
   };

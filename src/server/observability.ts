@@ -4,8 +4,10 @@
  */
 import type { Code } from './errors.js';
 
-/** TF Serving's API label values. */
-export type ApiName = 'predict' | 'classify' | 'regress' | 'multi_inference' | 'get_model_metadata' | 'get_model_status' | 'reload_config';
+/** TF Serving's API label values, and the Open Inference Protocol's model calls. */
+export type ApiName =
+  | 'predict' | 'classify' | 'regress' | 'multi_inference' | 'get_model_metadata' | 'get_model_status' | 'reload_config'
+  | 'model_infer' | 'model_metadata' | 'repository_index' | 'repository_load' | 'repository_unload';
 export type Entrypoint = 'REST' | 'GRPC';
 
 export interface RequestEvent {
@@ -14,6 +16,10 @@ export interface RequestEvent {
   readonly entrypoint: Entrypoint;
   readonly status: Code;
   readonly latencyMicros: number;
+  /** The version label the request named, if any. */
+  readonly label?: string;
+  /** The signature an inference call ran (or asked for), if known. */
+  readonly signature?: string;
 }
 
 export interface ServingObserver {

@@ -78,7 +78,13 @@ export function buildStatus(input: StatusInput): TFModelStatus {
     replicas,
     readyReplicas,
     selector: selectorString(name),
-    endpoints: { rest: `http://${host}:${REST_PORT}/v1/models/${modelName}`, grpc: `${host}:${GRPC_PORT}` },
+    endpoints: {
+      rest: `http://${host}:${REST_PORT}/v1/models/${modelName}`,
+      grpc: `${host}:${GRPC_PORT}`,
+      // The Open Inference Protocol, on the same ports.
+      v2Rest: `http://${host}:${REST_PORT}/v2/models/${modelName}`,
+      v2Grpc: `${host}:${GRPC_PORT}`,
+    },
     ...(input.configHash ?? previous.configHash ? { configHash: input.configHash ?? previous.configHash } : {}),
   };
 }

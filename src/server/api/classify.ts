@@ -12,7 +12,9 @@ import { DataType, dtypeEnumName } from '../runtime/tensor/dtypes.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { type ExampleInput, serializeExamples } from './examples.js';
-import { type ResolvedModelSpec, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { type ResolvedModelSpec, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { classifyLog, regressLog } from '../payload-log/prediction-logs.js';
+import { withChildSpan } from '../tracing/tracing.js';
 
 export const CLASSIFY_INPUTS = 'inputs';
 export const CLASSIFY_OUTPUT_CLASSES = 'classes';
@@ -43,16 +45,25 @@ export interface RegressResult {
 }
 
 export function classify(core: ServingCore, request: ExampleRequest): Promise<ClassifyResult> {
-  return withServable(core, request.modelSpec, (handle) =>
-    classifyWith(handle, signatureNameOf(request.modelSpec), serializeExamples(request.input), core.signatureMethodNameCheck ?? false),
-  );
+  return withServable(core, request.modelSpec, async (handle) => {
+    const result = await classifyWith(handle, signatureNameOf(request.modelSpec), serializeExamples(request.input), core.signatureMethodNameCheck ?? false);
+    const log = handle.payloadLog;
+    if (log?.sample()) log.write((config) => classifyLog(loggedCall(result), config, request.input, result));
+    return result;
+  });
 }
 
 export function regress(core: ServingCore, request: ExampleRequest): Promise<RegressResult> {
-  return withServable(core, request.modelSpec, (handle) =>
-    regressWith(handle, signatureNameOf(request.modelSpec), serializeExamples(request.input), core.signatureMethodNameCheck ?? false),
-  );
+  return withServable(core, request.modelSpec, async (handle) => {
+    const result = await regressWith(handle, signatureNameOf(request.modelSpec), serializeExamples(request.input), core.signatureMethodNameCheck ?? false);
+    const log = handle.payloadLog;
+    if (log?.sample()) log.write((config) => regressLog(loggedCall(result), config, request.input, result));
+    return result;
+  });
 }
+
+/** Who answered a logged call (payload logs). */
+const loggedCall = ({ modelSpec }: { modelSpec: ResolvedModelSpec }) => ({ model: modelSpec.name, version: modelSpec.version, signatureName: modelSpec.signatureName });
 
 /** PreProcessClassification: which outputs to fetch. */
 export function classificationOutputs(def: SignatureDef, methodNameCheck: boolean): string[] {
@@ -85,7 +96,8 @@ export async function classifyWith(handle: ServableHandle, signatureName: string
   const def = signatureDefOf(handle, signatureName);
   const wanted = classificationOutputs(def, methodNameCheck);
   const batch = examples.shape[0]!;
-  const outputs = await handle.engine.run({ signature: signatureName, inputs: new Map([[CLASSIFY_INPUTS, examples]]), outputFilter: wanted });
+  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
+    handle.engine.run({ signature: signatureName, inputs: new Map([[CLASSIFY_INPUTS, examples]]), outputFilter: wanted }));
   const classes = outputs.get(CLASSIFY_OUTPUT_CLASSES);
   const scores = outputs.get(CLASSIFY_OUTPUT_SCORES);
   if (classes) checkClassOutput(classes, DataType.DT_STRING, 'classes', batch);
@@ -113,7 +125,8 @@ export async function classifyWith(handle: ServableHandle, signatureName: string
 export async function regressWith(handle: ServableHandle, signatureName: string, examples: HostTensor, methodNameCheck: boolean): Promise<RegressResult> {
   checkRegressionSignature(signatureDefOf(handle, signatureName), methodNameCheck);
   const batch = examples.shape[0]!;
-  const outputs = await handle.engine.run({ signature: signatureName, inputs: new Map([[REGRESS_INPUTS, examples]]), outputFilter: [REGRESS_OUTPUT] });
+  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
+    handle.engine.run({ signature: signatureName, inputs: new Map([[REGRESS_INPUTS, examples]]), outputFilter: [REGRESS_OUTPUT] }));
   const tensor = outputs.get(REGRESS_OUTPUT)!;
   const { shape } = tensor;
   if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {

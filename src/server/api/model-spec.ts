@@ -32,3 +32,8 @@ export async function withServable<T>(core: ServingCore, spec: ModelSpecRequest,
 export function resolvedSpec(handle: ServableHandle, signatureName: string): ResolvedModelSpec {
   return { name: handle.name, version: handle.version, signatureName };
 }
+
+/** The attributes of an inference span. */
+export function inferenceAttributes(handle: ServableHandle, signatureName: string): Record<string, string> {
+  return { 'tfmodel.model': handle.name, 'tfmodel.version': String(handle.version), 'tfmodel.signature': signatureName, 'tfmodel.engine': handle.engine.backend };
+}

@@ -6,8 +6,10 @@ import {
   REGRESS_METHOD_NAME,
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
-import type { ModelSpecRequest, ServingCore } from '../core/types.js';
-import { type ResolvedModelSpec, findServingSignature, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
+import { predictLog } from '../payload-log/prediction-logs.js';
+import { withChildSpan } from '../tracing/tracing.js';
+import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
 export interface PredictInput {
   readonly modelSpec: ModelSpecRequest;
@@ -24,15 +26,30 @@ export interface PredictResult {
 const PREDICTABLE_METHODS = [PREDICT_METHOD_NAME, CLASSIFY_METHOD_NAME, REGRESS_METHOD_NAME];
 
 export function predict(core: ServingCore, request: PredictInput): Promise<PredictResult> {
-  return withServable(core, request.modelSpec, async (handle) => {
-    const signatureName = signatureNameOf(request.modelSpec);
-    const signature = findServingSignature(handle, signatureName);
-    if (core.signatureMethodNameCheck && !PREDICTABLE_METHODS.includes(signature.methodName)) {
-      throw internal(
-        `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
-      );
-    }
-    const outputs = await handle.engine.run({ signature: signatureName, inputs: request.inputs, outputFilter: request.outputFilter });
-    return { modelSpec: resolvedSpec(handle, signatureName), outputs };
-  });
+  return withServable(core, request.modelSpec, (handle) =>
+    predictWith(handle, signatureNameOf(request.modelSpec), request.inputs, request.outputFilter, core.signatureMethodNameCheck ?? false));
+}
+
+/** Predict on an acquired servable (for callers that read its signature first, e.g. REST JSON). */
+export async function predictWith(
+  handle: ServableHandle,
+  signatureName: string,
+  inputs: ReadonlyMap<string, HostTensor>,
+  outputFilter: readonly string[] | undefined,
+  methodNameCheck: boolean,
+): Promise<PredictResult> {
+  const signature = findServingSignature(handle, signatureName);
+  if (methodNameCheck && !PREDICTABLE_METHODS.includes(signature.methodName)) {
+    throw internal(
+      `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
+    );
+  }
+  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
+    handle.engine.run({ signature: signatureName, inputs, outputFilter }));
+  const log = handle.payloadLog;
+  if (log?.sample()) {
+    const call = { model: handle.name, version: handle.version, signatureName };
+    log.write((config) => predictLog(call, config, inputs, outputFilter, outputs));
+  }
+  return { modelSpec: resolvedSpec(handle, signatureName), outputs };
 }

@@ -9,6 +9,8 @@
  * keying on shapes keeps one odd request from failing its neighbours.
  */
 import { Code, ServingError, toServingError } from '../errors.js';
+import type { Context } from '@opentelemetry/api';
+import { captureTraceContext, recordWaitSpan } from '../tracing/tracing.js';
 import type { ServingObserver } from '../observability.js';
 import type { ModelEngine, RunRequest } from '../runtime/engine.js';
 import type { TensorMap } from '../runtime/signature-io.js';
@@ -38,6 +40,8 @@ interface BatchTask {
   readonly size: number;
   readonly inputs: TensorMap;
   readonly enqueueMicros: number;
+  /** The request's trace context when it is traced (for the queue wait span). */
+  readonly trace?: Context | undefined;
   resolve(outputs: Map<string, HostTensor>): void;
   reject(error: unknown): void;
 }
@@ -83,7 +87,7 @@ export class BatchingEngine implements ModelEngine {
         return;
       }
       for (const tensor of request.inputs.values()) this.observer.inputBatchSize?.(tensor.shape[0]!);
-      this.enqueue({ size, inputs: request.inputs, enqueueMicros: this.scheduler.now(), resolve, reject }, request);
+      this.enqueue({ size, inputs: request.inputs, enqueueMicros: this.scheduler.now(), trace: captureTraceContext(), resolve, reject }, request);
     });
   }
 
@@ -126,7 +130,16 @@ export class BatchingEngine implements ModelEngine {
   private async processBatch(shape: QueueShape, tasks: BatchTask[]): Promise<void> {
     const dequeueMicros = this.scheduler.now();
     for (const task of tasks) {
-      this.observer.batchQueuing(this.scheduler.threadPoolName, Math.max(0, dequeueMicros - task.enqueueMicros));
+      const waitMicros = Math.max(0, dequeueMicros - task.enqueueMicros);
+      this.observer.batchQueuing(this.scheduler.threadPoolName, waitMicros);
+      if (task.trace) {
+        const endMs = performance.timeOrigin + performance.now();
+        recordWaitSpan('batching queue wait', task.trace, endMs - waitMicros / 1000, endMs, {
+          'tfmodel.batch.thread_pool': this.scheduler.threadPoolName,
+          'tfmodel.batch.task_size': task.size,
+          'tfmodel.batch.tasks': tasks.length,
+        });
+      }
     }
     try {
       const merged = mergeInputs(tasks, shape.aliases, this.options);

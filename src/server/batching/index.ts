@@ -22,6 +22,8 @@ export type { SchedulerOptions } from './shared-batch-scheduler.js';
 export interface BatchingOptions {
   /** Queuing latency and batch statistics (ServingMetrics implements both). */
   readonly observer?: BatchingObserver;
+  /** A model's own observer (per-model batch metrics); falls back to `observer`. */
+  readonly observerFor?: (model: string) => BatchingObserver;
   /** Microseconds, monotonic (tests). */
   readonly now?: () => number;
 }
@@ -30,13 +32,13 @@ export interface Batching {
   readonly config: BatchingConfig;
   readonly scheduler: SharedBatchScheduler;
   /** For savedModelLoader's `wrap`: stateful engines are returned as they are (never batched). */
-  wrap(engine: ModelEngine): ModelEngine;
+  wrap(engine: ModelEngine, version?: { readonly model: string }): ModelEngine;
   /**
    * --enable_per_model_batching_parameters: batches with the version directory's
    * batching_params.pbtxt, sharing only the thread pool of the server's parameters; a version
    * without that file is not batched (TF Serving's GetPerModelBatchingParams).
    */
-  wrapWithModelParameters(engine: ModelEngine, versionDir: string): Promise<ModelEngine>;
+  wrapWithModelParameters(engine: ModelEngine, versionDir: string, version?: { readonly model: string }): Promise<ModelEngine>;
 }
 
 /** TF Serving's kBatchingParamsFilename, in the version directory. */
@@ -49,16 +51,18 @@ export function createBatching(config: BatchingConfig, options: BatchingOptions 
     now: options.now,
   });
   const observer = options.observer ?? NO_OBSERVER;
+  const observerOf = (version: { readonly model: string } | undefined): BatchingObserver =>
+    (version && options.observerFor ? options.observerFor(version.model) : observer);
   return {
     config,
     scheduler,
-    wrap: (engine) => (engine.stateful ? engine : new BatchingEngine(engine, scheduler, config, observer)),
-    async wrapWithModelParameters(engine, versionDir) {
+    wrap: (engine, version) => (engine.stateful ? engine : new BatchingEngine(engine, scheduler, config, observerOf(version))),
+    async wrapWithModelParameters(engine, versionDir, version) {
       const path = join(versionDir, PER_MODEL_BATCHING_PARAMS_FILENAME);
       if (engine.stateful || !(await access(path).then(() => true, () => false))) return engine;
       const own = batchingConfigFrom(await readBatchingParameters(path));
       const modelConfig = { ...own, numBatchThreads: config.numBatchThreads, threadPoolName: config.threadPoolName };
-      return new BatchingEngine(engine, scheduler, modelConfig, observer);
+      return new BatchingEngine(engine, scheduler, modelConfig, observerOf(version));
     },
   };
 }

@@ -192,6 +192,14 @@ export const FLAGS = {
   inference_threads: { type: 'int', default: 'CPUs', help: 'Worker threads per model on the tfjs engines', ours: true },
   bind_address: { type: 'string', default: '0.0.0.0', help: 'Address the gRPC and REST ports listen on', ours: true },
   max_request_bytes: { type: 'int', default: '67108864', help: 'Largest REST request body, after decompression (413 beyond)', ours: true },
+  payload_log_max_file_bytes: { type: 'int', default: '67108864', help: "logging_config: a model's log file is rotated past this size", ours: true },
+  payload_log_max_files: { type: 'int', default: '10', help: 'logging_config: log files kept per model (the oldest are deleted)', ours: true },
+  payload_log_max_queue_bytes: { type: 'int', default: '16777216', help: 'logging_config: records waiting for the disk beyond this are dropped and counted', ours: true },
+  payload_log_redact: { type: 'string', default: '', help: 'jsonl log collector: comma-separated [model:]dotted.path fields replaced by "[REDACTED]" (* matches any key)', ours: true },
+  tracing_otlp_endpoint: { type: 'string', default: '', help: 'OpenTelemetry tracing to this OTLP endpoint (http://host:4318; host:4317 with grpc); empty: off (or $OTEL_EXPORTER_OTLP_ENDPOINT)', ours: true },
+  tracing_otlp_protocol: { type: 'string', default: 'http/protobuf', help: 'OTLP transport: http/protobuf or grpc', ours: true },
+  tracing_sampling_rate: { type: 'float', default: '1', help: "Fraction of requests traced (a caller's sampled traceparent is always followed)", ours: true },
+  tracing_service_name: { type: 'string', default: 'tfmodel-server', help: 'service.name of the traces (or $OTEL_SERVICE_NAME)', ours: true },
   help: { type: 'bool', default: 'false', help: 'Print this help and exit', ours: true },
 } as const satisfies Record<string, FlagSpec>;
 

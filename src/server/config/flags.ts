@@ -55,6 +55,16 @@ export interface ServerFlags {
   readonly inferenceThreads: number;
   readonly bindAddress: string;
   readonly maxRequestBytes: number;
+  /** logging_config limits (ours). */
+  readonly payloadLogMaxFileBytes: number;
+  readonly payloadLogMaxFiles: number;
+  readonly payloadLogMaxQueueBytes: number;
+  readonly payloadLogRedact: string;
+  /** OpenTelemetry tracing (ours); empty endpoint: off. */
+  readonly tracingOtlpEndpoint: string;
+  readonly tracingOtlpProtocol: 'http/protobuf' | 'grpc';
+  readonly tracingSamplingRate: number;
+  readonly tracingServiceName: string;
   /** Flags given that have no effect here (logged once at start, with the reason). */
   readonly ignored: IgnoredFlag[];
 }
@@ -127,6 +137,12 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
   if (threads < 0) throw new UsageError(`Invalid value ${threads} for --inference_threads`);
   const tags = get<string>('saved_model_tags', 'serve').split(',').map((t) => t.trim()).filter(Boolean);
   if (tags.length === 0) throw new UsageError('--saved_model_tags is empty');
+  const tracingProtocol = get<string>('tracing_otlp_protocol', 'http/protobuf');
+  if (tracingProtocol !== 'http/protobuf' && tracingProtocol !== 'grpc') {
+    throw new UsageError(`Invalid value "${tracingProtocol}" for --tracing_otlp_protocol: expected http/protobuf or grpc`);
+  }
+  const tracingRate = get('tracing_sampling_rate', 1);
+  if (tracingRate < 0 || tracingRate > 1) throw new UsageError(`Invalid value ${tracingRate} for --tracing_sampling_rate: expected a fraction in [0, 1]`);
   const ignored = [...given.keys()].flatMap((flag) => {
     const reason = flagSpec(flag).ignored;
     return reason ? [{ flag, value: raw.get(flag)!, reason }] : [];
@@ -169,6 +185,14 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       inferenceThreads: threads,
       bindAddress: get('bind_address', '0.0.0.0'),
       maxRequestBytes: positive('max_request_bytes', get('max_request_bytes', 64 * 1024 * 1024)),
+      payloadLogMaxFileBytes: positive('payload_log_max_file_bytes', get('payload_log_max_file_bytes', 64 * 1024 * 1024)),
+      payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
+      payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),
+      payloadLogRedact: get<string>('payload_log_redact', ''),
+      tracingOtlpEndpoint: get<string>('tracing_otlp_endpoint', env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? ''),
+      tracingOtlpProtocol: tracingProtocol,
+      tracingSamplingRate: tracingRate,
+      tracingServiceName: get<string>('tracing_service_name', env['OTEL_SERVICE_NAME'] || 'tfmodel-server'),
       ignored,
     },
   };

@@ -13,7 +13,8 @@
  * - A config reload realises exactly the new model list, atomically: if it is invalid, or a label in
  *   it cannot be applied, nothing changes.
  */
-import type { ModelConfig, ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
+import { create } from '@bufbuild/protobuf';
+import { type ModelConfig, type ModelConfigList, ModelConfigListSchema } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
 import { Code, ServingError, failedPrecondition, invalidArgument, notFound, toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { validateModelConfigList } from '../config/model-config.js';
@@ -21,6 +22,7 @@ import {
   type ModelConfigReloader,
   type ModelSpecRequest,
   type ModelStatus,
+  type PayloadLogRegistry,
   type ServableHandle,
   type ServingCore,
   VersionState,
@@ -41,8 +43,12 @@ export interface ManagerOptions {
   readonly loadRetryIntervalMs: number;
   /** --allow_version_labels_for_unavailable_models. */
   readonly allowLabelsForUnavailable: boolean;
+  /** logging_config: the payload log of each model, configured with every applied config. */
+  readonly payloadLogs?: PayloadLogRegistry;
   /** Called after every load attempt (metrics), with the version's directory. */
-  readonly onLoadAttempt?: (dir: string, ok: boolean, ms: number) => void;
+  readonly onLoadAttempt?: (dir: string, ok: boolean, ms: number, version: LoadedVersionInfo) => void;
+  /** Called after a version is unloaded (metrics), with how long draining and disposing took. */
+  readonly onUnload?: (version: LoadedVersionInfo, ms: number) => void;
   /** --enable_signature_method_name_check (ServingCore.signatureMethodNameCheck). */
   readonly signatureMethodNameCheck?: boolean;
   /** Injectable for tests. */
@@ -77,8 +83,26 @@ class ManagedVersion {
   }
 
   status(): VersionStatus {
-    return { version: this.version, state: this.state, ...(this.error ? { error: this.error } : {}) };
+    const servable = this.state === VersionState.AVAILABLE ? this.servable : undefined;
+    return {
+      version: this.version,
+      state: this.state,
+      ...(this.error ? { error: this.error } : {}),
+      ...(servable ? { engine: servable.engine.backend, ...(servable.memoryBytes !== undefined ? { memoryBytes: servable.memoryBytes } : {}) } : {}),
+    };
   }
+}
+
+/** What load/unload hooks are told about a version. */
+export interface LoadedVersionInfo {
+  readonly model: string;
+  readonly version: bigint;
+  /** The engine's backend, once loaded. */
+  readonly engine: string | undefined;
+}
+
+function infoOf(model: ManagedModel, managed: ManagedVersion): LoadedVersionInfo {
+  return { model: model.name, version: managed.version, engine: managed.servable?.engine.backend };
 }
 
 class ManagedModel {
@@ -168,6 +192,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
    */
   async start(list: ModelConfigList): Promise<void> {
     validateModelConfigList(list);
+    this.options.payloadLogs?.configure(list);
     const models = list.config.map((config) => new ManagedModel(config));
     for (const model of models) this.models.set(model.name, model);
     await Promise.all(models.map((model) => this.startModel(model)));
@@ -216,6 +241,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     // Labels first: if one cannot be applied, nothing changes.
     const labelPlans = new Map<string, Map<string, bigint>>();
     for (const config of list.config) labelPlans.set(config.name, this.planLabels(config));
+    this.options.payloadLogs?.configure(list);
 
     for (const model of [...this.models.values()]) {
       if (!wanted.has(model.name)) this.removeModel(model);
@@ -289,6 +315,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       engine: servable.engine,
       signatureDefs: servable.signatureDefs,
       signatures: servable.engine.signatures,
+      payloadLog: this.options.payloadLogs?.forModel(spec.name),
       release: () => {
         if (released) return;
         released = true;
@@ -306,6 +333,11 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
 
   listModels(): ModelStatus[] {
     return [...this.models.values()].map((m) => this.statusOf(m));
+  }
+
+  /** The model list now served (the last config applied), for reloads that edit it. */
+  configList(): ModelConfigList {
+    return create(ModelConfigListSchema, { config: [...this.models.values()].map((m) => m.config) });
   }
 
   isReady(): boolean {
@@ -377,11 +409,11 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       log.info('version_loading', { model: model.name, version: managed.version, dir: managed.dir, attempt });
       try {
         managed.servable = await loader({ model: model.name, version: managed.version, dir: managed.dir });
-        this.options.onLoadAttempt?.(managed.dir, true, performance.now() - started);
+        this.options.onLoadAttempt?.(managed.dir, true, performance.now() - started, infoOf(model, managed));
         break;
       } catch (error) {
         const failure = toServingError(error, `Loading servable: {name: ${model.name} version: ${managed.version}}`);
-        this.options.onLoadAttempt?.(managed.dir, false, performance.now() - started);
+        this.options.onLoadAttempt?.(managed.dir, false, performance.now() - started, infoOf(model, managed));
         const retry = attempt < maxLoadRetries && !model.removed && !this.stopped && !NOT_RETRIED.has(failure.code);
         log.error('version_load_failed', { model: model.name, version: managed.version, attempt, error: failure.toString(), retrying: retry });
         if (!retry) {
@@ -408,6 +440,8 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     if (managed.state !== VersionState.AVAILABLE) return;
     managed.state = VersionState.UNLOADING;
     this.options.log.info('version_unloading', { model: model.name, version: managed.version, inflight: managed.inflight });
+    const started = performance.now();
+    const info = infoOf(model, managed);
     await managed.drain();
     try {
       await managed.servable?.engine.dispose();
@@ -416,6 +450,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     }
     managed.servable = undefined;
     managed.state = VersionState.END;
+    this.options.onUnload?.(info, performance.now() - started);
     this.options.log.info('version_unloaded', { model: model.name, version: managed.version });
   }
 

@@ -1,6 +1,8 @@
 /** The serving core's vocabulary, shared by the manager, the API functions and the transports. */
 import type { SignatureDef } from '../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
 import type { ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
+import type { PredictionLog } from '../../gen/tensorflow_serving/apis/prediction_log_pb.js';
+import type { LoggingConfig } from '../../gen/tensorflow_serving/config/logging_config_pb.js';
 import type { ModelEngine } from '../runtime/engine.js';
 import type { SignatureInfo } from '../runtime/savedmodel/signatures.js';
 import type { ServingError } from '../errors.js';
@@ -30,6 +32,10 @@ export interface VersionStatus {
   readonly state: VersionState;
   /** Set when the version failed to load (state END). */
   readonly error?: ServingError;
+  /** AVAILABLE versions: the engine serving it (wasm, cpu, tensorflow). */
+  readonly engine?: string;
+  /** AVAILABLE versions: an estimate of the memory its weights take (every instance). */
+  readonly memoryBytes?: number;
 }
 
 export interface ModelStatus {
@@ -49,8 +55,24 @@ export interface ServableHandle {
   /** The SignatureDefs as stored in the SavedModel (for GetModelMetadata). */
   readonly signatureDefs: Readonly<Record<string, SignatureDef>>;
   readonly signatures: readonly SignatureInfo[];
+  /** The model's payload log (logging_config), when it has one. */
+  readonly payloadLog?: PayloadLogSink | undefined;
   /** Must be called exactly once: unloading waits for outstanding handles. */
   release(): void;
+}
+
+/** A model's sampled request log: ask `sample()` per call, then `write()` the record if it said yes. */
+export interface PayloadLogSink {
+  sample(): boolean;
+  /** Builds (later, off the request's path) and writes one PredictionLog. */
+  write(build: (config: LoggingConfig) => PredictionLog): void;
+}
+
+/** The per-model payload logs, kept in step with the served config (payload-log/PayloadLogs). */
+export interface PayloadLogRegistry {
+  forModel(name: string): PayloadLogSink | undefined;
+  /** Validates every model's logging_config (throws INVALID_ARGUMENT) and applies them. */
+  configure(list: ModelConfigList): void;
 }
 
 /**

@@ -1,10 +1,10 @@
 /** Loading one model version: the SavedModel's signatures for metadata, and an engine to run it. */
-import { access } from 'node:fs/promises';
+import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MetaGraphDef, SignatureDef } from '../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
 import { unimplemented } from '../errors.js';
 import type { ModelEngine } from '../runtime/engine.js';
-import { type LoadSavedModelOptions, loadSavedModel } from '../runtime/index.js';
+import { type LoadSavedModelOptions, defaultThreadCount, loadSavedModel } from '../runtime/index.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../runtime/savedmodel/meta-graph.js';
 import { readSavedModelProto } from '../runtime/savedmodel/read-saved-model.js';
 
@@ -20,6 +20,8 @@ export interface VersionToLoad {
 export interface LoadedServable {
   readonly engine: ModelEngine;
   readonly signatureDefs: Readonly<Record<string, SignatureDef>>;
+  /** Estimated resident bytes of the weights and graph, over every instance (worker) holding them. */
+  readonly memoryBytes?: number;
   /** The whole MetaGraphDef, kept only with --remove_unused_fields_from_bundle_metagraph=false. */
   readonly metaGraph?: MetaGraphDef;
 }
@@ -51,7 +53,12 @@ export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoade
       await engine.dispose();
       throw error;
     }
-    const servable: LoadedServable = { engine, signatureDefs, ...(options.keepMetaGraph ? { metaGraph } : {}) };
+    const servable: LoadedServable = {
+      engine,
+      signatureDefs,
+      ...(options.keepMetaGraph ? { metaGraph } : {}),
+      memoryBytes: (await savedModelBytes(version.dir)) * instancesOf(engine, options.threads),
+    };
     try {
       await options.beforeAvailable?.(servable, version);
     } catch (error) {
@@ -77,4 +84,33 @@ async function refuseTfliteModel(dir: string): Promise<void> {
       '(none of the npm TFLite runtimes runs in Node with dynamic input shapes); serve the SavedModel instead ' +
       '(without --prefer_tflite_model, saved_model.pb in the same directory is used)',
   );
+}
+
+/**
+ * The bytes a version's weights and graph take on disk (saved_model.pb(txt) and variables/): what
+ * each engine instance holds in memory, give or take its own overheads.
+ */
+async function savedModelBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const name of ['saved_model.pb', 'saved_model.pbtxt']) total += await fileBytes(join(dir, name));
+  try {
+    for (const name of await readdir(join(dir, 'variables'))) total += await fileBytes(join(dir, 'variables', name));
+  } catch {
+    // No variables (a graph of constants).
+  }
+  return total;
+}
+
+async function fileBytes(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** How many copies of the model the engine holds: one per worker thread on the tfjs pool. */
+function instancesOf(engine: ModelEngine, threads: number | undefined): number {
+  if (engine.backend === 'tensorflow' || engine.stateful) return 1;
+  return Math.max(1, threads ?? defaultThreadCount());
 }

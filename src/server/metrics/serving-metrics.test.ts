@@ -127,6 +127,57 @@ describe('ServingMetrics', () => {
     ]);
   });
 
+  it('adds signature and version label dimensions to request_count and request_latency', async () => {
+    const metrics = new ServingMetrics({ processMetrics: false });
+    metrics.request({ model: 'm', api: 'predict', entrypoint: 'REST', status: Code.OK, latencyMicros: 10, signature: 'serving_default', label: 'stable' });
+    metrics.request({ model: 'm', api: 'model_infer', entrypoint: 'GRPC', status: Code.OK, latencyMicros: 10, signature: 'classify_x_to_y' });
+    metrics.request({ model: 'm', api: 'model_infer', entrypoint: 'REST', status: Code.NOT_FOUND, latencyMicros: 10, label: 'canary' });
+    const samples = await scrape(metrics);
+    assert.equal(value(samples, ':tensorflow:serving:request_count', { model_name: 'm', status: 'OK', signature_name: 'serving_default', version_label: 'stable' }), 1);
+    assert.equal(value(samples, ':tensorflow:serving:request_count', { status: 'NOT_FOUND', signature_name: '', version_label: 'canary' }), 1);
+    assert.equal(value(samples, ':tensorflow:serving:request_latency_count', { API: 'ModelInfer', entrypoint: 'GRPC', signature_name: 'classify_x_to_y', version_label: '' }), 1);
+    assert.equal(value(samples, ':tensorflow:serving:request_latency_count', { API: 'predict', version_label: 'stable' }), 1);
+  });
+
+  it('counts and times loads and unloads by model and engine, and estimates memory per version', async () => {
+    const metrics = new ServingMetrics({ processMetrics: false });
+    metrics.loadAttempt('/models/m/1', true, 2_500_000, { model: 'm', version: 1n, engine: 'tensorflow' });
+    metrics.loadAttempt('/models/m/2', false, 10, { model: 'm', version: 2n, engine: undefined });
+    metrics.unloaded({ model: 'm', version: 1n, engine: 'wasm' }, 300_000);
+    metrics.watchModels({
+      listModels: () => [{ name: 'm', basePath: '/models/m', labels: new Map(), versions: [
+        { version: 2n, state: VersionState.AVAILABLE, engine: 'wasm', memoryBytes: 4096 },
+        { version: 1n, state: VersionState.LOADING },
+      ] }],
+    });
+    const samples = await scrape(metrics);
+    assert.equal(value(samples, 'tfmodel_model_loads_total', { model_name: 'm', engine: 'native', status: 'success' }), 1);
+    assert.equal(value(samples, 'tfmodel_model_loads_total', { model_name: 'm', engine: '', status: 'fail' }), 1);
+    assert.equal(value(samples, 'tfmodel_model_load_duration_seconds_sum', { engine: 'native' }), 2.5);
+    assert.equal(value(samples, 'tfmodel_model_unloads_total', { model_name: 'm', engine: 'wasm' }), 1);
+    assert.equal(value(samples, 'tfmodel_model_unload_duration_seconds_sum', { engine: 'wasm' }), 0.3);
+    assert.deepEqual(samples.filter((s) => s.name === 'tfmodel_model_version_memory_bytes').map((s) => [s.labels, s.value]), [
+      [{ model_name: 'm', version: '2', engine: 'wasm' }, 4096],
+    ]);
+  });
+
+  it('records batch sizes and queue waits per model through the batching engine, beside TF Serving\'s', async () => {
+    const metrics = new ServingMetrics({ processMetrics: false });
+    const config = batchingConfigFrom(parseBatchingParameters('max_batch_size { value: 4 } allowed_batch_sizes: [4]'));
+    const batching = createBatching(config, { observer: metrics, observerFor: (model) => metrics.batchingObserverFor(model) });
+    const engine = batching.wrap(recordingEngine(), { model: 'm' });
+    await Promise.all([1, 2].map((v) => engine.run({ signature: 's', inputs: new Map([['x', floats([1], [v])]]) })));
+    metrics.payloadLogRecord('m', 'written', 120);
+    metrics.payloadLogRecord('m', 'dropped', 0);
+    const samples = await scrape(metrics);
+    assert.equal(value(samples, 'tfmodel_batch_size_sum', { model_name: 'm' }), 4);
+    assert.equal(value(samples, 'tfmodel_batch_queue_wait_seconds_count', { model_name: 'm' }), 2);
+    assert.equal(value(samples, ':tensorflow:serving:batching_session:queuing_latency_count'), 2);
+    assert.equal(value(samples, 'tfmodel_payload_log_records_total', { model_name: 'm', outcome: 'written' }), 1);
+    assert.equal(value(samples, 'tfmodel_payload_log_records_total', { model_name: 'm', outcome: 'dropped' }), 1);
+    assert.equal(value(samples, 'tfmodel_payload_log_bytes_total', { model_name: 'm' }), 120);
+  });
+
   it('adds Node process metrics by default', async () => {
     const samples = await scrape(new ServingMetrics());
     assert.ok(value(samples, 'process_cpu_user_seconds_total')! >= 0);
@@ -147,6 +198,12 @@ describe('ServingMetrics', () => {
       metrics.loadAttempt('/models/m/1', true, 2500);
       metrics.warmupFinished({ modelPath: '/models/m/1', status: 'INVALID_ARGUMENT: bad\nrecord "x"', micros: 3, recordsRead: 0 });
       metrics.batchQueuing('batch_threads', 120);
+      metrics.request({ model: 'm', api: 'model_infer', entrypoint: 'REST', status: Code.OK, latencyMicros: 15, signature: 's', label: 'stable' });
+      metrics.loadAttempt('/models/m/2', true, 2500, { model: 'm', version: 2n, engine: 'wasm' });
+      metrics.unloaded({ model: 'm', version: 2n, engine: 'wasm' }, 10);
+      metrics.batchingObserverFor('m').batchQueuing('batch_threads', 5);
+      metrics.payloadLogRecord('m', 'written', 10);
+      metrics.watchModels({ listModels: () => [{ name: 'm', basePath: '/m', labels: new Map(), versions: [{ version: 2n, state: VersionState.AVAILABLE, engine: 'wasm', memoryBytes: 1 }] }] });
       const result = spawnSync('promtool', ['check', 'metrics'], { input: (await metrics.render()).body, encoding: 'utf8' });
       // promtool exits 3 for naming advice: TF Serving's names (':' and '_count' counters) and
       // prom-client's *_total gauges break Prometheus conventions, on purpose. Anything else fails.

@@ -9,8 +9,10 @@ import type { ServingCore } from '../core/types.js';
 import { Code } from '../errors.js';
 import type { ApiName, Entrypoint, RequestEvent, ServingObserver } from '../observability.js';
 import type { WarmupReport, WarmupReportObserver } from '../warmup/model-warmup.js';
-import { registerVersionStateGauge } from './version-state-gauge.js';
-import { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS, QUEUING_BUCKETS, TF_METRICS, prometheusMetricName } from './tf-metrics.js';
+import { engineLabel, registerVersionMemoryGauge, registerVersionStateGauge } from './version-state-gauge.js';
+import type { BatchingObserver } from '../batching/batching-engine.js';
+import type { LoadedVersionInfo } from '../core/model-manager.js';
+import { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS, QUEUE_SECONDS_BUCKETS, QUEUING_BUCKETS, SECONDS_BUCKETS, TF_METRICS, prometheusMetricName } from './tf-metrics.js';
 
 export interface ServingMetricsOptions {
   /** Node process metrics (CPU, memory, event loop, GC). Default true. */
@@ -34,17 +36,31 @@ const API_LABELS: Record<ApiName, Record<Entrypoint, string>> = {
   get_model_metadata: { GRPC: 'GetModelMetadata', REST: 'metadata' },
   get_model_status: { GRPC: 'GetModelStatus', REST: 'status' },
   reload_config: { GRPC: 'HandleReloadConfigRequest', REST: 'reload_config' },
+  model_infer: { GRPC: 'ModelInfer', REST: 'infer' },
+  model_metadata: { GRPC: 'ModelMetadata', REST: 'model_metadata' },
+  repository_index: { GRPC: 'RepositoryIndex', REST: 'repository_index' },
+  repository_load: { GRPC: 'RepositoryModelLoad', REST: 'repository_load' },
+  repository_unload: { GRPC: 'RepositoryModelUnload', REST: 'repository_unload' },
 };
 
 export class ServingMetrics implements ServingObserver, BatchStatsObserver, WarmupReportObserver {
   readonly registry = new Registry();
+  /** Our own metrics take their names as they are. */
+  private readonly own = {
+    counter: <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter({ name, help, labelNames, registers: [this.registry] }),
+    histogram: <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+      new Histogram({ name, help, labelNames, buckets, registers: [this.registry] }),
+  };
+
   private readonly runtimeLabel: string;
 
-  private readonly requestCount = this.counter(TF_METRICS.requestCount, 'The total number of requests.', ['model_name', 'status']);
+  // TF Serving's request metrics, with two more dimensions: the signature an inference call ran
+  // and the version label it named ('' when none). Sums over them give TF Serving's series.
+  private readonly requestCount = this.counter(TF_METRICS.requestCount, 'The total number of requests.', ['model_name', 'status', 'signature_name', 'version_label']);
   private readonly requestLatency = this.histogram(
     TF_METRICS.requestLatency,
     'Distribution of wall time (in microseconds) for Tensorflow Serving request.',
-    ['model_name', 'API', 'entrypoint'],
+    ['model_name', 'API', 'entrypoint', 'signature_name', 'version_label'],
     LATENCY_BUCKETS,
   );
   private readonly runtimeLatency = this.histogram(
@@ -99,6 +115,15 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
     BATCH_SIZE_BUCKETS,
   );
   private readonly wrappedRunCount = this.counter(TF_METRICS.wrappedRunCount, 'Total count of run calls on the wrapped session', []);
+  // Ours (tfmodel_*): what TF Serving does not export.
+  private readonly modelLoads = this.own.counter('tfmodel_model_loads_total', 'Model version load attempts, by outcome (success, fail) and engine.', ['model_name', 'engine', 'status']);
+  private readonly modelLoadSeconds = this.own.histogram('tfmodel_model_load_duration_seconds', 'Wall time of successful model version loads (warmup included).', ['model_name', 'engine'], SECONDS_BUCKETS);
+  private readonly modelUnloads = this.own.counter('tfmodel_model_unloads_total', 'Model versions unloaded.', ['model_name', 'engine']);
+  private readonly modelUnloadSeconds = this.own.histogram('tfmodel_model_unload_duration_seconds', 'Wall time of unloads: waiting for requests in flight, then freeing the engine.', ['model_name', 'engine'], SECONDS_BUCKETS);
+  private readonly modelBatchSize = this.own.histogram('tfmodel_batch_size', 'Size of each batch a model runs (padding included), per model.', ['model_name'], BATCH_SIZE_BUCKETS);
+  private readonly modelQueueWait = this.own.histogram('tfmodel_batch_queue_wait_seconds', 'Time a request waited in its model\'s batching queue.', ['model_name'], QUEUE_SECONDS_BUCKETS);
+  private readonly payloadRecords = this.own.counter('tfmodel_payload_log_records_total', 'Payload log records (logging_config), written or dropped (queue full, write failure).', ['model_name', 'outcome']);
+  private readonly payloadBytes = this.own.counter('tfmodel_payload_log_bytes_total', 'Bytes of payload log records written.', ['model_name']);
 
   constructor(options: ServingMetricsOptions = {}) {
     this.runtimeLabel = options.runtimeLabel ?? 'TF1';
@@ -107,19 +132,53 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
 
   /** Every request is counted; latency is recorded for successful ones only, as in TF Serving. */
   request(event: RequestEvent): void {
-    this.requestCount.inc({ model_name: event.model, status: Code[event.status] });
+    const signature = event.signature ?? '';
+    const label = event.label ?? '';
+    this.requestCount.inc({ model_name: event.model, status: Code[event.status], signature_name: signature, version_label: label });
     if (event.status !== Code.OK) return;
     const api = API_LABELS[event.api][event.entrypoint];
-    this.requestLatency.observe({ model_name: event.model, API: api, entrypoint: event.entrypoint }, event.latencyMicros);
+    this.requestLatency.observe({ model_name: event.model, API: api, entrypoint: event.entrypoint, signature_name: signature, version_label: label }, event.latencyMicros);
   }
 
   runtime(model: string, api: ApiName, micros: number): void {
     this.runtimeLatency.observe({ model_name: model, API: API_LABELS[api].GRPC, runtime: this.runtimeLabel }, micros);
   }
 
-  loadAttempt(modelPath: string, ok: boolean, micros: number): void {
+  loadAttempt(modelPath: string, ok: boolean, micros: number, version?: LoadedVersionInfo): void {
     this.loadAttemptCount.inc({ model_path: modelPath, status: ok ? 'success' : 'fail' });
     if (ok) this.loadLatency.inc({ model_path: modelPath }, Math.round(micros));
+    if (!version) return;
+    const engine = engineLabel(version.engine);
+    this.modelLoads.inc({ model_name: version.model, engine, status: ok ? 'success' : 'fail' });
+    if (ok) this.modelLoadSeconds.observe({ model_name: version.model, engine }, micros / 1e6);
+  }
+
+  unloaded(version: LoadedVersionInfo, micros: number): void {
+    const labels = { model_name: version.model, engine: engineLabel(version.engine) };
+    this.modelUnloads.inc(labels);
+    this.modelUnloadSeconds.observe(labels, micros / 1e6);
+  }
+
+  /** The batching observer of one model: TF Serving's batch metrics plus ours by model_name. */
+  batchingObserverFor(model: string): BatchingObserver {
+    return {
+      batchQueuing: (pool, micros) => {
+        this.batchQueuing(pool, micros);
+        this.modelQueueWait.observe({ model_name: model }, micros / 1e6);
+      },
+      inputBatchSize: (size) => this.inputBatchSize(size),
+      processedBatchSize: (size) => {
+        this.processedBatchSize(size);
+        this.modelBatchSize.observe({ model_name: model }, size);
+      },
+      paddingSize: (padding, size) => this.paddingSize(padding, size),
+      wrappedRun: () => this.wrappedRun(),
+    };
+  }
+
+  payloadLogRecord(model: string, outcome: 'written' | 'dropped', bytes: number): void {
+    this.payloadRecords.inc({ model_name: model, outcome });
+    if (bytes > 0) this.payloadBytes.inc({ model_name: model }, bytes);
   }
 
   /** For observers that only know success; warmupFinished carries TF's full status label. */
@@ -153,9 +212,10 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
     this.wrappedRunCount.inc();
   }
 
-  /** Adds tfmodel_model_version_state, read from `core` at every scrape (call once). */
+  /** Adds tfmodel_model_version_state and _memory_bytes, read from `core` at every scrape (call once). */
   watchModels(core: Pick<ServingCore, 'listModels'>): void {
     registerVersionStateGauge(this.registry, core);
+    registerVersionMemoryGauge(this.registry, core);
   }
 
   /** The Prometheus text exposition, for the REST server's metrics path. */

@@ -47,3 +47,8 @@ export const LATENCY_BUCKETS = exponentialBuckets(10, 1.8, 33);
 export const QUEUING_BUCKETS = exponentialBuckets(100, 1.2, 52);
 /** Batch sizes: 1, 2, 4, ... 8192. */
 export const BATCH_SIZE_BUCKETS = exponentialBuckets(1, 2, 14);
+
+/** Our own durations in seconds (Prometheus' convention): 1 ms .. ~10 min. */
+export const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+/** Batching queue waits in seconds: 10 µs .. ~1 s. */
+export const QUEUE_SECONDS_BUCKETS = [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1];

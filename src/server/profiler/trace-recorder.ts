@@ -40,6 +40,11 @@ const API_DISPLAY: Record<ApiName, string> = {
   get_model_metadata: 'GetModelMetadata',
   get_model_status: 'GetModelStatus',
   reload_config: 'HandleReloadConfigRequest',
+  model_infer: 'ModelInfer',
+  model_metadata: 'ModelMetadata',
+  repository_index: 'RepositoryIndex',
+  repository_load: 'RepositoryModelLoad',
+  repository_unload: 'RepositoryModelUnload',
 };
 
 /** Nanoseconds since the epoch, with sub-millisecond resolution. */

@@ -322,4 +322,12 @@ export interface Endpoints {
    * gRPC address, e.g. m.ns.svc:8500
    */
   grpc?: string;
+  /**
+   * Open Inference Protocol (KServe v2) REST base URL, e.g. http://m.ns.svc:8501/v2/models/m (POST .../infer)
+   */
+  v2Rest?: string;
+  /**
+   * Open Inference Protocol gRPC address (inference.GRPCInferenceService), e.g. m.ns.svc:8500
+   */
+  v2Grpc?: string;
 }

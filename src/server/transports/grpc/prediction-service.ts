@@ -17,9 +17,17 @@ import { type ServiceContext, unaryHandler } from './unary.js';
 export type PredictionServiceHandlers = UnaryHandlers<typeof predictionServiceDefinition>;
 
 interface HasModelSpec {
-  readonly modelSpec?: { readonly name: string };
+  readonly modelSpec?: { readonly name: string; readonly signatureName: string; readonly versionChoice: { case: string | undefined; value?: unknown } };
 }
 const modelNameOf = (request: HasModelSpec): string => request.modelSpec?.name ?? '';
+/** Label and signature of inference calls (metrics). */
+const specFactsOf = (request: HasModelSpec): { label?: string; signature: string } => {
+  const choice = request.modelSpec?.versionChoice;
+  return {
+    ...(choice?.case === 'versionLabel' ? { label: choice.value as string } : {}),
+    signature: request.modelSpec?.signatureName || 'serving_default',
+  };
+};
 
 export function predictionServiceHandlers(context: ServiceContext): PredictionServiceHandlers {
   const { core } = context;
@@ -27,17 +35,20 @@ export function predictionServiceHandlers(context: ServiceContext): PredictionSe
     predict: unaryHandler(context, {
       api: 'predict',
       modelOf: modelNameOf,
+      factsOf: specFactsOf,
       handle: async (request) => predictResponse(await predict(core, predictInput(request)), context.predictTensorContent ?? false),
     }),
     classify: unaryHandler(context, {
       api: 'classify',
       modelOf: modelNameOf,
+      factsOf: specFactsOf,
       handle: async (request) =>
         classificationResponse(await classify(core, { modelSpec: requiredModelSpec(request.modelSpec), input: exampleInput(request.input) })),
     }),
     regress: unaryHandler(context, {
       api: 'regress',
       modelOf: modelNameOf,
+      factsOf: specFactsOf,
       handle: async (request) =>
         regressionResponse(await regress(core, { modelSpec: requiredModelSpec(request.modelSpec), input: exampleInput(request.input) })),
     }),

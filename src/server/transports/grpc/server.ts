@@ -10,7 +10,9 @@ import { invalidArgument } from '../../errors.js';
 import { HealthService } from './health.js';
 import { modelServiceHandlers } from './model-service.js';
 import { predictionServiceHandlers } from './prediction-service.js';
-import { healthServiceDefinition, modelServiceDefinition, predictionServiceDefinition } from './service-definitions.js';
+import { healthServiceDefinition, inferenceServiceDefinition, modelServiceDefinition, predictionServiceDefinition } from './service-definitions.js';
+import { inferenceServiceHandlers } from './inference-service.js';
+import type { ModelRepository } from '../../api/oip/repository.js';
 import type { ServiceContext } from './unary.js';
 import { MAX_MESSAGE_BYTES } from './limits.js';
 
@@ -27,6 +29,8 @@ export interface GrpcServerOptions extends ServiceContext {
   readonly shutdownGraceMs?: number;
   /** How often health Watch re-checks readiness (default 1 s). */
   readonly healthPollMs?: number;
+  /** The Open Inference Protocol's model repository extension; absent: its RPCs answer UNIMPLEMENTED. */
+  readonly repository?: ModelRepository;
   /** --grpc_channel_arguments, after TF Serving's own settings (so they may override them). */
   readonly channelArguments?: ReadonlyArray<readonly [string, string | number]>;
   /** More services on the same server (the profiler). */
@@ -55,6 +59,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   for (const { definition, handlers } of options.extraServices ?? []) server.addService(definition, handlers);
   server.addService(predictionServiceDefinition, predictionServiceHandlers(options));
   server.addService(modelServiceDefinition, modelServiceHandlers(options));
+  server.addService(inferenceServiceDefinition, inferenceServiceHandlers(options, options.repository));
   const health = options.healthCheck
     ? new HealthService({ isReady: () => options.core.isReady(), pollMs: options.healthPollMs })
     : undefined;

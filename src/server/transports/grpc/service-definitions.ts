@@ -7,6 +7,7 @@ import type { MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import type { MethodDefinition, ServiceDefinition, handleUnaryCall } from '@grpc/grpc-js';
 import { Health } from '../../../gen/grpc/health/v1/health_pb.js';
+import { GRPCInferenceService } from '../../../gen/inference/grpc_service_pb.js';
 import { ModelService } from '../../../gen/tensorflow_serving/apis/model_service_pb.js';
 import { PredictionService } from '../../../gen/tensorflow_serving/apis/prediction_service_pb.js';
 import { type Received, decoder, encoder, strictDecoder } from './codec.js';
@@ -38,6 +39,7 @@ export function serviceDefinition<M extends GenServiceMethods>(service: GenServi
 export const predictionServiceDefinition = serviceDefinition(PredictionService);
 export const modelServiceDefinition = serviceDefinition(ModelService);
 export const healthServiceDefinition = serviceDefinition(Health);
+export const inferenceServiceDefinition = serviceDefinition(GRPCInferenceService);
 
 /** The grpc-js handler type for each unary method of a definition. */
 export type UnaryHandlers<D> = {

@@ -2,7 +2,9 @@
  * One wrapper for every unary RPC: answers malformed requests, maps errors through toGrpcStatus
  * and reports each call to the observer (TF Serving's request_count / request_latency).
  */
-import type { handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import type { Metadata, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
+import { context as otelContext } from '@opentelemetry/api';
+import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
 import type { ModelConfigReloader, ServingCore } from '../../core/types.js';
 import { Code, ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
@@ -21,15 +23,30 @@ export interface ServiceContext {
 }
 
 export interface UnaryMethod<Req, Res> {
-  readonly api: ApiName;
+  /** Absent: the call is not reported (health checks). */
+  readonly api?: ApiName;
   /** The model a request is for (metrics label); '' when there is none. */
   readonly modelOf: (request: NoInfer<Req>) => string;
+  /** The version label and signature a request names (metrics labels), when the method has them. */
+  readonly factsOf?: (request: NoInfer<Req>) => { readonly label?: string | undefined; readonly signature?: string | undefined };
   readonly handle: (request: Req) => Promise<Res>;
 }
 
+const METADATA_GETTER = {
+  get: (metadata: Metadata, key: string) => {
+    const values = metadata.get(key);
+    return values.length === 0 ? undefined : values.map(String);
+  },
+  keys: (metadata: Metadata) => Object.keys(metadata.getMap()),
+};
+
 export function unaryHandler<Req, Res>(context: ServiceContext, method: UnaryMethod<Req, Res>): handleUnaryCall<Received<Req>, Res> {
   return function onUnaryCall(call, callback) {
-    serveUnary(context, method, call.request, callback, performance.now()).catch((error: unknown) => {
+    const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, () => ({ 'rpc.system': 'grpc', 'rpc.method': call.getPath() }));
+    const served = traced
+      ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, callback, performance.now(), traced))
+      : serveUnary(context, method, call.request, callback, performance.now(), undefined);
+    served.catch((error: unknown) => {
       // Only the observer or grpc-js itself can get here; never let it become an unhandled rejection.
       context.logger?.error('grpc_call_bookkeeping_failed', { api: method.api, error: String(error) });
     });
@@ -42,13 +59,16 @@ async function serveUnary<Req, Res>(
   request: Received<Req>,
   callback: sendUnaryData<Res>,
   started: number,
+  traced: TracedRequest | undefined,
 ): Promise<void> {
   let model = '';
+  let facts: { readonly label?: string | undefined; readonly signature?: string | undefined } | undefined;
   let response: Res | undefined;
   let failure: GrpcErrorStatus | undefined;
   try {
     if (request instanceof MalformedRequest) throw request.error;
     model = method.modelOf(request);
+    facts = method.factsOf?.(request);
     response = await method.handle(request);
   } catch (error) {
     failure = toGrpcStatus(error);
@@ -59,11 +79,15 @@ async function serveUnary<Req, Res>(
   // Outside the try: a throwing callback must not be answered twice.
   if (failure) callback(failure);
   else callback(null, response);
+  if (traced) endRequestSpan(traced, failure ? codeOf(failure) : Code.OK, { 'tfmodel.model': model, 'tfmodel.signature': facts?.signature, 'tfmodel.version_label': facts?.label });
+  if (method.api === undefined) return;
   context.observer.request({
     model,
     api: method.api,
     entrypoint: 'GRPC',
     status: failure ? codeOf(failure) : Code.OK,
     latencyMicros: Math.round((performance.now() - started) * 1000),
+    ...(facts?.label !== undefined ? { label: facts.label } : {}),
+    ...(facts?.signature !== undefined ? { signature: facts.signature } : {}),
   });
 }

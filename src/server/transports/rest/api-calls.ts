@@ -5,9 +5,10 @@
  */
 import { classify, regress } from '../../api/classify.js';
 import { modelMetadata, SIGNATURE_DEF_FIELD } from '../../api/metadata.js';
-import { predict } from '../../api/predict.js';
+import { withServable } from '../../api/model-spec.js';
+import { predictWith } from '../../api/predict.js';
 import { modelStatus } from '../../api/status.js';
-import { DEFAULT_SIGNATURE, type ModelSpecRequest, type ServingCore } from '../../core/types.js';
+import { DEFAULT_SIGNATURE, type ModelSpecRequest, type ServableHandle, type ServingCore } from '../../core/types.js';
 import { invalidArgument } from '../../errors.js';
 import type { TensorSpec } from '../../runtime/savedmodel/signatures.js';
 import { exampleInputFromJson } from './json-example.js';
@@ -18,35 +19,45 @@ import { classifyJson, metadataJson, regressJson, statusJson } from './responses
 import type { Route } from './router.js';
 import { predictResponseJson } from './tensor-json.js';
 
-export async function restPredict(core: ServingCore, route: Route, text: string): Promise<string> {
+export async function restPredict(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
   let parsed = parseBody(text, false);
   const signatureName = signatureNameOf(parsed.doc);
-  const { version, inputs } = signatureInputs(core, specOf(route, signatureName));
-  if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true);
-  let tensors: PredictTensors;
-  try {
-    tensors = tensorsFromJson(parsed.doc, inputs, signatureName, text.length);
-  } catch (error) {
-    if (parsed.precise) throw error;
-    // JSON.parse forgot how numbers were written: redo with the precise parser so that the error
-    // quotes the request as TF Serving would.
-    tensors = tensorsFromJson(parseBody(text, true).doc, inputs, signatureName, text.length);
-  }
-  // The version whose signature converted the inputs, even if a newer one became available since.
-  const result = await predict(core, { modelSpec: { name: route.model, version, signatureName }, inputs: tensors.inputs });
-  return predictResponseJson(result.outputs, tensors.format);
+  if (facts) facts.signature = signatureName || DEFAULT_SIGNATURE;
+  // One acquire: the version whose signature converts the inputs is the one that runs them.
+  return withServable(core, specOf(route, signatureName), async (handle) => {
+    const inputs = signatureInputs(handle, signatureName || DEFAULT_SIGNATURE);
+    if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true);
+    let tensors: PredictTensors;
+    try {
+      tensors = tensorsFromJson(parsed.doc, inputs, signatureName, text.length);
+    } catch (error) {
+      if (parsed.precise) throw error;
+      // JSON.parse forgot how numbers were written: redo with the precise parser so that the error
+      // quotes the request as TF Serving would.
+      tensors = tensorsFromJson(parseBody(text, true).doc, inputs, signatureName, text.length);
+    }
+    const result = await predictWith(handle, signatureName || DEFAULT_SIGNATURE, tensors.inputs, undefined, core.signatureMethodNameCheck ?? false);
+    return predictResponseJson(result.outputs, tensors.format);
+  });
 }
 
-export async function restClassify(core: ServingCore, route: Route, text: string): Promise<string> {
+/** What a call learns from the request body that the transport reports (metrics, traces). */
+export interface RequestFacts {
+  signature: string | undefined;
+}
+
+export async function restClassify(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
   const { doc } = parseBody(text, true);
   const modelSpec = specOf(route, signatureNameOf(doc));
+  if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await classify(core, { modelSpec, input: exampleInputFromJson(doc) });
   return classifyJson(result.classifications);
 }
 
-export async function restRegress(core: ServingCore, route: Route, text: string): Promise<string> {
+export async function restRegress(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
   const { doc } = parseBody(text, true);
   const modelSpec = specOf(route, signatureNameOf(doc));
+  if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await regress(core, { modelSpec, input: exampleInputFromJson(doc) });
   return regressJson(result.regressions);
 }
@@ -83,14 +94,8 @@ function signatureNameOf(doc: JsonObject): string {
 }
 
 /** The inputs of the signature a predict request names (TF Serving's GetInfoMap). */
-function signatureInputs(core: ServingCore, spec: ModelSpecRequest): { version: bigint; inputs: readonly TensorSpec[] } {
-  const handle = core.acquire(spec);
-  try {
-    const key = spec.signatureName || DEFAULT_SIGNATURE;
-    const signature = handle.signatures.find((s) => s.key === key);
-    if (!signature) throw invalidArgument(`Serving signature name: "${key}" not found in signature def`);
-    return { version: handle.version, inputs: signature.inputs };
-  } finally {
-    handle.release();
-  }
+function signatureInputs(handle: ServableHandle, key: string): readonly TensorSpec[] {
+  const signature = handle.signatures.find((s) => s.key === key);
+  if (!signature) throw invalidArgument(`Serving signature name: "${key}" not found in signature def`);
+  return signature.inputs;
 }

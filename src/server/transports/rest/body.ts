@@ -7,7 +7,7 @@
 import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import { Code, invalidArgument } from '../../errors.js';
 import { errorJson } from './errors.js';
-import { type BodyHandler, type RestRequest, answer, answerError } from './exchange.js';
+import { type BodyHandler, type RawBodyHandler, type RestRequest, answer, answerError } from './exchange.js';
 
 type Decompress = (input: InputType, options: ZlibOptions, callback: (error: Error | null, result: Buffer) => void) => void;
 
@@ -20,21 +20,30 @@ const DECOMPRESSORS: ReadonlyMap<string, Decompress> = new Map<string, Decompres
 
 /** Starts reading; `onBody` gets the text, unless the request was answered with an error. */
 export function readBody(req: RestRequest, onBody: BodyHandler): void {
+  if (startReading(req)) req.onBody = onBody;
+}
+
+/** As readBody, for a body whose bytes are wanted as they are (binary tensor data). */
+export function readRawBody(req: RestRequest, onRawBody: RawBodyHandler): void {
+  if (startReading(req)) req.onRawBody = onRawBody;
+}
+
+function startReading(req: RestRequest): boolean {
   const limit = req.context.maxBodyBytes;
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
     tooLarge(req, `Request body of ${declared} bytes exceeds the limit of ${limit} bytes`);
-    return;
+    return false;
   }
   const encoding = contentEncoding(req);
   if (encoding !== undefined && !DECOMPRESSORS.has(encoding)) {
     answer(req, Code.INVALID_ARGUMENT, errorJson(`Unsupported Content-Encoding: ${encoding}`), 415);
-    return;
+    return false;
   }
-  req.onBody = onBody;
   req.chunks = [];
   req.on('data', onData);
   req.on('end', onEnd);
+  return true;
 }
 
 function contentEncoding(req: RestRequest): string | undefined {
@@ -56,22 +65,26 @@ function onData(this: RestRequest, chunk: Buffer): void {
 
 function onEnd(this: RestRequest): void {
   const chunks = this.chunks;
-  const onBody = this.onBody;
   this.chunks = undefined;
-  if (chunks === undefined || onBody === undefined || this.answered) return;
+  if (chunks === undefined || (this.onBody === undefined && this.onRawBody === undefined) || this.answered) return;
   const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.received);
   const encoding = contentEncoding(this);
   if (encoding === undefined) {
-    onBody(this, body.toString('utf8'));
+    deliver(this, body);
     return;
   }
-  decompress(this, encoding, body, onBody);
+  decompress(this, encoding, body);
 }
 
-function decompress(req: RestRequest, encoding: string, body: Buffer, onBody: BodyHandler): void {
+function deliver(req: RestRequest, body: Buffer): void {
+  if (req.onRawBody) req.onRawBody(req, body);
+  else req.onBody!(req, body.toString('utf8'));
+}
+
+function decompress(req: RestRequest, encoding: string, body: Buffer): void {
   DECOMPRESSORS.get(encoding)!(body, { maxOutputLength: req.context.maxBodyBytes }, (error, inflated) => {
     if (req.answered) return;
-    if (!error) onBody(req, inflated.toString('utf8'));
+    if (!error) deliver(req, inflated);
     else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
       tooLarge(req, `Decompressed request body exceeds the limit of ${req.context.maxBodyBytes} bytes`);
     } else answerError(req, invalidArgument(`Failed to decompress the ${encoding} request body: ${error.message}`));

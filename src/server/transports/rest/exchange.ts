@@ -10,6 +10,8 @@ import { Code, type ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
 import { errorJson, httpStatusOf } from './errors.js';
+import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
+import { context as otelContext } from '@opentelemetry/api';
 import type { Route } from './router.js';
 
 export interface MetricsEndpoint {
@@ -48,9 +50,35 @@ export class RestRequest extends IncomingMessage {
   received = 0;
   /** Gets the body once read (a function shared by all requests). */
   onBody: BodyHandler | undefined = undefined;
+  /** Set instead of onBody when the bytes are wanted as they are (binary tensor data). */
+  onRawBody: RawBodyHandler | undefined = undefined;
+  /** The signature an API call ran (metrics), once the call has read it. */
+  signature: string | undefined = undefined;
+  /** The request's span, when tracing is on and the request is sampled. */
+  traced: TracedRequest | undefined = undefined;
+}
+
+const HEADER_GETTER = {
+  get: (headers: IncomingMessage['headers'], key: string) => headers[key],
+  keys: (headers: IncomingMessage['headers']) => Object.keys(headers),
+};
+
+/** Starts the request's span (a no-op when tracing is off): call when the API is known. */
+export function traceRequest(req: RestRequest): void {
+  req.traced = startRequestSpan(`REST ${req.api ?? 'request'}`, req.headers, HEADER_GETTER, () => ({
+    'http.request.method': req.method ?? '',
+    'url.path': req.route.path,
+    'tfmodel.model': req.route.model,
+  }));
+}
+
+/** Runs an API call in its request's trace context (or plainly when untraced). */
+export function inRequestContext<T>(req: RestRequest, work: () => T): T {
+  return req.traced ? otelContext.with(req.traced.context, work) : work();
 }
 
 export type BodyHandler = (req: RestRequest, text: string) => void;
+export type RawBodyHandler = (req: RestRequest, body: Buffer) => void;
 
 const JSON_TYPE = 'application/json';
 const CORS_HEADERS = [
@@ -80,17 +108,41 @@ export function sendJson(context: RestContext, res: ServerResponse, status: numb
  */
 export function answer(req: RestRequest, code: Code, body: string, httpStatus?: number, close = false): void {
   if (req.answered) return;
+  sendJson(req.context, req.response, httpStatus ?? httpStatusOf(code), body, close);
+  finishAnswer(req, code);
+}
+
+/**
+ * Answers with a body that is not JSON text (or needs extra headers): the same once-only rule and
+ * bookkeeping as answer().
+ */
+export function answerWith(req: RestRequest, code: Code, httpStatus: number, headers: readonly string[], body: string | Buffer): void {
+  if (req.answered) return;
+  const context = req.context;
+  const all = [...headers, 'Content-Length', String(Buffer.byteLength(body))];
+  if (context.corsEnabled) all.push(...CORS_HEADERS);
+  if (context.closing) all.push('Connection', 'close');
+  req.response.writeHead(httpStatus, all);
+  req.response.end(body);
+  finishAnswer(req, code);
+}
+
+function finishAnswer(req: RestRequest, code: Code): void {
   req.answered = true;
   if (req.timer !== undefined) clearTimeout(req.timer);
-  const context = req.context;
-  sendJson(context, req.response, httpStatus ?? httpStatusOf(code), body, close);
+  if (req.traced) {
+    endRequestSpan(req.traced, code, { 'http.response.status_code': String(req.response.statusCode), 'tfmodel.signature': req.signature });
+    req.traced = undefined;
+  }
   if (req.api !== undefined) {
-    context.observer.request({
+    req.context.observer.request({
       model: req.route.model,
       api: req.api,
       entrypoint: 'REST',
       status: code,
       latencyMicros: Math.round((performance.now() - req.startedAt) * 1000),
+      ...(req.route.label !== undefined ? { label: req.route.label } : {}),
+      ...(req.signature !== undefined ? { signature: req.signature } : {}),
     });
   }
 }

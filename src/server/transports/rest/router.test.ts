@@ -57,7 +57,8 @@ describe('REST router', () => {
   it('leaves paths outside /v1 and the exact paths (metrics) to the other routes; OPTIONS is a preflight', () => {
     assert.equal(routeOf('GET', '/healthz').kind, 'other');
     assert.equal(routeOf('GET', '/v1').kind, 'other');
-    assert.equal(routeOf('GET', '/v2/models/m').kind, 'other');
+    assert.equal(routeOf('GET', '/v2/models/m').kind, 'oip', 'the Open Inference Protocol');
+    assert.equal(routeOf('GET', '/v20/models/m').kind, 'other');
     assert.equal(routeOf('GET', '/v1/metrics', new Set(['/v1/metrics'])).kind, 'other');
     assert.equal(routeOf('GET', '/v1/metrics').kind, 'malformed');
     assert.equal(routeOf('OPTIONS', '/v1/models/m:predict').kind, 'preflight');

@@ -21,6 +21,8 @@ export type RouteKind =
   | 'preflight'
   /** Anything else under /v1: 400 "Malformed request: <METHOD> <path>". */
   | 'malformed'
+  /** Under /v2: the Open Inference Protocol (oip/oip-router.ts routes further). */
+  | 'oip'
   /** Outside /v1 (health, readiness, metrics, plain 404). */
   | 'other';
 
@@ -52,7 +54,9 @@ const INT64_MAX = (1n << 63n) - 1n;
 export function routeOf(method: string, url: string, exactPaths?: ReadonlySet<string>): Route {
   const query = url.indexOf('?');
   const path = query < 0 ? url : url.slice(0, query);
-  if (!V1_PREFIX.test(path) || exactPaths?.has(path)) return new Route('other', path);
+  if (exactPaths?.has(path)) return new Route('other', path);
+  if (path === '/v2' || path.startsWith('/v2/')) return new Route('oip', path);
+  if (!V1_PREFIX.test(path)) return new Route('other', path);
   if (method === 'POST') return apiRoute(path);
   if (method === 'GET') return statusRoute(path);
   if (method === 'OPTIONS') return new Route('preflight', path);

@@ -11,11 +11,13 @@ import type { ServingCore } from '../../core/types.js';
 import { Code, toServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { NO_OBSERVER, type ServingObserver } from '../../observability.js';
-import { restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
+import { type RequestFacts, restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
 import { readBody } from './body.js';
-import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, onRequestTimeout } from './exchange.js';
+import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, inRequestContext, onRequestTimeout, traceRequest } from './exchange.js';
 import { createExpressApp } from './express-app.js';
 import { type Route, routeOf } from './router.js';
+import type { ModelRepository } from '../../api/oip/repository.js';
+import { serveOip } from './oip/oip-handler.js';
 
 export interface RestServerOptions {
   readonly core: ServingCore;
@@ -28,6 +30,8 @@ export interface RestServerOptions {
   readonly maxBodyBytes?: number;
   /** Served on the REST port (TF Serving's Prometheus endpoint). */
   readonly metrics?: MetricsEndpoint;
+  /** The Open Inference Protocol's model repository extension (/v2/repository/...); absent: 501. */
+  readonly repository?: ModelRepository;
   readonly logger?: Logger;
 }
 
@@ -41,7 +45,7 @@ export interface RestServer {
 export const DEFAULT_REST_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-type ApiCall = (core: ServingCore, route: Route, text: string) => Promise<string>;
+type ApiCall = (core: ServingCore, route: Route, text: string, facts: RequestFacts) => Promise<string>;
 
 export function createRestServer(options: RestServerOptions): RestServer {
   const context: RestContext = {
@@ -74,6 +78,8 @@ export function createRestServer(options: RestServerOptions): RestServer {
           return startApiCall(req);
         case 'status':
           return answerStatus(req);
+        case 'oip':
+          return serveOip(req, options.repository);
         default:
           return void app(req, res);
       }
@@ -90,6 +96,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
 
 function startApiCall(req: RestRequest): void {
   req.api = req.route.kind as 'predict' | 'classify' | 'regress';
+  traceRequest(req);
   if (req.route.error) return answerError(req, req.route.error);
   const timeoutMs = req.context.timeoutMs;
   if (timeoutMs > 0) req.timer = setTimeout(onRequestTimeout, timeoutMs, req);
@@ -105,7 +112,7 @@ const API_CALLS: Readonly<Record<'predict' | 'classify' | 'regress', ApiCall>> =
 async function runApiCall(req: RestRequest, text: string): Promise<void> {
   let body: string;
   try {
-    body = await API_CALLS[req.route.kind as 'predict' | 'classify' | 'regress'](req.context.core, req.route, text);
+    body = await inRequestContext(req, () => API_CALLS[req.route.kind as 'predict' | 'classify' | 'regress'](req.context.core, req.route, text, req));
   } catch (error) {
     return answerError(req, toServingError(error));
   }

@@ -1,0 +1,268 @@
+/**
+ * `npm run bench:protocols`: in one run, on real tfmodel-server processes,
+ * 1. the Open Inference Protocol against TF Serving's API on the same server (REST JSON: :predict
+ *    vs /v2/.../infer; gRPC: Predict vs ModelInfer with raw contents, both with raw tensor bytes),
+ *    on half_plus_two and ResNet50 (target >= 0.9x);
+ * 2. tracing at 10% sampling (OTLP/HTTP to a local sink) and payload logging at 10% (TFRecord)
+ *    against a server with both off, on REST predict (target >= 0.9x).
+ * Contestants alternate round by round (the machine is noisy); medians are quoted. Prints a
+ * markdown report and writes dist/bench-results/protocols.json. BENCH_SECONDS, BENCH_ROUNDS and
+ * BENCH_MODELS=half_plus_two,resnet50 adjust it.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ModelInferRequestSchema } from '../../src/gen/inference/grpc_service_pb.js';
+import { PredictRequestSchema } from '../../src/gen/tensorflow_serving/apis/predict_pb.js';
+import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
+import { benchModels } from '../runtime/models.js';
+import { ManagedProcess } from '../server/launcher.js';
+import { type LoadResult, measureRest } from '../server/load.js';
+import { HALF_PLUS_TWO_BASE, REPO_ROOT, RESULTS_DIR, SERVER_MAIN, progress } from '../server/paths.js';
+import { type Contestant, type ContestantSummary, alternate, ratio } from '../server/rounds.js';
+import type { UnaryLoadOptions, UnaryLoadReport } from './unary-load.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const MODELS = (process.env['BENCH_MODELS'] ?? 'half_plus_two,resnet50').split(',');
+const TARGET = 0.9;
+
+interface Workload {
+  readonly key: string;
+  readonly model: string;
+  readonly alias: string;
+  readonly output: string;
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+  readonly connections: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Served {
+  readonly process: ManagedProcess;
+  readonly rest: number;
+  readonly grpc: number;
+}
+
+async function startServer(label: string, config: string, extra: string[]): Promise<Served> {
+  const rest = await freePort();
+  const grpc = await freePort();
+  const process_ = ManagedProcess.launch({
+    label,
+    command: process.execPath,
+    args: [SERVER_MAIN, '--bind_address=127.0.0.1', `--port=${grpc}`, `--rest_api_port=${rest}`, `--model_config_file=${config}`, ...extra],
+  });
+  await process_.waitFor((e) => e.event === 'rest_listening', 600_000);
+  return { process: process_, rest, grpc };
+}
+
+function nested(values: Float32Array, shape: readonly number[]): unknown {
+  if (shape.length === 1) return Array.from(values);
+  const step = values.length / shape[0]!;
+  return Array.from({ length: shape[0]! }, (_, i) => nested(values.subarray(i * step, (i + 1) * step), shape.slice(1)));
+}
+
+const bytesOf = (values: Float32Array): Uint8Array => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+
+function tfRestBody(w: Workload): string {
+  return JSON.stringify({ instances: nested(w.values, w.shape) });
+}
+
+function oipRestBody(w: Workload): string {
+  return JSON.stringify({ inputs: [{ name: w.alias, datatype: 'FP32', shape: w.shape, data: Array.from(w.values) }] });
+}
+
+function tfGrpcRequest(w: Workload): string {
+  const request = create(PredictRequestSchema, {
+    modelSpec: { name: w.model },
+    inputs: { [w.alias]: { dtype: DataType.DT_FLOAT, tensorShape: { dim: w.shape.map((size) => ({ size: BigInt(size), name: '' })) }, tensorContent: bytesOf(w.values) } },
+  });
+  return Buffer.from(toBinary(PredictRequestSchema, request)).toString('base64');
+}
+
+function oipGrpcRequest(w: Workload): string {
+  const request = create(ModelInferRequestSchema, {
+    modelName: w.model,
+    inputs: [{ name: w.alias, datatype: 'FP32', shape: w.shape.map(BigInt) }],
+    rawInputContents: [bytesOf(w.values)],
+  });
+  return Buffer.from(toBinary(ModelInferRequestSchema, request)).toString('base64');
+}
+
+const requestFiles = new Map<string, string>();
+
+function requestFileOf(requestBase64: string): string {
+  let path = requestFiles.get(requestBase64);
+  if (path === undefined) {
+    path = join(mkdtempSync(join(tmpdir(), 'tfmodel-bench-grpc-')), 'request.bin');
+    writeFileSync(path, Buffer.from(requestBase64, 'base64'));
+    requestFiles.set(requestBase64, path);
+  }
+  return path;
+}
+
+function grpcMeasure(served: Served, path: string, requestBase64: string, concurrency: number): () => Promise<LoadResult> {
+  return async () => {
+    const options: UnaryLoadOptions = { address: `127.0.0.1:${served.grpc}`, path, requestFile: requestFileOf(requestBase64), concurrency, channels: 2, seconds: SECONDS };
+    await runUnaryLoad({ ...options, seconds: 1 });
+    const cpuBefore = served.process.cpuSeconds();
+    const report = await runUnaryLoad(options);
+    const cpu = served.process.cpuSeconds() - cpuBefore;
+    return {
+      rps: report.rps, requests: report.requests, seconds: report.seconds, p50Ms: report.p50Ms, p99Ms: report.p99Ms,
+      errors: report.errors, ...(report.firstError ? { firstError: report.firstError } : {}),
+      serverCpuMicrosPerRequest: report.requests > 0 ? (cpu * 1e6) / report.requests : Number.NaN,
+      serverCores: cpu / report.seconds, machineCores: Number.NaN,
+    };
+  };
+}
+
+function runUnaryLoad(options: UnaryLoadOptions): Promise<UnaryLoadReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'bench', 'protocols', 'unary-load.js'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as UnaryLoadReport) : reject(new Error(`unary-load exited ${code}`))));
+  });
+}
+
+function restMeasure(served: Served, path: string, body: string, connections: number): () => Promise<LoadResult> {
+  return () => measureRest(served.process, { url: `http://127.0.0.1:${served.rest}${path}`, body, connections, seconds: SECONDS, warmupSeconds: 1 });
+}
+
+function workloads(): Workload[] {
+  const list: Workload[] = [];
+  if (MODELS.includes('half_plus_two')) {
+    list.push({ key: 'half_plus_two', model: 'half_plus_two', alias: 'x', output: 'y', shape: [1], values: Float32Array.of(1), connections: 16 });
+  }
+  if (MODELS.includes('resnet50')) {
+    const [resnet] = benchModels(['resnet50']);
+    const input = resnet!.inputs[0]!;
+    const shape = [1, ...input.exampleShape];
+    const values = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 1000) / 1000);
+    list.push({ key: 'resnet50', model: 'resnet50', alias: input.alias, output: '', shape, values, connections: 4 });
+  }
+  return list;
+}
+
+function modelConfig(dir: string, list: readonly Workload[], logging?: string): string {
+  const resnet = MODELS.includes('resnet50') ? benchModels(['resnet50'])[0]! : undefined;
+  const configs = list.map((w) => {
+    let base = HALF_PLUS_TWO_BASE;
+    if (w.key === 'resnet50') {
+      // A base path whose version 1 is the generated model directory.
+      base = join(dir, 'resnet50');
+      mkdirSync(base, { recursive: true });
+      // A symlinked version directory is skipped by the version source: copy it.
+      if (!existsSync(join(base, '1'))) cpSync(resnet!.dir, join(base, '1'), { recursive: true });
+    }
+    const logs = logging ? ` logging_config { sampling_config { sampling_rate: 0.1 } log_collector_config { type: "tfrecord" filename_prefix: "${join(logging, w.key, 'requests')}" } }` : '';
+    return `config { name: "${w.model}" base_path: "${base}" model_platform: "tensorflow"${logs} }`;
+  });
+  const path = join(dir, `models-${logging ? 'logging' : 'plain'}.config`);
+  writeFileSync(path, `model_config_list { ${configs.join(' ')} }`);
+  return path;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const load = loadavg();
+  const work = mkdtempSync(join(tmpdir(), 'tfmodel-bench-protocols-'));
+  const sink = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const sinkPort = (sink.address() as { port: number }).port;
+  const servers: Served[] = [];
+  try {
+    const list = workloads();
+    const plainConfig = modelConfig(work, list);
+    progress('starting servers (plain, tracing 10%, payload logging 10%)');
+    const plain = await startServer('plain', plainConfig, []);
+    servers.push(plain);
+    const tracing = await startServer('tracing', plainConfig, [`--tracing_otlp_endpoint=http://127.0.0.1:${sinkPort}`, '--tracing_sampling_rate=0.1']);
+    servers.push(tracing);
+    const logging = await startServer('logging', modelConfig(work, list, join(work, 'logs')), []);
+    servers.push(logging);
+
+    // Every server serves a while before anything is measured (JIT, first allocations).
+    progress('warming every server up');
+    for (const w of list) {
+      for (const served of servers) {
+        await restMeasure(served, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections)();
+        await grpcMeasure(served, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections)();
+      }
+    }
+    const sections: Array<{ title: string; summaries: ContestantSummary[]; ratios: Array<{ what: string; ratio: number }> }> = [];
+    for (const w of list) {
+      const contestants: Contestant[] = [
+        { key: 'tf-rest', label: 'TF Serving REST :predict', note: 'JSON instances', measure: restMeasure(plain, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
+        { key: 'oip-rest', label: 'OIP REST /v2/.../infer', note: 'JSON data', measure: restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections) },
+        { key: 'tf-grpc', label: 'TF Serving gRPC Predict', note: 'tensor_content', measure: grpcMeasure(plain, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections) },
+        { key: 'oip-grpc', label: 'OIP gRPC ModelInfer', note: 'raw_input_contents', measure: grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections) },
+      ];
+      const summaries = await alternate(`${w.key}: protocols`, contestants, ROUNDS);
+      const by = (k: string) => summaries.find((s) => s.key === k);
+      sections.push({
+        title: `${w.key}: the Open Inference Protocol vs TF Serving's API (same server)`,
+        summaries,
+        ratios: [
+          { what: `${w.key} OIP REST / TF REST`, ratio: ratio(by('oip-rest'), by('tf-rest')) },
+          { what: `${w.key} OIP gRPC / TF gRPC`, ratio: ratio(by('oip-grpc'), by('tf-grpc')) },
+        ],
+      });
+      const observed: Contestant[] = [
+        { key: 'off', label: 'tracing and logging off', note: '', measure: restMeasure(plain, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
+        { key: 'tracing', label: 'tracing at 10%', note: 'OTLP/HTTP to a local sink', measure: restMeasure(tracing, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
+        { key: 'logging', label: 'payload logging at 10%', note: 'TFRecord files', measure: restMeasure(logging, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
+        { key: 'tracing-grpc', label: 'tracing at 10% (gRPC)', note: '', measure: grpcMeasure(tracing, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections) },
+        { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpcMeasure(plain, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections) },
+      ];
+      const observedSummaries = await alternate(`${w.key}: observability`, observed, ROUNDS);
+      const ob = (k: string) => observedSummaries.find((s) => s.key === k);
+      sections.push({
+        title: `${w.key}: tracing and payload logging at 10% vs off (REST predict; gRPC for tracing too)`,
+        summaries: observedSummaries,
+        ratios: [
+          { what: `${w.key} tracing 10% / off (REST)`, ratio: ratio(ob('tracing'), ob('off')) },
+          { what: `${w.key} payload logging 10% / off (REST)`, ratio: ratio(ob('logging'), ob('off')) },
+          { what: `${w.key} tracing 10% / off (gRPC)`, ratio: ratio(ob('tracing-grpc'), ob('off-grpc')) },
+        ],
+      });
+    }
+
+    const lines = [`# tfmodel-server: protocols and observability (${new Date(started).toISOString()}, load average before ${load.map((l) => l.toFixed(2)).join(' ')})`, ''];
+    lines.push(`${ROUNDS} alternated rounds of ${SECONDS} s per contestant; medians. Target: every ratio >= ${TARGET}.`, '');
+    for (const section of sections) {
+      lines.push(`## ${section.title}`, '', '| contestant | req/s | p50 ms | p99 ms | errors | server CPU µs/req |', '|---|---:|---:|---:|---:|---:|');
+      for (const s of section.summaries) lines.push(`| ${s.label} | ${s.rps.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.errors} | ${s.serverCpuMicrosPerRequest.toFixed(0)} |`);
+      lines.push('');
+      for (const r of section.ratios) lines.push(`- ${r.what}: **${r.ratio.toFixed(2)}x** ${r.ratio >= TARGET ? 'meets' : 'MISSES'} >= ${TARGET}`);
+      lines.push('');
+    }
+    process.stdout.write(`${lines.join('\n')}\n`);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'protocols.json'), `${JSON.stringify({ startedAt: new Date(started).toISOString(), seconds: SECONDS, rounds: ROUNDS, sections }, null, 2)}\n`);
+  } finally {
+    await Promise.all(servers.map((s) => s.process.stop()));
+    sink.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

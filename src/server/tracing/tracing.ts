@@ -1,0 +1,90 @@
+/**
+ * The spans the serving stack makes, on the OpenTelemetry API (start-tracing.ts sets up the SDK;
+ * until it does, every function here is a cheap no-op).
+ *
+ * Spans: `<transport> <API>` (SERVER kind, one per request, W3C parent from the caller),
+ * `batching queue wait`, `inference` (the engine run), and `shadow <target>` for shadow calls.
+ */
+import { type Context, type Span, SpanKind, SpanStatusCode, type TextMapGetter, context, propagation, trace } from '@opentelemetry/api';
+import { Code } from '../errors.js';
+
+const TRACER_NAME = 'tfmodel-server';
+let enabled = false;
+/** The root sampling ratio, decided before any OpenTelemetry call for requests without a parent. */
+let rootSamplingRate = 1;
+
+/** True once tracing is started: the one check the hot paths make. */
+export const tracingEnabled = (): boolean => enabled;
+
+/** Set by start-tracing.ts. */
+export function setTracingEnabled(on: boolean, rootRate = 1): void {
+  enabled = on;
+  rootSamplingRate = rootRate;
+}
+
+/** A request's span and the context to run its work in. */
+export interface TracedRequest {
+  readonly span: Span;
+  readonly context: Context;
+}
+
+/**
+ * Starts a request's SERVER span with the caller's W3C context (`carrier` read by `getter`);
+ * undefined when tracing is off or the request is not sampled (nothing more to do then).
+ */
+export function startRequestSpan<C>(name: string, carrier: C, getter: TextMapGetter<C>, attributes: () => Record<string, string>): TracedRequest | undefined {
+  if (!enabled) return undefined;
+  // A request without a caller's context is a root: the ratio decides at the cost of one random
+  // number (the SDK's sampler would agree: it draws the trace id at random too).
+  if (getter.get(carrier, 'traceparent') === undefined && !(Math.random() < rootSamplingRate)) return undefined;
+  const parent = propagation.extract(context.active(), carrier, getter);
+  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.SERVER, attributes: attributes() }, parent);
+  if (!span.isRecording()) return undefined;
+  return { span, context: trace.setSpan(parent, span) };
+}
+
+/** Ends a request span with the call's outcome and what it learned (model, version, signature). */
+export function endRequestSpan(traced: TracedRequest, code: Code, attributes: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) traced.span.setAttribute(key, value);
+  traced.span.setAttribute('rpc.grpc.status_code', code);
+  if (code !== Code.OK) traced.span.setStatus({ code: SpanStatusCode.ERROR, message: Code[code] });
+  traced.span.end();
+}
+
+/** Runs `work` in a child span of the active request span (just runs it when there is none). */
+export function withChildSpan<T>(name: string, attributes: () => Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
+  if (!enabled || !trace.getActiveSpan()?.isRecording()) return work();
+  return inChildSpan(trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes: attributes() }), work);
+}
+
+async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
+  try {
+    return await context.with(trace.setSpan(context.active(), span), work);
+  } catch (error) {
+    span.recordException(error as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
+
+/** The active request context, kept by the batching queue for the wait span; undefined when untraced. */
+export function captureTraceContext(): Context | undefined {
+  if (!enabled) return undefined;
+  return trace.getActiveSpan()?.isRecording() ? context.active() : undefined;
+}
+
+/** A finished wait (batching queue), recorded with its real start and end times. */
+export function recordWaitSpan(name: string, parent: Context, startMs: number, endMs: number, attributes: Record<string, string | number>): void {
+  trace.getTracer(TRACER_NAME).startSpan(name, { startTime: startMs, attributes }, parent).end(endMs);
+}
+
+/**
+ * A call the server makes to another server on a request's behalf (shadow traffic): a CLIENT span,
+ * and `inject` puts its traceparent into the outgoing call's headers or metadata.
+ */
+export function traceShadowCall<T>(target: string, work: (inject: (carrier: Record<string, string>) => void) => Promise<T>): Promise<T> {
+  return withChildSpan(`shadow ${target}`, () => ({ 'tfmodel.shadow.target': target }), () =>
+    work((carrier) => propagation.inject(context.active(), carrier)), SpanKind.CLIENT);
+}
