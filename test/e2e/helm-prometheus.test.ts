@@ -386,7 +386,8 @@ describe('e2e Helm chart and Prometheus: helm install, the operator on the chart
 
       // Requests to count: predictions through the REST API. The server counts its model-status
       // answers too (the readiness polls above), so the baseline is what it exports now.
-      const baseline = counterValue((await httpGet(`${serverUrl}${PROMETHEUS_PATH}`)).body, `${REQUEST_COUNT}{model_name="half_plus_two",status="OK"}`);
+      const OK_REQUESTS = { model_name: 'half_plus_two', status: 'OK' };
+      const baseline = counterSum((await httpGet(`${serverUrl}${PROMETHEUS_PATH}`)).body, REQUEST_COUNT, OK_REQUESTS);
       const sent = 7;
       for (let i = 0; i < sent; i++) {
         const response = await fetch(`${serverUrl}/v1/models/half_plus_two:predict`, { method: 'POST', body: JSON.stringify({ instances: [i] }) });
@@ -423,24 +424,27 @@ describe('e2e Helm chart and Prometheus: helm install, the operator on the chart
       const byResult = await query('tfmodel_operator_reconcile_total{job="tfmodel-operator"}');
       assert.deepEqual(byResult.map((s) => s.metric['result']).sort(), ['error', 'requeue', 'success']);
 
-      // TF Serving's request counter, under its own name and labels, counts what was sent; its
-      // latency histogram, by API, counts exactly the predictions.
+      // TF Serving's request counter, under its own name and labels (plus our signature_name and
+      // version_label), counts what was sent; its latency histogram, by API, counts exactly the
+      // predictions, all on serving_default.
       const counted = await poll(
         async () => {
-          const result = await query(`${REQUEST_COUNT}{job="tfmodel-server"}`);
-          const ok = result.find((s) => s.metric['model_name'] === 'half_plus_two' && s.metric['status'] === 'OK');
-          if (ok && Number(ok.value[1]) === baseline + sent) return result;
+          const result = await query(`${REQUEST_COUNT}{job="tfmodel-server",model_name="half_plus_two"}`);
+          const ok = result.filter((s) => s.metric['status'] === 'OK').reduce((sum, s) => sum + Number(s.value[1]), 0);
+          if (ok === baseline + sent) return result;
           throw new Error(JSON.stringify(result));
         },
-        { what: `${REQUEST_COUNT}{model_name="half_plus_two",status="OK"} == ${baseline} + ${sent} in Prometheus`, timeoutMs: 60_000, intervalMs: 1_000, process: prometheus },
+        { what: `sum(${REQUEST_COUNT}{model_name="half_plus_two",status="OK"}) == ${baseline} + ${sent} in Prometheus`, timeoutMs: 60_000, intervalMs: 1_000, process: prometheus },
       );
-      assert.equal(counted.length, 1, `only OK requests were sent: ${JSON.stringify(counted)}`);
+      assert.deepEqual(counted.map((s) => s.metric['status']), counted.map(() => 'OK'), `only OK requests were sent: ${JSON.stringify(counted)}`);
+      const predicted = counted.find((s) => s.metric['signature_name'] === 'serving_default');
+      assert.ok(predicted && Number(predicted.value[1]) >= sent, `the predictions are counted under serving_default: ${JSON.stringify(counted)}`);
       const predictions = await query(`${REQUEST_LATENCY}_count{job="tfmodel-server",model_name="half_plus_two",API="predict",entrypoint="REST"}`);
       assert.equal(predictions.length, 1, JSON.stringify(predictions));
       assert.equal(Number(predictions[0]!.value[1]), sent);
       // And Prometheus holds what the server itself exports.
       const page = (await httpGet(`${serverUrl}${PROMETHEUS_PATH}`)).body;
-      assert.equal(counterValue(page, `${REQUEST_COUNT}{model_name="half_plus_two",status="OK"}`), baseline + sent);
+      assert.equal(counterSum(page, REQUEST_COUNT, OK_REQUESTS), baseline + sent);
 
       await prometheus.stop();
       assert.equal(prometheus.running, false);
@@ -491,10 +495,17 @@ describe('e2e Helm chart and Prometheus: helm install, the operator on the chart
   });
 });
 
-/** The value of one sample (`name{labels}` exactly as exported) on a Prometheus text page; 0 when absent. */
-function counterValue(page: string, series: string): number {
-  const line = page.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+/** The sum of the samples of `name` on a Prometheus text page whose labels include `labels`; 0 when none. */
+function counterSum(page: string, name: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  let sum = 0;
+  for (const line of page.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const sample = line.slice(name.length + 1, close).split(',');
+    if (wanted.every((pair) => sample.includes(pair))) sum += Number(line.slice(close + 2));
+  }
+  return sum;
 }
 
 /**
