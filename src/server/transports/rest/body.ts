@@ -6,6 +6,7 @@
  */
 import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import { Code, invalidArgument } from '../../errors.js';
+import { type ChunkVerdict, watchChunkSizes } from './chunk-sizes.js';
 import { errorJson } from './errors.js';
 import { type BodyHandler, type RawBodyHandler, type RestRequest, answer, answerError } from './exchange.js';
 
@@ -43,7 +44,22 @@ function startReading(req: RestRequest): boolean {
   req.chunks = [];
   req.on('data', onData);
   req.on('end', onEnd);
+  if (isChunked(req)) {
+    req.unwatchChunks = watchChunkSizes(req.socket, `${req.method} ${req.url} HTTP/`, limit, (verdict) => badChunk(req, verdict));
+  }
   return true;
+}
+
+function isChunked(req: RestRequest): boolean {
+  const header = req.headers['transfer-encoding'];
+  return header !== undefined && header.toLowerCase().includes('chunked');
+}
+
+/** A chunk size announced past the limit or past int64: refused before its bytes arrive. */
+function badChunk(req: RestRequest, verdict: ChunkVerdict): void {
+  if (verdict.status === 413) return tooLarge(req, verdict.message);
+  req.chunks = undefined;
+  answer(req, Code.INVALID_ARGUMENT, errorJson(verdict.message), 400, true);
 }
 
 function contentEncoding(req: RestRequest): string | undefined {
@@ -64,6 +80,8 @@ function onData(this: RestRequest, chunk: Buffer): void {
 }
 
 function onEnd(this: RestRequest): void {
+  this.unwatchChunks?.();
+  this.unwatchChunks = undefined;
   const chunks = this.chunks;
   this.chunks = undefined;
   if (chunks === undefined || (this.onBody === undefined && this.onRawBody === undefined) || this.answered) return;
