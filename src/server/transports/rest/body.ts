@@ -4,6 +4,7 @@
  * buffered), decompressed when Content-Encoding is gzip, deflate or br, with the same limit on the
  * decompressed size (so a small zip bomb cannot expand in memory).
  */
+import { isUtf8 } from 'node:buffer';
 import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import { Code, invalidArgument } from '../../errors.js';
 import { type ChunkVerdict, watchChunkSizes } from './chunk-sizes.js';
@@ -94,9 +95,15 @@ function onEnd(this: RestRequest): void {
   decompress(this, encoding, body);
 }
 
+/**
+ * Text for JSON: UTF-8 as a rule; a body that is not valid UTF-8 is handed on one character per
+ * byte (latin1) and marked so, for the parser keeps such bytes in strings as TF Serving does.
+ */
 function deliver(req: RestRequest, body: Buffer): void {
-  if (req.onRawBody) req.onRawBody(req, body);
-  else req.onBody!(req, body.toString('utf8'));
+  if (req.onRawBody) return req.onRawBody(req, body);
+  if (isUtf8(body)) return req.onBody!(req, body.toString('utf8'));
+  req.latin1Body = true;
+  req.onBody!(req, body.toString('latin1'));
 }
 
 function decompress(req: RestRequest, encoding: string, body: Buffer): void {
