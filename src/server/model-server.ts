@@ -35,6 +35,8 @@ import type { BatchingObserver } from './batching/index.js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
+import { InflightBytes } from './transports/inflight-bytes.js';
+import { AdminToken } from './admin-token.js';
 import { modelWarmup } from './warmup/index.js';
 
 export interface RunningServer {
@@ -114,7 +116,12 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     throw unavailableModelsError(failures);
   }
 
+  const inflightBytes = new InflightBytes(flags.maxInflightRequestBytes);
+  const adminToken = flags.adminTokenFile ? await AdminToken.fromFile(flags.adminTokenFile) : undefined;
+  if (!adminToken) log.info('model_management_open', { reason: 'no --admin_token_file: any client of the gRPC port may reload the config, as with TF Serving' });
   const grpc = createGrpcServer({
+    inflightBytes,
+    adminToken,
     core: manager,
     reloader: manager,
     observer,
@@ -154,6 +161,8 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       corsEnabled: flags.restApiCors,
       timeoutMs: flags.restApiTimeoutMs,
       maxBodyBytes: flags.maxRequestBytes,
+      inflightBytes,
+      adminToken,
       logger: log,
       repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),

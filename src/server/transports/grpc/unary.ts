@@ -9,8 +9,13 @@ import type { ModelConfigReloader, ServingCore } from '../../core/types.js';
 import { Code, ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
-import { MalformedRequest, type Received } from './codec.js';
+import { setImmediate } from 'node:timers/promises';
+import type { InflightBytes } from '../inflight-bytes.js';
+import type { AdminToken } from '../../admin-token.js';
+import { MalformedRequest, type Received, receivedBytesOf } from './codec.js';
 import { type GrpcErrorStatus, codeOf, toGrpcStatus } from './status.js';
+
+const YIELD_FROM_BYTES = 64 * 1024;
 
 /** What the service implementations share. */
 export interface ServiceContext {
@@ -20,11 +25,17 @@ export interface ServiceContext {
   readonly logger?: Logger;
   /** --enable_serialization_as_tensor_content: Predict outputs in tensor_content. */
   readonly predictTensorContent?: boolean;
+  /** --admin_token_file: model management calls (UnaryMethod.admin) need it. Absent: open, as TF Serving. */
+  readonly adminToken?: AdminToken;
+  /** The request-bytes budget shared with REST (--max_inflight_request_bytes): RESOURCE_EXHAUSTED when over. */
+  readonly inflightBytes?: InflightBytes;
 }
 
 export interface UnaryMethod<Req, Res> {
   /** Absent: the call is not reported (health checks). */
   readonly api?: ApiName;
+  /** Model management: needs the admin token when the server has one (what the error calls it). */
+  readonly admin?: string;
   /** The model a request is for (metrics label); '' when there is none. */
   readonly modelOf: (request: NoInfer<Req>) => string;
   /** The version label and signature a request names (metrics labels), when the method has them. */
@@ -44,8 +55,8 @@ export function unaryHandler<Req, Res>(context: ServiceContext, method: UnaryMet
   return function onUnaryCall(call, callback) {
     const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, () => ({ 'rpc.system': 'grpc', 'rpc.method': call.getPath() }));
     const served = traced
-      ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, callback, performance.now(), traced))
-      : serveUnary(context, method, call.request, callback, performance.now(), undefined);
+      ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, call.metadata, callback, performance.now(), traced))
+      : serveUnary(context, method, call.request, call.metadata, callback, performance.now(), undefined);
     served.catch((error: unknown) => {
       // Only the observer or grpc-js itself can get here; never let it become an unhandled rejection.
       context.logger?.error('grpc_call_bookkeeping_failed', { api: method.api, error: String(error) });
@@ -57,6 +68,7 @@ async function serveUnary<Req, Res>(
   context: ServiceContext,
   method: UnaryMethod<Req, Res>,
   request: Received<Req>,
+  metadata: Metadata,
   callback: sendUnaryData<Res>,
   started: number,
   traced: TracedRequest | undefined,
@@ -65,10 +77,19 @@ async function serveUnary<Req, Res>(
   let facts: { readonly label?: string | undefined; readonly signature?: string | undefined } | undefined;
   let response: Res | undefined;
   let failure: GrpcErrorStatus | undefined;
+  let held = 0;
   try {
+    if (method.admin !== undefined) context.adminToken?.check(metadata.get('authorization').map(String), method.admin);
     if (request instanceof MalformedRequest) throw request.error;
     model = method.modelOf(request);
     facts = method.factsOf?.(request);
+    const bytes = receivedBytesOf(request as object);
+    if (bytes > 0 && context.inflightBytes) {
+      if (!context.inflightBytes.tryHold(bytes)) throw context.inflightBytes.refusal(bytes);
+      held = bytes;
+    }
+    // A big message is converted and run in a later turn: calls waiting for the loop go first.
+    if (bytes >= YIELD_FROM_BYTES) await setImmediate();
     response = await method.handle(request);
   } catch (error) {
     failure = toGrpcStatus(error);
@@ -77,6 +98,7 @@ async function serveUnary<Req, Res>(
     }
   }
   // Outside the try: a throwing callback must not be answered twice.
+  if (held > 0) context.inflightBytes?.release(held);
   if (failure) callback(failure);
   else callback(null, response);
   if (traced) endRequestSpan(traced, failure ? codeOf(failure) : Code.OK, { 'tfmodel.model': model, 'tfmodel.signature': facts?.signature, 'tfmodel.version_label': facts?.label });
