@@ -8,6 +8,7 @@ import {
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { predictLog } from '../payload-log/prediction-logs.js';
+import { validateInputs, validateShapes } from '../runtime/signature-io.js';
 import { withChildSpan } from '../tracing/tracing.js';
 import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
@@ -44,6 +45,11 @@ export async function predictWith(
       `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
     );
   }
+  // Every transport's Predict (REST, gRPC, Open Inference Protocol) passes here: a request is
+  // checked against the signature before any engine, worker or batch queue sees it.
+  const checks = handle.engine.inputChecks?.get(signatureName);
+  validateInputs(signature, inputs, checks?.feedDtypes);
+  validateShapes(signature, inputs, checks?.shapeBound);
   const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
     handle.engine.run({ signature: signatureName, inputs, outputFilter }));
   const log = handle.payloadLog;
