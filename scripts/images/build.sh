@@ -307,7 +307,7 @@ save_image() { # $1 key, $2 tag
 try_gpu_image() {
   local mounts=()
   mapfile -t mounts < <(build_mounts)
-  log "podman build -f docker/server-gpu.Dockerfile --target build (node:20-bookworm = the slim base here)"
+  log "podman build -f docker/server-gpu.Dockerfile --target deps (node:20-bookworm is the slim base here)"
   podman tag "$NODE_BASE" docker.io/library/node:20-bookworm
   if podman build --pull=never --network=host "${mounts[@]}" --target deps \
     -f "$repo/docker/server-gpu.Dockerfile" -t "$GPU_IMAGE-deps" "$repo" >"$dir/build-server-gpu.log" 2>&1; then
