@@ -20,6 +20,8 @@ export interface RequestEvent {
   readonly label?: string;
   /** The signature an inference call ran (or asked for), if known. */
   readonly signature?: string;
+  /** The version that answered (after routing), if the call reached one. */
+  readonly version?: bigint;
 }
 
 export interface ServingObserver {

@@ -196,6 +196,12 @@ export const FLAGS = {
   payload_log_max_files: { type: 'int', default: '10', help: 'logging_config: log files kept per model (the oldest are deleted)', ours: true },
   payload_log_max_queue_bytes: { type: 'int', default: '16777216', help: 'logging_config: records waiting for the disk beyond this are dropped and counted', ours: true },
   payload_log_redact: { type: 'string', default: '', help: 'jsonl log collector: comma-separated [model:]dotted.path fields replaced by "[REDACTED]" (* matches any key)', ours: true },
+  routing_config_file: {
+    type: 'string',
+    default: '',
+    help: 'Routing config (JSON: weighted labels, sticky request key, shadow; docs/routing.md), re-read every --model_config_file_poll_wait_seconds; also GET|PUT /tfmodel/routing',
+    ours: true,
+  },
   tracing_otlp_endpoint: { type: 'string', default: '', help: 'OpenTelemetry tracing to this OTLP endpoint (http://host:4318; host:4317 with grpc); empty: off (or $OTEL_EXPORTER_OTLP_ENDPOINT)', ours: true },
   tracing_otlp_protocol: { type: 'string', default: 'http/protobuf', help: 'OTLP transport: http/protobuf or grpc', ours: true },
   tracing_sampling_rate: { type: 'float', default: '1', help: "Fraction of requests traced (a caller's sampled traceparent is always followed)", ours: true },

@@ -60,6 +60,8 @@ export interface ServerFlags {
   readonly payloadLogMaxFiles: number;
   readonly payloadLogMaxQueueBytes: number;
   readonly payloadLogRedact: string;
+  /** --routing_config_file: weighted labels and shadows (routing/routing-config.ts); '' = none. */
+  readonly routingConfigFile: string;
   /** OpenTelemetry tracing (ours); empty endpoint: off. */
   readonly tracingOtlpEndpoint: string;
   readonly tracingOtlpProtocol: 'http/protobuf' | 'grpc';
@@ -189,6 +191,7 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
       payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),
       payloadLogRedact: get<string>('payload_log_redact', ''),
+      routingConfigFile: get<string>('routing_config_file', ''),
       tracingOtlpEndpoint: get<string>('tracing_otlp_endpoint', env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? ''),
       tracingOtlpProtocol: tracingProtocol,
       tracingSamplingRate: tracingRate,

@@ -15,6 +15,17 @@ export interface ModelSpecRequest {
   readonly label?: string;
   /** Empty or absent: "serving_default". */
   readonly signatureName?: string;
+  /**
+   * The request's header (REST) or metadata (gRPC) values by lower-case name, for routing: the
+   * routing config names the key whose hash picks a weighted label's version.
+   */
+  readonly requestKeys?: RequestKeys;
+}
+
+/** A request's headers (REST) or metadata (gRPC), as routing reads them. */
+export interface RequestKeys {
+  /** The first value of a lower-case header / metadata key, if present. */
+  keyValue(name: string): string | undefined;
 }
 
 /** ModelVersionStatus.State, with TF Serving's numbers. */
@@ -45,6 +56,8 @@ export interface ModelStatus {
   readonly versions: readonly VersionStatus[];
   /** Label -> version, as currently served. */
   readonly labels: ReadonlyMap<string, bigint>;
+  /** The model's routing (weighted labels, shadow), as JSON (routing/routing-config.ts), if any. */
+  readonly routing?: Readonly<Record<string, unknown>>;
 }
 
 /** A loaded, servable model version. Obtain with ServingCore.acquire; release when done. */
@@ -57,8 +70,19 @@ export interface ServableHandle {
   readonly signatures: readonly SignatureInfo[];
   /** The model's payload log (logging_config), when it has one. */
   readonly payloadLog?: PayloadLogSink | undefined;
+  /** Set when a routed label chose this version (routing/): the label and its primary. */
+  readonly route?: RouteTaken | undefined;
   /** Must be called exactly once: unloading waits for outstanding handles. */
   release(): void;
+}
+
+/** How a routed request reached its version. */
+export interface RouteTaken {
+  readonly label: string;
+  /** The version the label names in model.config. */
+  readonly primary: bigint;
+  /** The shadow version to copy this request to (already sampled), if any. */
+  readonly shadow?: bigint | undefined;
 }
 
 /** A model's sampled request log: ask `sample()` per call, then `write()` the record if it said yes. */
