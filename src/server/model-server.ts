@@ -36,6 +36,7 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
 import { RoutedCore } from './api/routed-core.js';
+import { ShadowRunner } from './routing/shadow-runner.js';
 import { type RoutingPoller, readRoutingFile, routingAdmin, startRoutingPoller } from './routing/routing-admin.js';
 import { modelWarmup } from './warmup/index.js';
 
@@ -108,11 +109,13 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     onUnload: (version, ms) => metrics.unloaded(version, ms * 1000),
   });
   metrics.watchModels(manager);
+  const shadows = new ShadowRunner({ core: manager, observer: metrics, maxQueued: flags.shadowMaxQueued, concurrency: flags.shadowConcurrency, log });
   const core = new RoutedCore({
     core: manager,
     allowUnavailable: flags.allowVersionLabelsForUnavailableModels,
     log,
-    onFallback: (model, label, canary) => log.warn('routing_canary_unavailable', { model, label, version: canary, served: 'primary' }),
+    shadows,
+    onFallback: (model, label, canary) => metrics.routingFallback(model, label, canary),
   });
   // Triton's model repository extension (Open Inference Protocol) edits the served model list.
   const repository = new ModelRepository({ core, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list), settled: () => manager.settled() });
@@ -221,6 +224,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       poller?.stop();
       routingPoller?.stop();
       await Promise.all([grpc.close(), rest?.close()]);
+      await shadows.drained();
       await manager.stop();
       await payloadLogs.close();
       await tracing?.shutdown();

@@ -19,6 +19,9 @@ import { ModelManager } from '../../src/server/core/model-manager.js';
 import { savedModelLoader } from '../../src/server/core/version-loader.js';
 import { RoutedCore } from '../../src/server/api/routed-core.js';
 import { routingAdmin } from '../../src/server/routing/routing-admin.js';
+import { parseRoutingConfig } from '../../src/server/routing/routing-config.js';
+import { ShadowRunner } from '../../src/server/routing/shadow-runner.js';
+import { ServingMetrics } from '../../src/server/metrics/index.js';
 import { memoryLogger } from '../../src/server/logging.js';
 import { NO_OBSERVER, type RequestEvent } from '../../src/server/observability.js';
 import { type GrpcServer, createGrpcServer } from '../../src/server/transports/grpc/index.js';
@@ -232,5 +235,83 @@ describe('tfmodel-server --routing_config_file', function () {
     const code = await failing.exited();
     assert.notEqual(code, 0);
     assert.ok(failing.events.some((e) => /canaries\[0\]\.percent: must be a number/.test(JSON.stringify(e))), JSON.stringify(failing.events.slice(-3)));
+  });
+});
+
+/** A sample's value from the Prometheus text: `name{labels...}` with every given label matching. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const have = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(line.slice(close + 1));
+  }
+  return undefined;
+}
+
+describe('shadow traffic on real versions, compared in metrics', function () {
+  this.timeout(120_000);
+  let root: string;
+  let manager: ModelManager;
+  let shadows: ShadowRunner;
+  let rest: RestServer;
+  let restPort: number;
+  const metrics = new ServingMetrics({ processMetrics: false });
+
+  before(async () => {
+    root = mkdtempSync(join(tmpdir(), 'tfmodel-shadow-'));
+    // 1 and 3: y = 0.5x + 2; 2: y = 0.5x + 3.
+    const base = mixedVersionsBase(root, 'm', [[1, HALF_PLUS_TWO], [2, HALF_PLUS_THREE], [3, HALF_PLUS_TWO]]);
+    manager = new ModelManager({
+      loader: savedModelLoader({ runtime: 'wasm', threads: 0 }),
+      log: memoryLogger(),
+      fileSystemPollMs: 0,
+      maxLoadRetries: 0,
+      loadRetryIntervalMs: 1,
+      allowLabelsForUnavailable: false,
+    });
+    await manager.start(modelConfigListOf(parseModelServerConfig(
+      `model_config_list { config { name: "m" base_path: "${base}" model_platform: "tensorflow" ` +
+      'model_version_policy { all {} } version_labels { key: "stable" value: 1 } version_labels { key: "twin" value: 1 } } }')));
+    shadows = new ShadowRunner({ core: manager, observer: metrics, maxQueued: 1000 });
+    const core = new RoutedCore({ core: manager, shadows });
+    core.setRouting(parseRoutingConfig(JSON.stringify({
+      models: { m: { labels: { stable: { shadow: { version: 2, percent: 100 } }, twin: { shadow: { version: 3, percent: 100 } } } } },
+    })));
+    rest = createRestServer({ core, observer: metrics, routing: routingAdmin(core) });
+    restPort = await rest.listen(0, '127.0.0.1');
+  });
+
+  after(async () => {
+    await rest?.close();
+    await manager?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('copies every request to the shadow and exports the divergence per (model, primary, shadow)', async () => {
+    for (let i = 0; i < 20; i++) {
+      for (const label of ['stable', 'twin']) {
+        const answer = await restPredictX(restPort, `m/labels/${label}`, i, { 'x-request-id': `k${i}` });
+        assert.equal(answer.version, '1');
+        assert.equal(firstPrediction(answer), 0.5 * i + 2, 'the caller gets the primary\'s answer');
+      }
+    }
+    await shadows.drained();
+    const text = (await metrics.render()).body;
+    const diverging = { model_name: 'm', primary_version: '1', shadow_version: '2' };
+    const twin = { model_name: 'm', primary_version: '1', shadow_version: '3' };
+    assert.equal(sample(text, 'tfmodel_shadow_requests_total', { ...diverging, outcome: 'run' }), 20);
+    assert.equal(sample(text, 'tfmodel_shadow_requests_total', { ...twin, outcome: 'run' }), 20);
+    // half_plus_three - half_plus_two = 1 exactly; relative to max(|a|,|b|) it is 1/3 at x = 0.
+    assert.equal(sample(text, 'tfmodel_shadow_max_abs_diff_bucket', { ...diverging, output: 'y', le: '0.1' }), 0);
+    assert.equal(sample(text, 'tfmodel_shadow_max_abs_diff_bucket', { ...diverging, output: 'y', le: '1' }), 20);
+    assert.equal(sample(text, 'tfmodel_shadow_max_abs_diff_sum', { ...diverging, output: 'y' }), 20);
+    assert.equal(sample(text, 'tfmodel_shadow_max_rel_diff_bucket', { ...diverging, output: 'y', le: '0.1' }), 6, '1 / (0.5x + 3) <= 0.1 for x = 14..19');
+    assert.equal(sample(text, 'tfmodel_shadow_max_abs_diff_bucket', { ...twin, output: 'y', le: '0' }), 20, 'identical versions do not diverge');
+    assert.equal(sample(text, 'tfmodel_shadow_errors_total', { ...diverging, side: 'shadow' }), undefined);
+    // Per-version request metrics count what answered the callers, not the shadow runs.
+    assert.equal(sample(text, 'tfmodel_version_requests_total', { model_name: 'm', version: '1', version_label: 'stable', signature_name: 'serving_default', status: 'OK' }), 20);
+    assert.equal(sample(text, 'tfmodel_version_request_duration_seconds_count', { model_name: 'm', version: '1', version_label: 'twin' }), 20);
+    assert.equal(sample(text, 'tfmodel_version_requests_total', { model_name: 'm', version: '2' }), undefined);
   });
 });

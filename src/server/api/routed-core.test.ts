@@ -103,17 +103,24 @@ describe('RoutedCore', () => {
   });
 
   it('samples the shadow, never onto the version that answers', () => {
-    const core = new RoutedCore({ core: fakeCore() });
+    const submitted: string[] = [];
+    const core = new RoutedCore({ core: fakeCore(), shadows: { submit: (m, p, s) => void submitted.push(`${m}/${p}/${s}`) } });
     core.setRouting(parseRoutingConfig(JSON.stringify(ROUTING)));
     let shadowed = 0;
     for (let i = 0; i < 2000; i++) {
       const handle = core.acquire({ name: 'm', label: 'stable', requestKeys: keyed(`s${i}`) });
       if (handle.route?.shadow !== undefined) {
-        assert.equal(handle.route.shadow, 3n);
+        assert.equal(handle.route.shadow.version, 3n);
+        handle.route.shadow.send({ signatureName: 'serving_default', inputs: new Map() });
+        assert.equal(submitted.at(-1), `m/${handle.version}/3`);
         shadowed++;
       }
     }
     assert.ok(shadowed > 2000 * 0.44 && shadowed < 2000 * 0.56, `shadowed ${shadowed}`);
+    // Without a runner nothing is sampled.
+    const plain = new RoutedCore({ core: fakeCore() });
+    plain.setRouting(parseRoutingConfig(JSON.stringify(ROUTING)));
+    for (let i = 0; i < 100; i++) assert.equal(plain.acquire({ name: 'm', label: 'stable', requestKeys: keyed(`s${i}`) }).route?.shadow, undefined);
   });
 
   it('reports each model\'s routing with its status', () => {

@@ -14,7 +14,7 @@
  */
 import { failedPrecondition } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { ModelSpecRequest, ModelStatus, ServableHandle, ServingCore } from '../core/types.js';
+import type { ModelSpecRequest, ModelStatus, ServableHandle, ServingCore, ShadowCall } from '../core/types.js';
 import { EMPTY_ROUTING, type ModelRouting, type RoutingConfig, modelRoutingJson, routedVersions } from '../routing/routing-config.js';
 import { bucketOf, canaryFor, shadowed } from '../routing/traffic-split.js';
 
@@ -31,8 +31,15 @@ export interface RoutedCoreOptions {
   readonly log?: Logger;
   /** A routed request whose canary was not AVAILABLE and went to the primary. */
   readonly onFallback?: (model: string, label: string, canary: bigint) => void;
+  /** Runs the shadow copies; absent: shadows are not sampled. */
+  readonly shadows?: ShadowSubmitter;
   /** Injectable for tests: [0, 1). */
   readonly random?: () => number;
+}
+
+/** Where sampled copies go (routing/shadow-runner.ts). */
+export interface ShadowSubmitter {
+  submit(model: string, primary: bigint, shadow: bigint, call: ShadowCall): void;
 }
 
 export class RoutedCore implements ServingCore {
@@ -95,7 +102,11 @@ export class RoutedCore implements ServingCore {
       else this.options.onFallback?.(spec.name, label, canary);
     }
     const handle = this.core.acquire({ name: spec.name, version, ...(spec.signatureName !== undefined ? { signatureName: spec.signatureName } : {}) });
-    const shadow = route?.shadow && route.shadow.version !== version && shadowed(route, key, this.random) ? route.shadow.version : undefined;
+    const shadows = this.options.shadows;
+    const target = route?.shadow?.version;
+    const shadow = shadows && target !== undefined && target !== version && shadowed(route!, key, this.random)
+      ? { version: target, send: (call: ShadowCall) => shadows.submit(spec.name, version, target, call) }
+      : undefined;
     return Object.assign(handle, { route: { label, primary, shadow } });
   }
 

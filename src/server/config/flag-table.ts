@@ -202,6 +202,8 @@ export const FLAGS = {
     help: 'Routing config (JSON: weighted labels, sticky request key, shadow; docs/routing.md), re-read every --model_config_file_poll_wait_seconds; also GET|PUT /tfmodel/routing',
     ours: true,
   },
+  shadow_max_queued: { type: 'int', default: '64', help: 'Shadow copies waiting to run beyond this are dropped and counted (tfmodel_shadow_requests_total{outcome="dropped"})', ours: true },
+  shadow_concurrency: { type: 'int', default: '1', help: 'Shadow copies running at once', ours: true },
   tracing_otlp_endpoint: { type: 'string', default: '', help: 'OpenTelemetry tracing to this OTLP endpoint (http://host:4318; host:4317 with grpc); empty: off (or $OTEL_EXPORTER_OTLP_ENDPOINT)', ours: true },
   tracing_otlp_protocol: { type: 'string', default: 'http/protobuf', help: 'OTLP transport: http/protobuf or grpc', ours: true },
   tracing_sampling_rate: { type: 'float', default: '1', help: "Fraction of requests traced (a caller's sampled traceparent is always followed)", ours: true },

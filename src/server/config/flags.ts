@@ -62,6 +62,8 @@ export interface ServerFlags {
   readonly payloadLogRedact: string;
   /** --routing_config_file: weighted labels and shadows (routing/routing-config.ts); '' = none. */
   readonly routingConfigFile: string;
+  readonly shadowMaxQueued: number;
+  readonly shadowConcurrency: number;
   /** OpenTelemetry tracing (ours); empty endpoint: off. */
   readonly tracingOtlpEndpoint: string;
   readonly tracingOtlpProtocol: 'http/protobuf' | 'grpc';
@@ -192,6 +194,8 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),
       payloadLogRedact: get<string>('payload_log_redact', ''),
       routingConfigFile: get<string>('routing_config_file', ''),
+      shadowMaxQueued: nonNegative('shadow_max_queued', get('shadow_max_queued', 64)),
+      shadowConcurrency: positive('shadow_concurrency', get('shadow_concurrency', 1)),
       tracingOtlpEndpoint: get<string>('tracing_otlp_endpoint', env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? ''),
       tracingOtlpProtocol: tracingProtocol,
       tracingSamplingRate: tracingRate,

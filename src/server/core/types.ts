@@ -6,6 +6,7 @@ import type { LoggingConfig } from '../../gen/tensorflow_serving/config/logging_
 import type { ModelEngine } from '../runtime/engine.js';
 import type { SignatureInfo } from '../runtime/savedmodel/signatures.js';
 import type { ServingError } from '../errors.js';
+import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 
 /** Which model (and version) a request is for: TF Serving's ModelSpec, transport-neutral. */
 export interface ModelSpecRequest {
@@ -26,6 +27,8 @@ export interface ModelSpecRequest {
 export interface RequestKeys {
   /** The first value of a lower-case header / metadata key, if present. */
   keyValue(name: string): string | undefined;
+  /** Told the version that serves the request once it is acquired (metrics, the REST header). */
+  onVersion?(version: bigint): void;
 }
 
 /** ModelVersionStatus.State, with TF Serving's numbers. */
@@ -81,8 +84,24 @@ export interface RouteTaken {
   readonly label: string;
   /** The version the label names in model.config. */
   readonly primary: bigint;
-  /** The shadow version to copy this request to (already sampled), if any. */
-  readonly shadow?: bigint | undefined;
+  /** Where to copy this request (sampled already), if anywhere. */
+  readonly shadow?: ShadowCopy | undefined;
+}
+
+/** A sampled request's copy to a shadow version: run later, off the caller's path. */
+export interface ShadowCopy {
+  readonly version: bigint;
+  /** Queues the copy (or drops and counts it when the queue is full); never throws. */
+  send(call: ShadowCall): void;
+}
+
+export interface ShadowCall {
+  readonly signatureName: string;
+  readonly inputs: ReadonlyMap<string, HostTensor>;
+  readonly outputFilter?: readonly string[] | undefined;
+  /** What the version that answered the caller returned, or how it failed. */
+  readonly outputs?: ReadonlyMap<string, HostTensor> | undefined;
+  readonly error?: ServingError | undefined;
 }
 
 /** A model's sampled request log: ask `sample()` per call, then `write()` the record if it said yes. */

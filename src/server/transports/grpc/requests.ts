@@ -24,7 +24,7 @@ export function modelSpecRequest(spec: ModelSpec, keys?: RequestKeys): ModelSpec
   const requestKeys = keys ? { requestKeys: keys } : {};
   switch (choice.case) {
     case 'version':
-      return { name: spec.name, version: choice.value.value, signatureName: spec.signatureName };
+      return { name: spec.name, version: choice.value.value, signatureName: spec.signatureName, ...requestKeys };
     case 'versionLabel':
       return { name: spec.name, label: choice.value, signatureName: spec.signatureName, ...requestKeys };
     default:

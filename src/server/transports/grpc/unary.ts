@@ -35,7 +35,13 @@ export interface UnaryMethod<Req, Res> {
 
 /** Routing reads a call's metadata (first value of a lower-case key; binary keys are skipped). */
 class MetadataKeys implements RequestKeys {
+  version: bigint | undefined = undefined;
+
   constructor(private readonly metadata: Metadata) {}
+
+  onVersion(version: bigint): void {
+    this.version = version;
+  }
 
   keyValue(name: string): string | undefined {
     const value = this.metadata.get(name)[0];
@@ -83,11 +89,12 @@ async function serveUnary<Req, Res>(
   let facts: { readonly label?: string | undefined; readonly signature?: string | undefined } | undefined;
   let response: Res | undefined;
   let failure: GrpcErrorStatus | undefined;
+  const keys = new MetadataKeys(metadata);
   try {
     if (request instanceof MalformedRequest) throw request.error;
     model = method.modelOf(request);
     facts = method.factsOf?.(request);
-    response = await method.handle(request, new MetadataKeys(metadata));
+    response = await method.handle(request, keys);
   } catch (error) {
     failure = toGrpcStatus(error);
     if (!(error instanceof ServingError)) {
@@ -99,7 +106,7 @@ async function serveUnary<Req, Res>(
   else callback(null, response);
   if (traced) endRequestSpan(traced, failure ? codeOf(failure) : Code.OK, { 'tfmodel.model': model, 'tfmodel.signature': facts?.signature, 'tfmodel.version_label': facts?.label });
   if (method.api === undefined) return;
-  const version = failure ? undefined : answeredVersion(response);
+  const version = keys.version ?? (failure ? undefined : answeredVersion(response));
   context.observer.request({
     model,
     api: method.api,

@@ -25,7 +25,6 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
   if (facts) facts.signature = signatureName || DEFAULT_SIGNATURE;
   // One acquire: the version whose signature converts the inputs is the one that runs them.
   return withServable(core, specOf(route, signatureName, facts), async (handle) => {
-    if (facts) facts.version = handle.version;
     const inputs = signatureInputs(handle, signatureName || DEFAULT_SIGNATURE);
     if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true);
     let tensors: PredictTensors;
@@ -48,7 +47,6 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
  */
 export interface RequestFacts extends RequestKeys {
   signature: string | undefined;
-  version: bigint | undefined;
 }
 
 export async function restClassify(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
@@ -56,7 +54,6 @@ export async function restClassify(core: ServingCore, route: Route, text: string
   const modelSpec = specOf(route, signatureNameOf(doc), facts);
   if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await classify(core, { modelSpec, input: exampleInputFromJson(doc) });
-  if (facts) facts.version = result.modelSpec.version;
   return classifyJson(result.classifications);
 }
 
@@ -65,7 +62,6 @@ export async function restRegress(core: ServingCore, route: Route, text: string,
   const modelSpec = specOf(route, signatureNameOf(doc), facts);
   if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await regress(core, { modelSpec, input: exampleInputFromJson(doc) });
-  if (facts) facts.version = result.modelSpec.version;
   return regressJson(result.regressions);
 }
 
@@ -83,9 +79,7 @@ export function restStatus(core: ServingCore, route: Route): string {
 }
 
 export async function restMetadata(core: ServingCore, route: Route, facts?: RequestFacts): Promise<string> {
-  const metadata = await modelMetadata(core, specOf(route, '', facts), [SIGNATURE_DEF_FIELD]);
-  if (facts) facts.version = metadata.version;
-  return metadataJson(metadata);
+  return metadataJson(await modelMetadata(core, specOf(route, '', facts), [SIGNATURE_DEF_FIELD]));
 }
 
 function specOf(route: Route, signatureName: string, keys: RequestKeys | undefined): ModelSpecRequest {

@@ -65,6 +65,10 @@ export class RestRequest extends IncomingMessage implements RequestKeys {
   /** The version that answered an API call, once the call has acquired it. */
   version: bigint | undefined = undefined;
 
+  onVersion(version: bigint): void {
+    this.version = version;
+  }
+
   /** Routing's request key: the first value of a header. */
   keyValue(name: string): string | undefined {
     const value = this.headers[name];

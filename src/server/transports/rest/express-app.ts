@@ -65,9 +65,8 @@ async function answerMetadata(req: RestRequest): Promise<void> {
   let body: string;
   try {
     // Express swapped the request's prototype: facts and keys travel in an object of their own.
-    const facts = { signature: undefined, version: undefined as bigint | undefined, keyValue: (name: string) => firstValue(req.headers[name]) };
+    const facts = { signature: undefined, keyValue: (name: string) => firstValue(req.headers[name]), onVersion: (version: bigint) => void (req.version = version) };
     body = await restMetadata(req.context.core, req.route, facts);
-    req.version = facts.version;
   } catch (error) {
     return answerError(req, toServingError(error));
   }
