@@ -1,5 +1,5 @@
 /** Predict: run a signature on named input tensors (PredictionService.Predict, REST :predict). */
-import { internal } from '../errors.js';
+import { internal, toServingError } from '../errors.js';
 import {
   CLASSIFY_METHOD_NAME,
   PREDICT_METHOD_NAME,
@@ -50,8 +50,16 @@ export async function predictWith(
   const checks = handle.engine.inputChecks?.get(signatureName);
   validateInputs(signature, inputs, checks?.feedDtypes);
   validateShapes(signature, inputs, checks?.shapeBound);
-  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
-    handle.engine.run({ signature: signatureName, inputs, outputFilter }));
+  const shadow = handle.route?.shadow;
+  let outputs: Map<string, HostTensor>;
+  try {
+    outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
+      handle.engine.run({ signature: signatureName, inputs, outputFilter }));
+  } catch (error) {
+    shadow?.send({ signatureName, inputs, outputFilter, error: toServingError(error) });
+    throw error;
+  }
+  shadow?.send({ signatureName, inputs, outputFilter, outputs });
   const log = handle.payloadLog;
   if (log?.sample()) {
     const call = { model: handle.name, version: handle.version, signatureName };

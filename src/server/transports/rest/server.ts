@@ -19,6 +19,8 @@ import { createExpressApp } from './express-app.js';
 import { type Route, routeOf } from './router.js';
 import type { ModelRepository } from '../../api/oip/repository.js';
 import { serveOip } from './oip/oip-handler.js';
+import { serveRouting } from './routing-handler.js';
+import type { RoutingAdmin } from '../../routing/routing-admin.js';
 
 export interface RestServerOptions {
   readonly core: ServingCore;
@@ -33,6 +35,8 @@ export interface RestServerOptions {
   readonly metrics?: MetricsEndpoint;
   /** The Open Inference Protocol's model repository extension (/v2/repository/...); absent: 501. */
   readonly repository?: ModelRepository;
+  /** GET|PUT /tfmodel/routing (the routing config); absent: 501. */
+  readonly routing?: RoutingAdmin;
   readonly logger?: Logger;
 }
 
@@ -56,6 +60,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
     timeoutMs: options.timeoutMs ?? DEFAULT_REST_TIMEOUT_MS,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     metrics: options.metrics,
+    routing: options.routing,
     logger: options.logger,
     inflight: 0,
     closing: false,
@@ -81,6 +86,8 @@ export function createRestServer(options: RestServerOptions): RestServer {
           return answerStatus(req);
         case 'oip':
           return serveOip(req, options.repository);
+        case 'routing':
+          return serveRouting(req);
         default:
           return void app(req, res);
       }
