@@ -101,6 +101,20 @@ describe('model management protection: --admin_token_file (issue 7 item 8)', fun
       assert.equal(await state(rest, 'half'), 'AVAILABLE');
     });
 
+    it('refuses PUT /tfmodel/routing without the token (401)', async () => {
+      const { request } = await import('node:http');
+      const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: rest, path: '/tfmodel/routing', method: 'PUT', agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end('{}');
+      });
+      assert.equal(reply.status, 401, reply.body);
+      assert.match(JSON.parse(reply.body).error, /Setting the routing requires the admin token/);
+    });
+
     it('accepts the token: a reload to a second model name takes effect', async () => {
       const reply = await reload(client, ['half', 'half2'], base, `Bearer ${TOKEN}`);
       assert.equal(reply.code, 0, reply.details);

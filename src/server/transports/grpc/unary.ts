@@ -5,7 +5,7 @@
 import type { Metadata, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { context as otelContext } from '@opentelemetry/api';
 import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
-import type { ModelConfigReloader, ServingCore } from '../../core/types.js';
+import type { ModelConfigReloader, RequestKeys, ServingCore } from '../../core/types.js';
 import { Code, ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
@@ -40,7 +40,30 @@ export interface UnaryMethod<Req, Res> {
   readonly modelOf: (request: NoInfer<Req>) => string;
   /** The version label and signature a request names (metrics labels), when the method has them. */
   readonly factsOf?: (request: NoInfer<Req>) => { readonly label?: string | undefined; readonly signature?: string | undefined };
-  readonly handle: (request: Req) => Promise<Res>;
+  /** `keys`: the call's metadata, for routing. */
+  readonly handle: (request: Req, keys: RequestKeys) => Promise<Res>;
+}
+
+/** Routing reads a call's metadata (first value of a lower-case key; binary keys are skipped). */
+class MetadataKeys implements RequestKeys {
+  version: bigint | undefined = undefined;
+
+  constructor(private readonly metadata: Metadata) {}
+
+  onVersion(version: bigint): void {
+    this.version = version;
+  }
+
+  keyValue(name: string): string | undefined {
+    const value = this.metadata.get(name)[0];
+    return typeof value === 'string' ? value : undefined;
+  }
+}
+
+/** The version a response reports in its model_spec (the version that answered). */
+function answeredVersion(response: unknown): bigint | undefined {
+  const choice = (response as { modelSpec?: { versionChoice?: { case?: string; value?: { value?: unknown } } } } | undefined)?.modelSpec?.versionChoice;
+  return choice?.case === 'version' && typeof choice.value?.value === 'bigint' ? choice.value.value : undefined;
 }
 
 const METADATA_GETTER = {
@@ -78,6 +101,7 @@ async function serveUnary<Req, Res>(
   let response: Res | undefined;
   let failure: GrpcErrorStatus | undefined;
   let held = 0;
+  const keys = new MetadataKeys(metadata);
   try {
     if (method.admin !== undefined) context.adminToken?.check(metadata.get('authorization').map(String), method.admin);
     if (request instanceof MalformedRequest) throw request.error;
@@ -90,7 +114,7 @@ async function serveUnary<Req, Res>(
     }
     // A big message is converted and run in a later turn: calls waiting for the loop go first.
     if (bytes >= YIELD_FROM_BYTES) await setImmediate();
-    response = await method.handle(request);
+    response = await method.handle(request, keys);
   } catch (error) {
     failure = toGrpcStatus(error);
     if (!(error instanceof ServingError)) {
@@ -103,6 +127,7 @@ async function serveUnary<Req, Res>(
   else callback(null, response);
   if (traced) endRequestSpan(traced, failure ? codeOf(failure) : Code.OK, { 'tfmodel.model': model, 'tfmodel.signature': facts?.signature, 'tfmodel.version_label': facts?.label });
   if (method.api === undefined) return;
+  const version = keys.version ?? (failure ? undefined : answeredVersion(response));
   context.observer.request({
     model,
     api: method.api,
@@ -111,5 +136,6 @@ async function serveUnary<Req, Res>(
     latencyMicros: Math.round((performance.now() - started) * 1000),
     ...(facts?.label !== undefined ? { label: facts.label } : {}),
     ...(facts?.signature !== undefined ? { signature: facts.signature } : {}),
+    ...(version !== undefined ? { version } : {}),
   });
 }

@@ -9,7 +9,7 @@ import { modelMetadata, SIGNATURE_DEF_FIELD } from '../../api/metadata.js';
 import { withServable } from '../../api/model-spec.js';
 import { predictWith } from '../../api/predict.js';
 import { modelStatus } from '../../api/status.js';
-import { DEFAULT_SIGNATURE, type ModelSpecRequest, type ServableHandle, type ServingCore } from '../../core/types.js';
+import { DEFAULT_SIGNATURE, type ModelSpecRequest, type RequestKeys, type ServableHandle, type ServingCore } from '../../core/types.js';
 import { invalidArgument } from '../../errors.js';
 import type { TensorSpec } from '../../runtime/savedmodel/signatures.js';
 import { exampleInputFromJson } from './json-example.js';
@@ -32,7 +32,7 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
   const signatureName = signatureNameOf(parsed.doc);
   if (facts) facts.signature = signatureName || DEFAULT_SIGNATURE;
   // One acquire: the version whose signature converts the inputs is the one that runs them.
-  return withServable(core, specOf(route, signatureName), async (handle) => {
+  return withServable(core, specOf(route, signatureName, facts), async (handle) => {
     const inputs = signatureInputs(handle, signatureName || DEFAULT_SIGNATURE);
     if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true, latin1);
     if (text.length >= YIELD_AFTER_CHARS) await setImmediate();
@@ -51,8 +51,11 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
   });
 }
 
-/** What a call learns from the request body that the transport reports (metrics, traces). */
-export interface RequestFacts {
+/**
+ * What a call learns that the transport reports (metrics, traces, the version header), and the
+ * request's headers for routing.
+ */
+export interface RequestFacts extends RequestKeys {
   signature: string | undefined;
   /** Input: the body was not valid UTF-8 and `text` holds its bytes (see parseBody). */
   readonly latin1Body?: boolean;
@@ -60,7 +63,7 @@ export interface RequestFacts {
 
 export async function restClassify(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
   const { doc } = parseBody(text, true, facts?.latin1Body);
-  const modelSpec = specOf(route, signatureNameOf(doc));
+  const modelSpec = specOf(route, signatureNameOf(doc), facts);
   if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await classify(core, { modelSpec, input: exampleInputFromJson(doc) });
   return classifyJson(result.classifications);
@@ -68,7 +71,7 @@ export async function restClassify(core: ServingCore, route: Route, text: string
 
 export async function restRegress(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
   const { doc } = parseBody(text, true, facts?.latin1Body);
-  const modelSpec = specOf(route, signatureNameOf(doc));
+  const modelSpec = specOf(route, signatureNameOf(doc), facts);
   if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await regress(core, { modelSpec, input: exampleInputFromJson(doc) });
   return regressJson(result.regressions);
@@ -87,12 +90,12 @@ export function restStatus(core: ServingCore, route: Route): string {
   return statusJson(modelStatus(core, route.model, version).versions);
 }
 
-export async function restMetadata(core: ServingCore, route: Route): Promise<string> {
-  return metadataJson(await modelMetadata(core, specOf(route, ''), [SIGNATURE_DEF_FIELD]));
+export async function restMetadata(core: ServingCore, route: Route, facts?: RequestFacts): Promise<string> {
+  return metadataJson(await modelMetadata(core, specOf(route, '', facts), [SIGNATURE_DEF_FIELD]));
 }
 
-function specOf(route: Route, signatureName: string): ModelSpecRequest {
-  return { name: route.model, version: route.version, label: route.label, signatureName };
+function specOf(route: Route, signatureName: string, keys: RequestKeys | undefined): ModelSpecRequest {
+  return { name: route.model, version: route.version, label: route.label, signatureName, ...(keys ? { requestKeys: keys } : {}) };
 }
 
 /** The optional "signature_name" (FillSignature); '' when absent. */

@@ -22,6 +22,8 @@ import type { ModelRepository } from '../../api/oip/repository.js';
 import { serveOip } from './oip/oip-handler.js';
 import type { InflightBytes } from '../inflight-bytes.js';
 import type { AdminToken } from '../../admin-token.js';
+import { serveRouting } from './routing-handler.js';
+import type { RoutingAdmin } from '../../routing/routing-admin.js';
 
 export interface RestServerOptions {
   readonly core: ServingCore;
@@ -40,6 +42,8 @@ export interface RestServerOptions {
   readonly metrics?: MetricsEndpoint;
   /** The Open Inference Protocol's model repository extension (/v2/repository/...); absent: 501. */
   readonly repository?: ModelRepository;
+  /** GET|PUT /tfmodel/routing (the routing config); absent: 501. */
+  readonly routing?: RoutingAdmin;
   readonly logger?: Logger;
 }
 
@@ -63,6 +67,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
     timeoutMs: options.timeoutMs ?? DEFAULT_REST_TIMEOUT_MS,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     metrics: options.metrics,
+    routing: options.routing,
     logger: options.logger,
     inflightBytes: options.inflightBytes,
     adminToken: options.adminToken,
@@ -92,6 +97,8 @@ export function createRestServer(options: RestServerOptions): RestServer {
           return serveOip(req, options.repository);
         case 'models':
           return sendJson(context, res, 200, modelsJson(context.core.listModels()));
+        case 'routing':
+          return serveRouting(req);
         default:
           // Probes are answered here, before express: no middleware between them and the answer.
           if (req.method === 'GET' || req.method === 'HEAD') {
