@@ -114,7 +114,7 @@ function restCall(port: number, method: string, path: string, headers: Record<st
   });
 }
 
-function grpcRaw(client: Client, path: string, bytes: Buffer, metadata = new Metadata()): Promise<{ code: number; details: string; bytes?: Buffer }> {
+export function grpcRaw(client: Client, path: string, bytes: Buffer, metadata = new Metadata()): Promise<{ code: number; details: string; bytes?: Buffer }> {
   const same = (b: Buffer): Buffer => b;
   return new Promise((resolve) => {
     client.makeUnaryRequest(path, same, same, bytes, metadata, { deadline: Date.now() + HANG_MS }, (error: ServiceError | null, response?: Buffer) =>

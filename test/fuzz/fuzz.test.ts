@@ -28,6 +28,19 @@ describe(`fuzz campaigns, short seeded run (seed ${SEED})`, function () {
     assert.equal(result.crashes + result.hangs + result.serverErrors + result.lost, 0);
   };
 
+  it('gRPC reproducer of seed 202 case 1470: shape [2^31] int64 from one value is refused, not allocated (the server was OOM-killed)', async () => {
+    const { grpcRaw } = await import('./campaigns.js');
+    const bytes = Buffer.from('CgcKBWhhbGYAEh4KAXgSGQgJEggSBgiAgICACFILAf///////////wEaBG5vcGU=', 'base64');
+    const named = Buffer.from('CgYKBGhhbGYSHgoBeBIZCAkSCBIGCICAgIAIUgsB////////////AQ==', 'base64');
+    for (const request of [bytes, named]) {
+      const reply = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', request);
+      assert.notEqual(reply.code, 4, 'no deadline exceeded');
+      assert.ok(server.alive);
+    }
+    const reply = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', named);
+    assert.equal(reply.code, 8, reply.details); // RESOURCE_EXHAUSTED
+  });
+
   it('REST: 2000 mutated requests (JSON, paths, headers, encodings, bytes, bombs, OIP)', async () => check(await restCampaign(server, SEED, 2000)));
   it('gRPC: 1000 mutated messages (dtypes, shapes, tensor_content, huge dims, random bytes)', async () => check(await grpcCampaign(server, SEED, 1000)));
   it('corrupt versions dropped into the polled base path while version 123 is asked', async () => check(await corruptVersionCampaign(server, SEED, 4)));
