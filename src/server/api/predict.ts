@@ -7,7 +7,6 @@ import {
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
-import { predictLog } from '../payload-log/prediction-logs.js';
 import { withChildSpan } from '../tracing/tracing.js';
 import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
@@ -47,9 +46,6 @@ export async function predictWith(
   const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
     handle.engine.run({ signature: signatureName, inputs, outputFilter }));
   const log = handle.payloadLog;
-  if (log?.sample()) {
-    const call = { model: handle.name, version: handle.version, signatureName };
-    log.write((config) => predictLog(call, config, inputs, outputFilter, outputs));
-  }
+  if (log?.sample()) log.writePredict({ model: handle.name, version: handle.version, signatureName }, inputs, outputFilter, outputs);
   return { modelSpec: resolvedSpec(handle, signatureName), outputs };
 }
