@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { context } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { Code } from '../errors.js';
 import { type Tracing, startTracing } from './start-tracing.js';
@@ -44,6 +45,21 @@ describe('tracing: sampling', () => {
     await tracing!.shutdown();
     tracing = undefined;
     assert.equal(await requests(1, 50, { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' }), 0);
+  });
+
+  it('starts child spans only inside a traced request, parented by it', async () => {
+    exporter = new InMemorySpanExporter();
+    tracing = startTracing({ endpoint: 'http://127.0.0.1:1', protocol: 'http/protobuf', samplingRate: 1, serviceName: 'test', exportDelayMs: 1, exporter });
+    assert.equal(await withChildSpan('inference', () => assert.fail('attributes built outside a traced request'), () => Promise.resolve(1)), 1);
+    const traced = startRequestSpan('REST predict', {}, GETTER, () => ({}))!;
+    const child = context.with(traced.context, () => withChildSpan('inference', () => ({ 'tfmodel.model': 'm' }), () => Promise.resolve(2)));
+    assert.equal(await child, 2);
+    endRequestSpan(traced, Code.OK, {});
+    await tracing.forceFlush();
+    const spans = exporter.getFinishedSpans();
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['REST predict', 'inference']);
+    const inference = spans.find((s) => s.name === 'inference')!;
+    assert.equal(inference.parentSpanContext?.spanId, traced.span.spanContext().spanId);
   });
 
   it('costs nothing when off: no span, the work just runs', async () => {
