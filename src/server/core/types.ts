@@ -7,7 +7,6 @@ import type { ModelEngine } from '../runtime/engine.js';
 import type { SignatureInfo } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ServingError } from '../errors.js';
-import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 
 /** Which model (and version) a request is for: TF Serving's ModelSpec, transport-neutral. */
 export interface ModelSpecRequest {
