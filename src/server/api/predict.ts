@@ -7,7 +7,6 @@ import {
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
-import { predictLog } from '../payload-log/prediction-logs.js';
 import { validateInputs, validateShapes } from '../runtime/signature-io.js';
 import { withChildSpan } from '../tracing/tracing.js';
 import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
@@ -61,9 +60,6 @@ export async function predictWith(
   }
   shadow?.send({ signatureName, inputs, outputFilter, outputs });
   const log = handle.payloadLog;
-  if (log?.sample()) {
-    const call = { model: handle.name, version: handle.version, signatureName };
-    log.write((config) => predictLog(call, config, inputs, outputFilter, outputs));
-  }
+  if (log?.sample()) log.writePredict({ model: handle.name, version: handle.version, signatureName }, inputs, outputFilter, outputs);
   return { modelSpec: resolvedSpec(handle, signatureName), outputs };
 }
