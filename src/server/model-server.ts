@@ -25,6 +25,7 @@ import { PayloadLogs } from './payload-log/payload-logger.js';
 import { parseRedactionRules } from './payload-log/redaction.js';
 import type { Tracing } from './tracing/start-tracing.js';
 import { availableMemoryBytes } from './core/memory.js';
+import { ModelCache, objectStoreSources } from './core/sources/index.js';
 import { estimateVersionBytes, savedModelLoader } from './core/version-loader.js';
 import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
@@ -99,6 +100,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     numLoadThreads: flags.numLoadThreads,
     numUnloadThreads: flags.numUnloadThreads,
     maxConcurrentLoadBytes: flags.maxConcurrentLoadBytes || Math.floor(availableMemoryBytes() / 4),
+    sources: objectStoreSources({ cache: new ModelCache(flags.modelCacheDir, flags.modelCacheMaxBytes) }),
     estimateLoadBytes: (version) => estimateVersionBytes(version.dir, { runtime: flags.runtime, threads: flags.inferenceThreads }),
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,

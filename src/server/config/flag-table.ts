@@ -197,6 +197,18 @@ export const FLAGS = {
     help: 'Model loads run at once only while their estimated footprints (weights on disk x engine instances) add up to at most this (one larger load still runs, alone); 0: a quarter of the memory available (the cgroup limit, else physical memory)',
     ours: true,
   },
+  model_cache_dir: {
+    type: 'string',
+    default: '$TMPDIR/tfmodel-model-cache',
+    help: 'Where versions of s3:// models are downloaded to before loading (each complete version renamed into place)',
+    ours: true,
+  },
+  model_cache_max_bytes: {
+    type: 'int',
+    default: '10737418240',
+    help: 'Bound of --model_cache_dir: the least recently used versions no model still aspires are deleted to make room',
+    ours: true,
+  },
   max_request_bytes: { type: 'int', default: '67108864', help: 'Largest REST request body, after decompression (413 beyond)', ours: true },
   payload_log_max_file_bytes: { type: 'int', default: '67108864', help: "logging_config: a model's log file is rotated past this size", ours: true },
   payload_log_max_files: { type: 'int', default: '10', help: 'logging_config: log files kept per model (the oldest are deleted)', ours: true },
