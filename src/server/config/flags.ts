@@ -69,6 +69,10 @@ export interface ServerFlags {
   readonly payloadLogMaxFiles: number;
   readonly payloadLogMaxQueueBytes: number;
   readonly payloadLogRedact: string;
+  /** --routing_config_file: weighted labels and shadows (routing/routing-config.ts); '' = none. */
+  readonly routingConfigFile: string;
+  readonly shadowMaxQueued: number;
+  readonly shadowConcurrency: number;
   /** OpenTelemetry tracing (ours); empty endpoint: off. */
   readonly tracingOtlpEndpoint: string;
   readonly tracingOtlpProtocol: 'http/protobuf' | 'grpc';
@@ -203,6 +207,9 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
       payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),
       payloadLogRedact: get<string>('payload_log_redact', ''),
+      routingConfigFile: get<string>('routing_config_file', ''),
+      shadowMaxQueued: nonNegative('shadow_max_queued', get('shadow_max_queued', 64)),
+      shadowConcurrency: positive('shadow_concurrency', get('shadow_concurrency', 1)),
       tracingOtlpEndpoint: get<string>('tracing_otlp_endpoint', env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? ''),
       tracingOtlpProtocol: tracingProtocol,
       tracingSamplingRate: tracingRate,

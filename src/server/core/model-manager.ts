@@ -358,6 +358,16 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     return [...this.models.values()].map((m) => this.statusOf(m));
   }
 
+  /** The version a label names now (routing), without building a status. */
+  labelVersion(name: string, label: string): bigint | undefined {
+    return this.models.get(name)?.labels.get(label);
+  }
+
+  /** Whether a version is AVAILABLE now (routing). */
+  isAvailable(name: string, version: bigint): boolean {
+    return this.models.get(name)?.versions.get(version)?.state === VersionState.AVAILABLE;
+  }
+
   /** The model list now served (the last config applied), for reloads that edit it. */
   configList(): ModelConfigList {
     return create(ModelConfigListSchema, { config: [...this.models.values()].map((m) => m.config) });
