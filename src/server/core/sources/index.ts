@@ -1,5 +1,7 @@
 /** The model sources beyond the local file system, by base path scheme. */
 import { S3Client } from '@aws-sdk/client-s3';
+import type { Storage } from '@google-cloud/storage';
+import { GcsStore, gcsClient } from './gcs-store.js';
 import type { SourceFactory, SourceRegistry } from '../source.js';
 import type { ModelCache } from './model-cache.js';
 import { splitBucketPath } from './object-store.js';
@@ -13,7 +15,10 @@ export interface ObjectStoreSourcesOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
-/** s3:// (TF Serving's S3 environment variables and the AWS credential chain). */
+/**
+ * s3:// (TF Serving's S3 environment variables and the AWS credential chain) and gs://
+ * (Application Default Credentials, STORAGE_EMULATOR_HOST).
+ */
 export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRegistry {
   let s3: S3Client | undefined;
   const s3Source: SourceFactory = (context) => {
@@ -21,5 +26,14 @@ export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRe
     const { bucket, prefix } = splitBucketPath(context.basePath, 's3');
     return new ObjectStoreSource(context, { store: new S3Store(s3, bucket), prefix, cache: options.cache });
   };
-  return new Map([['s3', s3Source]]);
+  let gcs: Storage | undefined;
+  const gcsSource: SourceFactory = (context) => {
+    gcs ??= gcsClient(options.env);
+    const { bucket, prefix } = splitBucketPath(context.basePath, 'gs');
+    return new ObjectStoreSource(context, { store: new GcsStore(gcs, bucket), prefix, cache: options.cache });
+  };
+  return new Map([
+    ['s3', s3Source],
+    ['gs', gcsSource],
+  ]);
 }
