@@ -9,7 +9,7 @@ import { type RuntimeSelection, chooseBackend } from './backend.js';
 import type { ModelEngine } from './engine.js';
 import { installedNativePackages } from './native/native-package.js';
 import { NativeEngine } from './native/native-engine.js';
-import { TfjsEngine } from './tfjs/tfjs-engine.js';
+import { RebuildingEngine } from './tfjs/rebuilding-engine.js';
 import { WorkerPoolEngine } from './pool/worker-pool.js';
 
 export type { ModelEngine, RunRequest } from './engine.js';
@@ -28,6 +28,8 @@ export interface LoadSavedModelOptions {
    * model in the calling thread. Models whose signatures assign variables always use one instance.
    */
   readonly threads?: number;
+  /** Called each time an engine instance traps (a WebAssembly fault) and is discarded. */
+  readonly onFault?: ((trap: string) => void) | undefined;
 }
 
 export function defaultThreadCount(): number {
@@ -39,6 +41,6 @@ export async function loadSavedModel(exportDir: string, options: LoadSavedModelO
   const tags = options.tags;
   if (choice.backend === 'tensorflow') return NativeEngine.load(exportDir, { tags, nativePackage: choice.nativePackage! });
   const threads = options.threads ?? defaultThreadCount();
-  if (threads === 0) return TfjsEngine.load(exportDir, { tags, backend: choice.backend });
-  return WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
+  if (threads === 0) return RebuildingEngine.load(exportDir, { tags, backend: choice.backend, onFault: options.onFault });
+  return WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads, onFault: options.onFault });
 }
