@@ -1,5 +1,5 @@
 /** Predict: run a signature on named input tensors (PredictionService.Predict, REST :predict). */
-import { internal } from '../errors.js';
+import { internal, toServingError } from '../errors.js';
 import {
   CLASSIFY_METHOD_NAME,
   PREDICT_METHOD_NAME,
@@ -7,7 +7,6 @@ import {
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
-import { predictLog } from '../payload-log/prediction-logs.js';
 import { validateInputs, validateShapes } from '../runtime/signature-io.js';
 import { withChildSpan } from '../tracing/tracing.js';
 import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
@@ -50,12 +49,17 @@ export async function predictWith(
   const checks = handle.engine.inputChecks?.get(signatureName);
   validateInputs(signature, inputs, checks?.feedDtypes);
   validateShapes(signature, inputs, checks?.shapeBound);
-  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
-    handle.engine.run({ signature: signatureName, inputs, outputFilter }));
-  const log = handle.payloadLog;
-  if (log?.sample()) {
-    const call = { model: handle.name, version: handle.version, signatureName };
-    log.write((config) => predictLog(call, config, inputs, outputFilter, outputs));
+  const shadow = handle.route?.shadow;
+  let outputs: Map<string, HostTensor>;
+  try {
+    outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
+      handle.engine.run({ signature: signatureName, inputs, outputFilter }));
+  } catch (error) {
+    shadow?.send({ signatureName, inputs, outputFilter, error: toServingError(error) });
+    throw error;
   }
+  shadow?.send({ signatureName, inputs, outputFilter, outputs });
+  const log = handle.payloadLog;
+  if (log?.sample()) log.writePredict({ model: handle.name, version: handle.version, signatureName }, inputs, outputFilter, outputs);
   return { modelSpec: resolvedSpec(handle, signatureName), outputs };
 }

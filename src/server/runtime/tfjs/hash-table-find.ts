@@ -1,9 +1,9 @@
 /**
  * tfjs-converter's HashTable.find stacks one value per key: with no keys it throws "Pass at least
  * one tensor to tf.stack" (TextVectorization on an empty string has no tokens to look up; issue 7,
- * item 3), and it returns a vector whatever the keys' shape. TensorFlow's LookupTableFindV2 returns
- * the keys' shape (for scalar values), empty for no keys. Patched on the class once it is known
- * (it is not exported: reached through a loaded model's tables).
+ * item 3), where TensorFlow's LookupTableFindV2 answers an empty tensor. Patched on the class once
+ * it is known (it is not exported: reached through a loaded model's tables). The keys' rank is
+ * restored in the graph (lookup-rank.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { loadGraphModelSync } from '@tensorflow/tfjs-converter';
@@ -28,11 +28,7 @@ export function patchHashTableFind(model: ReturnType<typeof loadGraphModelSync>)
         this.checkKeyAndValueTensor(keys, defaultValue);
         return tf.tensor([], [...keys.shape, ...defaultValue.shape], this.valueDType);
       }
-      const found = await find.call(this, keys, defaultValue);
-      if (defaultValue.rank !== 0 || keys.rank === 1 || found.size !== keys.size) return found;
-      const shaped = tf.reshape(found, keys.shape);
-      found.dispose();
-      return shaped;
+      return find.call(this, keys, defaultValue);
     };
   }
 }
