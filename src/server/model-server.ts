@@ -93,6 +93,10 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     threads: flags.inferenceThreads,
     preferTfliteModel: flags.preferTfliteModel,
     keepMetaGraph: !flags.removeUnusedFieldsFromBundleMetagraph,
+    onEngineFault: (version, trap) => {
+      metrics.engineFault(version.model);
+      log.warn('engine_fault', { model: version.model, version: String(version.version), trap });
+    },
     ...(batching
       ? { wrap: flags.enablePerModelBatchingParameters ? (engine, version) => batching.wrapWithModelParameters(engine, version.dir, version) : (engine, version) => batching.wrap(engine, version) }
       : {}),

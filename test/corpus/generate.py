@@ -444,6 +444,46 @@ def build_keras_uint8_image(export_dir, rng):
                        lambda n: {"pixels": rng.integers(0, 256, (n, 16, 16, 3), dtype=np.uint8)})
 
 
+@corpus_model("keras_mobilenet_v3", "keras",
+       ["keras.applications", "mobilenet_v3_small", "hard_swish", "squeeze_excite", "dynamic_image_size", "model.export"],
+       atol=1e-5, max_bytes=12 * 1024 * 1024)
+def build_keras_mobilenet_v3(export_dir, rng):
+    """keras.applications.MobileNetV3Small (alpha 0.75, 10 classes, random
+    weights, Rescaling preprocessing) on images of any size, [None, None,
+    None, 3]; exported with model.export. Issue 7: a 1x1 image must not
+    break the model for the 96x96 images after it."""
+    net = keras.applications.MobileNetV3Small(
+        input_tensor=keras.Input((None, None, 3), name="image"), alpha=0.75, weights=None, classes=10,
+        include_preprocessing=True)
+    randomize_batchnorm(net, rng)
+    cases = keras_export(net, export_dir, lambda n: {"image": rng.random((n, 96, 96, 3), dtype=np.float32) * 255})
+    # A 1x1 image: the stride-2 convolutions reach 0x0 and TensorFlow answers NaN.
+    return cases + [Case("serving_default", {"image": rng.random((1, 64, 80, 3), dtype=np.float32) * 255}),
+                    Case("serving_default", {"image": np.array([[[[0.1, 0.2, 0.3]]]], dtype=np.float32)})]
+
+
+@corpus_model("keras_text_vectorization", "keras",
+       ["text_vectorization", "string_input", "standardize", "whitespace_split", "static_hash_table",
+        "output_sequence_length", "embedding", "empty_string", "model.export"])
+def build_keras_text_vectorization(export_dir, rng):
+    """Keras TextVectorization (lower-case and strip punctuation, split on
+    whitespace, int tokens padded to 6) on [None, 1] strings, then
+    Embedding, GlobalAveragePooling1D and a softmax Dense head; exported
+    with model.export. Cases include the empty string and unknown words."""
+    vectorize = layers.TextVectorization(max_tokens=12, output_mode="int", output_sequence_length=6)
+    vectorize.adapt(["the cat sat on the mat", "a dog ate my homework", "the quick brown fox", "the dog"])
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    pooled = layers.GlobalAveragePooling1D()(layers.Embedding(12, 4)(vectorize(text)))
+    net = keras.Model(text, layers.Dense(3, activation="softmax")(pooled), name="text_vectorization")
+    rows = [["The cat!"], [""], ["zzz unknown words"], ["a dog ate the quick brown fox on my mat"]]
+    net.export(str(export_dir), verbose=False)
+    return [
+        Case(signature, {"text": strings(*(r[0] for r in batch)).reshape(-1, 1)})
+        for signature in ("serving_default", "serve")
+        for batch in ([[""]], rows[:1], rows)
+    ]
+
+
 @corpus_model("keras_activations", "keras",
        ["elu", "selu", "gelu", "silu", "softplus", "softsign", "tanh", "sigmoid", "hard_sigmoid",
         "hard_silu", "leaky_relu", "relu6", "mish", "log_softmax", "prelu", "softmax"])

@@ -10,7 +10,7 @@ import type { ModelEngine } from './engine.js';
 import { installedNativePackages } from './native/native-package.js';
 import { NativeEngine } from './native/native-engine.js';
 import { isMissingOpsError } from './tfjs/missing-ops.js';
-import { TfjsEngine } from './tfjs/tfjs-engine.js';
+import { RebuildingEngine } from './tfjs/rebuilding-engine.js';
 import { WorkerPoolEngine } from './pool/worker-pool.js';
 
 export type { ModelEngine, RunRequest } from './engine.js';
@@ -29,6 +29,8 @@ export interface LoadSavedModelOptions {
    * model in the calling thread. Models whose signatures assign variables always use one instance.
    */
   readonly threads?: number;
+  /** Called each time an engine instance traps (a WebAssembly fault) and is discarded. */
+  readonly onFault?: ((trap: string) => void) | undefined;
 }
 
 export function defaultThreadCount(): number {
@@ -43,8 +45,8 @@ export async function loadSavedModel(exportDir: string, options: LoadSavedModelO
   if (choice.backend === 'tensorflow') return NativeEngine.load(exportDir, { tags, nativePackage: choice.nativePackage! });
   const threads = options.threads ?? defaultThreadCount();
   try {
-    if (threads === 0) return await TfjsEngine.load(exportDir, { tags, backend: choice.backend });
-    return await WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
+    if (threads === 0) return await RebuildingEngine.load(exportDir, { tags, backend: choice.backend, onFault: options.onFault });
+    return await WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads, onFault: options.onFault });
   } catch (error) {
     // `auto` on a portable engine that lacks ops: the native engine, when installed, runs them.
     const native = nativeFallbackFor(selection, installed);
