@@ -37,6 +37,8 @@ import type { BatchingObserver } from './batching/index.js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
+import { InflightBytes } from './transports/inflight-bytes.js';
+import { AdminToken } from './admin-token.js';
 import { RoutedCore } from './api/routed-core.js';
 import { ShadowRunner } from './routing/shadow-runner.js';
 import { type RoutingPoller, readRoutingFile, routingAdmin, startRoutingPoller } from './routing/routing-admin.js';
@@ -147,7 +149,12 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     }
   }
 
+  const inflightBytes = new InflightBytes(flags.maxInflightRequestBytes);
+  const adminToken = flags.adminTokenFile ? await AdminToken.fromFile(flags.adminTokenFile) : undefined;
+  if (!adminToken) log.info('model_management_open', { reason: 'no --admin_token_file: any client of the gRPC port may reload the config, as with TF Serving' });
   const grpc = createGrpcServer({
+    inflightBytes,
+    adminToken,
     core,
     reloader: manager,
     observer,
@@ -188,6 +195,8 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       corsEnabled: flags.restApiCors,
       timeoutMs: flags.restApiTimeoutMs,
       maxBodyBytes: flags.maxRequestBytes,
+      inflightBytes,
+      adminToken,
       logger: log,
       repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),

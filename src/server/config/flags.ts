@@ -64,6 +64,10 @@ export interface ServerFlags {
   readonly inferenceThreads: number;
   readonly bindAddress: string;
   readonly maxRequestBytes: number;
+  /** Model management needs the token in this file; empty: open (TF Serving's behaviour). */
+  readonly adminTokenFile: string;
+  /** Request bytes REST and gRPC calls in flight may hold together (0: no limit). */
+  readonly maxInflightRequestBytes: number;
   /** logging_config limits (ours). */
   readonly payloadLogMaxFileBytes: number;
   readonly payloadLogMaxFiles: number;
@@ -203,6 +207,8 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       inferenceThreads: threads,
       bindAddress: get('bind_address', '0.0.0.0'),
       maxRequestBytes: positive('max_request_bytes', get('max_request_bytes', 64 * 1024 * 1024)),
+      adminTokenFile: get<string>('admin_token_file', ''),
+      maxInflightRequestBytes: nonNegative('max_inflight_request_bytes', get('max_inflight_request_bytes', 256 * 1024 * 1024)),
       payloadLogMaxFileBytes: positive('payload_log_max_file_bytes', get('payload_log_max_file_bytes', 64 * 1024 * 1024)),
       payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
       payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),
