@@ -5,15 +5,18 @@
  *   const outputs = await model.run({ signature: 'serving_default', inputs: new Map([['x', tensor]]) });
  */
 import { availableParallelism } from 'node:os';
-import { type RuntimeSelection, chooseBackend } from './backend.js';
+import { NATIVE_ADDON, type RuntimeSelection, chooseBackend } from './backend.js';
 import type { ModelEngine } from './engine.js';
-import { installedNativePackages } from './native/native-package.js';
+import { installedNativeProviders } from './native/native-package.js';
 import { NativeEngine } from './native/native-engine.js';
+import type { SessionConfig } from './native/session-config.js';
+import { SessionEngine } from './native/session-engine.js';
 import { TfjsEngine } from './tfjs/tfjs-engine.js';
 import { WorkerPoolEngine } from './pool/worker-pool.js';
 
 export type { ModelEngine, RunRequest } from './engine.js';
 export type { BackendName, RuntimeSelection } from './backend.js';
+export type { SessionConfig } from './native/session-config.js';
 export type { SignatureInfo, TensorSpec } from './savedmodel/signatures.js';
 export type { HostTensor, TensorData } from './tensor/host-tensor.js';
 export { DataType } from './tensor/dtypes.js';
@@ -28,6 +31,8 @@ export interface LoadSavedModelOptions {
    * model in the calling thread. Models whose signatures assign variables always use one instance.
    */
   readonly threads?: number;
+  /** Native engine (tfmodel's addon) only: the TensorFlow session's options. */
+  readonly session?: SessionConfig;
 }
 
 export function defaultThreadCount(): number {
@@ -35,9 +40,11 @@ export function defaultThreadCount(): number {
 }
 
 export async function loadSavedModel(exportDir: string, options: LoadSavedModelOptions = {}): Promise<ModelEngine> {
-  const choice = chooseBackend(options.runtime ?? 'auto', await installedNativePackages());
+  const choice = chooseBackend(options.runtime ?? 'auto', await installedNativeProviders());
   const tags = options.tags;
-  if (choice.backend === 'tensorflow') return NativeEngine.load(exportDir, { tags, nativePackage: choice.nativePackage! });
+  if (choice.native === NATIVE_ADDON) return SessionEngine.load(exportDir, { tags, session: options.session });
+  if (choice.native) return NativeEngine.load(exportDir, { tags, nativePackage: choice.native });
+  if (choice.backend === 'tensorflow') throw new Error('unreachable: the tensorflow backend always has a native provider');
   const threads = options.threads ?? defaultThreadCount();
   if (threads === 0) return TfjsEngine.load(exportDir, { tags, backend: choice.backend });
   return WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
