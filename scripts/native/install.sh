@@ -11,6 +11,7 @@
 #                          $ORIGIN/../nvidia/*/lib, i.e. <install dir>/nvidia (docker/server-gpu.Dockerfile)
 #
 #   bash scripts/native/install.sh [cpu|gpu]
+#   TFMODEL_TF_DIR=<site-packages>/tensorflow bash scripts/native/install.sh gpu   (an installed wheel)
 #
 # Result: ${TFMODEL_CACHE_DIR:-~/.cache/tfmodel}/native-<variant>-<hash>/{tfmodel_tf.node,lib/},
 # and the link native-<variant> -> that directory, where the runtime looks for it
@@ -46,7 +47,10 @@ build() {
   rm -rf "$out" "$work"
   mkdir -p "$work/lib"
   local tf_dir
-  if [[ "$variant" == cpu ]]; then
+  if [[ -n "${TFMODEL_TF_DIR:-}" ]]; then
+    # An installed wheel's tensorflow/ directory (the GPU image installs tensorflow[and-cuda]).
+    tf_dir="$TFMODEL_TF_DIR"
+  elif [[ "$variant" == cpu ]]; then
     local venv
     venv="$(bash "$repo_root/scripts/python-env.sh" | tail -n1)"
     tf_dir="$("$venv/bin/python" -c 'import os, importlib.util as u; print(os.path.dirname(u.find_spec("tensorflow").origin))')"
