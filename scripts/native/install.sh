@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds tfmodel's native engine (npm run native:install): the Node-API addon in native/tf-session
+# Builds tfmodel's native engine (npm run native:install): the Node-API addon in
+# src/server/runtime/native/addon
 # compiled with g++ against TensorFlow's C API from the pinned TensorFlow wheel, with the wheel's
 # two libraries copied beside it (never linked into a venv that can be rebuilt). Prints the
 # install directory as the last line on stdout; progress goes to stderr.
@@ -26,7 +27,7 @@ case "$variant" in cpu | gpu) ;; *) echo "usage: install.sh [cpu|gpu]" >&2; exit
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cache_dir="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}"
-src_dir="$repo_root/native/tf-session"
+src_dir="$repo_root/src/server/runtime/native/addon"
 tf_version="$(sed -n 's/^tensorflow-cpu==//p' "$repo_root/test/corpus/requirements.txt")"
 [[ -n "$tf_version" ]] || { echo "native: no tensorflow-cpu pin in test/corpus/requirements.txt" >&2; exit 1; }
 node_major="$(node -p 'process.versions.node.split(".")[0]')"

@@ -13,7 +13,7 @@ export function parseRuntimeSelection(text: string): RuntimeSelection | undefine
   return (RUNTIME_SELECTIONS as readonly string[]).includes(text) ? (text as RuntimeSelection) : undefined;
 }
 
-/** tfmodel's own native addon (native/tf-session). */
+/** tfmodel's own native addon (src/server/runtime/native/addon). */
 export const NATIVE_ADDON = 'tfmodel-native';
 /** The tfjs-node packages, in order of preference after the addon. */
 export const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
@@ -46,4 +46,13 @@ export function chooseBackend(selection: RuntimeSelection, installedNative: read
     default:
       return { backend: selection };
   }
+}
+
+/**
+ * Where `auto` loaded a model on a portable engine and that engine lacks some of its ops: the native
+ * provider (our addon first) to load it on instead, if one is installed. Explicit runtimes never switch.
+ */
+export function nativeFallbackFor(selection: RuntimeSelection, installedNative: readonly NativeProvider[]): NativeProvider | undefined {
+  if (selection !== 'auto') return undefined;
+  return NATIVE_PROVIDERS.find((p) => installedNative.includes(p));
 }

@@ -5,12 +5,13 @@
  *   const outputs = await model.run({ signature: 'serving_default', inputs: new Map([['x', tensor]]) });
  */
 import { availableParallelism } from 'node:os';
-import { NATIVE_ADDON, type RuntimeSelection, chooseBackend } from './backend.js';
+import { NATIVE_ADDON, type NativeProvider, type RuntimeSelection, chooseBackend, nativeFallbackFor } from './backend.js';
 import type { ModelEngine } from './engine.js';
 import { installedNativeProviders } from './native/native-package.js';
 import { NativeEngine } from './native/native-engine.js';
 import type { SessionConfig } from './native/session-config.js';
 import { SessionEngine } from './native/session-engine.js';
+import { isMissingOpsError } from './tfjs/missing-ops.js';
 import { TfjsEngine } from './tfjs/tfjs-engine.js';
 import { WorkerPoolEngine } from './pool/worker-pool.js';
 
@@ -40,12 +41,25 @@ export function defaultThreadCount(): number {
 }
 
 export async function loadSavedModel(exportDir: string, options: LoadSavedModelOptions = {}): Promise<ModelEngine> {
-  const choice = chooseBackend(options.runtime ?? 'auto', await installedNativeProviders());
+  const selection = options.runtime ?? 'auto';
+  const installed = await installedNativeProviders();
+  const choice = chooseBackend(selection, installed);
   const tags = options.tags;
-  if (choice.native === NATIVE_ADDON) return SessionEngine.load(exportDir, { tags, session: options.session });
-  if (choice.native) return NativeEngine.load(exportDir, { tags, nativePackage: choice.native });
+  if (choice.native) return loadNative(exportDir, choice.native, options);
   if (choice.backend === 'tensorflow') throw new Error('unreachable: the tensorflow backend always has a native provider');
   const threads = options.threads ?? defaultThreadCount();
-  if (threads === 0) return TfjsEngine.load(exportDir, { tags, backend: choice.backend });
-  return WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
+  try {
+    if (threads === 0) return await TfjsEngine.load(exportDir, { tags, backend: choice.backend });
+    return await WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
+  } catch (error) {
+    // `auto` on a portable engine that lacks ops: the native engine, when installed, runs them.
+    const native = nativeFallbackFor(selection, installed);
+    if (native && isMissingOpsError(error)) return loadNative(exportDir, native, options);
+    throw error;
+  }
+}
+
+function loadNative(exportDir: string, native: NativeProvider, options: LoadSavedModelOptions): Promise<ModelEngine> {
+  if (native === NATIVE_ADDON) return SessionEngine.load(exportDir, { tags: options.tags, session: options.session });
+  return NativeEngine.load(exportDir, { tags: options.tags, nativePackage: native });
 }

@@ -1,5 +1,5 @@
 /**
- * Finding and loading tfmodel's own native addon (native/tf-session, built by
+ * Finding and loading tfmodel's own native addon (src/server/runtime/native/addon, built by
  * `npm run native:install` against the pinned TensorFlow wheel's C API). It is never a dependency:
  * without it the runtime uses the portable engines.
  *
@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { failedPrecondition } from '../../errors.js';
 
-/** The addon's interface version this code speaks (kAbiVersion in native/tf-session/addon.cc). */
+/** The addon's interface version this code speaks (kAbiVersion in addon/addon.cc). */
 export const ADDON_ABI_VERSION = 1;
 
 export const ADDON_INSTALL_HINT = 'build it with `npm run native:install` (scripts/native/install.sh)';
