@@ -5,7 +5,7 @@
  * batch of BENCH_BATCH images per call), measured in the same run. Images per second on both sides.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { DataType } from '../../src/gen/tensorflow/core/framework/types_pb.js';
@@ -42,7 +42,8 @@ export async function runNativeResnetSection(config: ServerBenchConfig, workDir:
   const input = model!.inputs[0]!;
   const base = join(workDir, 'resnet50');
   mkdirSync(base, { recursive: true });
-  symlinkSync(model!.dir, join(base, '1'));
+  // A real directory: the server's version scan takes directories, not links to them.
+  cpSync(model!.dir, join(base, '1'), { recursive: true });
   const shape = [1, ...input.exampleShape];
   const pixels = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 255) / 127.5 - 1);
   const request = create(PredictRequestSchema, {
