@@ -1254,6 +1254,53 @@ def build_tf1_conv_net(export_dir, rng):
     return batch_cases("serving_default", lambda n: {"images": rng.random((n, 8, 8, 1), dtype=np.float32)})
 
 
+class Tf1TanhCell:
+    """The smallest object tf.compat.v1.nn.dynamic_rnn accepts as a cell (the Keras-2 cells are gone
+    with Keras 3): h' = tanh([x, h] W + b), with VariableV2 weights."""
+
+    def __init__(self, rng, input_dim, units):
+        self.units = units
+        self.kernel = ref_variable(rng, "rnn/kernel", (input_dim + units, units))
+        self.bias = ref_variable(rng, "rnn/bias", (units,))
+
+    state_size = property(lambda self: self.units)
+    output_size = property(lambda self: self.units)
+
+    def zero_state(self, batch_size, dtype):
+        return tf.zeros([batch_size, self.units], dtype)
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        return self.zero_state(batch_size, dtype)
+
+    def __call__(self, inputs, state, scope=None):
+        h = tf.tanh(tf.nn.bias_add(tf.matmul(tf.concat([inputs, state], 1), self.kernel), self.bias))
+        return h, h
+
+
+@corpus_model("tf1_dynamic_rnn", "tf1",
+       ["tf1", "dynamic_rnn", "sequence_length", "select_rank1_condition", "while_loop", "tensor_list",
+        "variable_v2"], atol=1e-5)
+def build_tf1_dynamic_rnn(export_dir, rng):
+    """TF1 graph-mode tf.compat.v1.nn.dynamic_rnn with sequence_length over
+    [batch, 6, 3] inputs, saved by SavedModelBuilder: past each row's length
+    the loop copies state and zeroes output with a TF1 Select whose condition
+    is rank 1 (one bool per row), which must select whole rows."""
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, 6, 3], name="x")
+        lengths = v1.placeholder(tf.int32, [None], name="lengths")
+        outputs, state = v1.nn.dynamic_rnn(Tf1TanhCell(rng, 3, 4), x, sequence_length=lengths, dtype=tf.float32)
+        save_tf1(graph, export_dir, {
+            "serving_default": v1.saved_model.signature_def_utils.predict_signature_def(
+                inputs={"x": x, "lengths": lengths}, outputs={"outputs": outputs, "state": state}),
+        })
+    return [
+        Case("serving_default", {"x": normal(rng, (1, 6, 3)), "lengths": np.array([4], np.int32)}),
+        Case("serving_default", {"x": normal(rng, (3, 6, 3)), "lengths": np.array([6, 2, 0], np.int32)}),
+    ]
+
+
 # --------------------------------------------------------------------------
 # Recording
 # --------------------------------------------------------------------------
