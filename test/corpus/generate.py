@@ -1129,6 +1129,39 @@ def build_keras_string_lookup(export_dir, rng):
                            grid(["fun", "plot", "", "\u00e9t\u00e9"], ["[MASK]", "movie", "was", "bad"]))]
 
 
+class Segments(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="data"),
+                                  tf.TensorSpec([None], tf.int32, name="ids")])
+    def floats(self, data, ids):
+        return {reduction: getattr(tf.math, f"unsorted_segment_{reduction}")(data, ids, num_segments=4)
+                for reduction in ("sum", "max", "min", "prod")}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32, name="data"),
+                                  tf.TensorSpec([None, 2], tf.int64, name="ids")])
+    def ints(self, data, ids):
+        # Rank-2 ids: every element its own segment id; an int64 num_segments.
+        return {reduction: getattr(tf.math, f"unsorted_segment_{reduction}")(data, ids, tf.constant(5, tf.int64))
+                for reduction in ("sum", "max", "min", "prod")}
+
+
+@corpus_model("unsorted_segments", "module",
+       ["unsorted_segment_sum", "unsorted_segment_max", "unsorted_segment_min", "unsorted_segment_prod",
+        "negative_segment_ids", "empty_segments", "int64_num_segments"])
+def build_unsorted_segments(export_dir, rng):
+    """tf.math.unsorted_segment_sum/max/min/prod into 4 (float32) and 5
+    (int32, rank-2 ids) segments: rows with id -1 are dropped, empty
+    segments hold 0, 1, the lowest and the highest value of the dtype."""
+    module = Segments()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.floats, "ints": module.ints})
+    return [
+        Case("serving_default", {"data": normal(rng, (1, 3)), "ids": np.array([2], np.int32)}),
+        Case("serving_default", {"data": normal(rng, (6, 3)), "ids": np.array([0, 2, -1, 0, 2, 0], np.int32)}),
+        Case("ints", {"data": np.array([[3, -4]], np.int32), "ids": np.array([[1, 1]], np.int64)}),
+        Case("ints", {"data": np.array([[3, -4], [7, 2], [-5, 6]], np.int32),
+                      "ids": np.array([[0, 3], [3, -1], [0, 0]], np.int64)}),
+    ]
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
 import { selectV1 } from './select.js';
+import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
 import { tensorListSetItem, tensorListStack } from './tensor-list.js';
 import { bucketize, checkInt64, erfc, matrixBandPart, softsign, spaceToDepth } from './math.js';
 import { parseExampleV1, parseExampleV2 } from './parse-example.js';
@@ -47,6 +48,10 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   RaggedRange: raggedRange,
   RaggedGather: raggedGather,
   TensorListStack: tensorListStack,
+  UnsortedSegmentSum: unsortedSegmentSum,
+  UnsortedSegmentMax: unsortedSegmentMax,
+  UnsortedSegmentMin: unsortedSegmentMin,
+  UnsortedSegmentProd: unsortedSegmentProd,
   [TENSOR_LIST_SET_ITEM_OP]: tensorListSetItem,
 };
 
