@@ -64,6 +64,8 @@ class Case:
 
     signature: str
     inputs: dict
+    # The call must fail (a tf.debugging assertion): TensorFlow's error is recorded instead of outputs.
+    expect_error: bool = False
 
 
 @dataclass
@@ -1162,6 +1164,38 @@ def build_unsorted_segments(export_dir, rng):
     ]
 
 
+class Checked(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    def sqrt(self, x):
+        tf.debugging.assert_non_negative(x, message="x must be >= 0")
+        return {"sqrt": tf.sqrt(x)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32, name="ids"),
+                                  tf.TensorSpec([], tf.bool, name="flag")])
+    def ids(self, ids, flag):
+        tf.debugging.Assert(tf.reduce_all(ids < 10), ["ids must be < 10:", ids, "flag", flag], summarize=5)
+        return {"doubled": ids * 2}
+
+
+@corpus_model("assertions", "module", ["assert", "assert_guard_if", "debugging_assert", "error_message", "summarize"])
+def build_assertions(export_dir, rng):
+    """tf.debugging assertions in serving functions: assert_non_negative
+    (an Assert inside the AssertGuard If) and a bare tf.debugging.Assert on
+    int32 data with summarize=5. Passing calls answer; failing calls must
+    fail with INVALID_ARGUMENT and TensorFlow's "assertion failed: [...]"
+    text (recorded from TensorFlow)."""
+    module = Checked()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.sqrt, "ids": module.ids})
+    return [
+        Case("serving_default", {"x": np.array([4.0], np.float32)}),
+        Case("serving_default", {"x": np.array([1.0, 0.25, 9.0], np.float32)}),
+        Case("serving_default", {"x": np.array([1.0, -2.5, 3.0, -4.0, 1e10], np.float32)}, expect_error=True),
+        Case("ids", {"ids": np.array([[1, 2]], np.int32), "flag": np.array(True)}),
+        Case("ids", {"ids": np.array([[1, 2], [3, 4]], np.int32), "flag": np.array(False)}),
+        Case("ids", {"ids": np.array([[1, 12], [3, 4], [5, 6]], np.int32), "flag": np.array(True)}, expect_error=True),
+    ]
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------
@@ -1397,6 +1431,17 @@ def record(spec, export_dir, cases):
             if tensor.dtype != input_specs[alias].dtype or not input_specs[alias].shape.is_compatible_with(tensor.shape):
                 raise AssertionError(f"{spec.name}/{case.signature}/{alias}: {tensor.dtype.name}{tensor.shape} "
                                      f"does not match {input_specs[alias]}")
+        if case.expect_error:
+            try:
+                function(**inputs)
+            except tf.errors.OpError as error:
+                recorded.append({
+                    "signature": case.signature,
+                    "inputs": {alias: encode_tensor(t) for alias, t in sorted(inputs.items())},
+                    "error": {"code": error.error_code, "message": error.message},
+                })
+                continue
+            raise AssertionError(f"{spec.name}/{case.signature}: expected an error")
         outputs = function(**inputs)
         if set(outputs) != set(function.structured_outputs):
             raise AssertionError(f"{spec.name}/{case.signature}: missing outputs")
@@ -1406,7 +1451,7 @@ def record(spec, export_dir, cases):
             "outputs": {alias: encode_tensor(t) for alias, t in sorted(outputs.items())},
         })
     for signature, function in signatures.items():
-        count = sum(1 for c in cases if c.signature == signature)
+        count = sum(1 for c in cases if c.signature == signature and not c.expect_error)
         if count < 2:
             raise AssertionError(f"{spec.name}/{signature}: {count} case(s), need at least 2")
         check_batch_coverage(spec, signature, function.structured_input_signature[1], cases)

@@ -5,6 +5,7 @@ import { AFTER_OP, ASSIGN_VARIABLE_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_V
 import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
+import { assertOp } from './assert.js';
 import { selectV1 } from './select.js';
 import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
 import { tensorListSetItem, tensorListStack } from './tensor-list.js';
@@ -29,6 +30,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   [INT64_CHECK_OP]: checkInt64,
   [GATHER_STRINGS_OP]: gatherStrings,
   [SELECT_V1_OP]: selectV1,
+  Assert: assertOp,
   ParseExample: parseExampleV1,
   ParseExampleV2: parseExampleV2,
   Softsign: softsign,
