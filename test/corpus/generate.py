@@ -1368,6 +1368,39 @@ def build_tf1_dynamic_rnn(export_dir, rng):
     ]
 
 
+@corpus_model("tf1_tensor_tables", "tf1",
+       ["tf1", "index_to_string_table_from_tensor", "index_table_from_tensor", "table_keys_from_range",
+        "top_k", "main_op"])
+def build_tf1_tensor_tables(export_dir, rng):
+    """TF1 export shaped like TF Serving's mnist_saved_model: class names
+    from index_to_string_table_from_tensor (keys = cast(range(size(vocab))),
+    not a constant) for the top-3 classes, and string -> id through
+    index_table_from_tensor with an OOV bucket."""
+    from tensorflow.python.ops import lookup_ops
+    v1 = tf.compat.v1
+    su = v1.saved_model.signature_def_utils
+    graph = tf.Graph()
+    with graph.as_default():
+        weights = ref_variable(rng, "softmax/weights", (4, 5))
+        x = v1.placeholder(tf.float32, [None, 4], name="x")
+        scores = tf.nn.softmax(tf.matmul(x, weights))
+        values, indices = tf.nn.top_k(scores, 3)
+        names = lookup_ops.index_to_string_table_from_tensor(tf.constant([f"class_{i}" for i in range(5)]))
+        tokens = v1.placeholder(tf.string, [None], name="tokens")
+        ids = lookup_ops.index_table_from_tensor(tf.constant(["zero", "one", "two"]), num_oov_buckets=1)
+        save_tf1(graph, export_dir, {
+            "serving_default": su.predict_signature_def(
+                inputs={"x": x}, outputs={"classes": names.lookup(tf.cast(indices, tf.int64)), "scores": values}),
+            "ids": su.predict_signature_def(inputs={"tokens": tokens}, outputs={"ids": ids.lookup(tokens)}),
+        }, main_op=v1.tables_initializer())
+    return [
+        Case("serving_default", {"x": normal(rng, (1, 4))}),
+        Case("serving_default", {"x": normal(rng, (3, 4))}),
+        Case("ids", {"tokens": strings("two")}),
+        Case("ids", {"tokens": strings("one", "zero", "seven", "two")}),
+    ]
+
+
 # --------------------------------------------------------------------------
 # Recording
 # --------------------------------------------------------------------------
