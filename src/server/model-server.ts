@@ -24,7 +24,8 @@ import { serverMetadata } from './api/oip/metadata.js';
 import { PayloadLogs } from './payload-log/payload-logger.js';
 import { parseRedactionRules } from './payload-log/redaction.js';
 import type { Tracing } from './tracing/start-tracing.js';
-import { savedModelLoader } from './core/version-loader.js';
+import { availableMemoryBytes } from './core/memory.js';
+import { estimateVersionBytes, savedModelLoader } from './core/version-loader.js';
 import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
 import { ServingMetrics } from './metrics/index.js';
@@ -35,6 +36,9 @@ import type { BatchingObserver } from './batching/index.js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
+import { RoutedCore } from './api/routed-core.js';
+import { ShadowRunner } from './routing/shadow-runner.js';
+import { type RoutingPoller, readRoutingFile, routingAdmin, startRoutingPoller } from './routing/routing-admin.js';
 import { modelWarmup } from './warmup/index.js';
 
 export interface RunningServer {
@@ -42,6 +46,8 @@ export interface RunningServer {
   readonly grpcPort: number;
   readonly restPort: number | undefined;
   readonly manager: ModelManager;
+  /** The manager behind the routing config (weighted labels, shadow): what the transports call. */
+  readonly core: RoutedCore;
   /** Stops accepting requests, waits for those in flight, unloads every model. */
   stop(): Promise<void>;
 }
@@ -56,6 +62,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   for (const { flag, value, reason } of flags.ignored) log.info('flag_ignored', { flag, value, reason });
 
   const { config: initialConfig, text: configText } = await initialModelConfig(flags);
+  const routingFile = flags.routingConfigFile ? await readRoutingFile(flags.routingConfigFile) : undefined;
   const prometheus = await loadPrometheusSettings(flags.monitoringConfigFile || undefined);
   const ssl = flags.sslConfigFile ? await readSslConfig(flags.sslConfigFile) : undefined;
   applyGpuMemoryFraction(flags, log);
@@ -95,6 +102,10 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     log,
     fileSystemPollMs: flags.fileSystemPollSeconds < 0 ? -1 : flags.fileSystemPollSeconds * 1000,
     maxLoadRetries: flags.maxNumLoadRetries,
+    numLoadThreads: flags.numLoadThreads,
+    numUnloadThreads: flags.numUnloadThreads,
+    maxConcurrentLoadBytes: flags.maxConcurrentLoadBytes || Math.floor(availableMemoryBytes() / 4),
+    estimateLoadBytes: (version) => estimateVersionBytes(version.dir, { runtime: flags.runtime, threads: flags.inferenceThreads }),
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
     payloadLogs,
@@ -103,8 +114,16 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     onUnload: (version, ms) => metrics.unloaded(version, ms * 1000),
   });
   metrics.watchModels(manager);
+  const shadows = new ShadowRunner({ core: manager, observer: metrics, maxQueued: flags.shadowMaxQueued, concurrency: flags.shadowConcurrency, log });
+  const core = new RoutedCore({
+    core: manager,
+    allowUnavailable: flags.allowVersionLabelsForUnavailableModels,
+    log,
+    shadows,
+    onFallback: (model, label, canary) => metrics.routingFallback(model, label, canary),
+  });
   // Triton's model repository extension (Open Inference Protocol) edits the served model list.
-  const repository = new ModelRepository({ core: manager, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list), settled: () => manager.settled() });
+  const repository = new ModelRepository({ core, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list), settled: () => manager.settled() });
 
   // TF Serving's order: load the initial models, then open the ports.
   await manager.start(initialConfig);
@@ -113,9 +132,17 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     await manager.stop();
     throw unavailableModelsError(failures);
   }
+  if (routingFile) {
+    try {
+      core.setRouting(routingFile.config);
+    } catch (error) {
+      await manager.stop();
+      throw error;
+    }
+  }
 
   const grpc = createGrpcServer({
-    core: manager,
+    core,
     reloader: manager,
     observer,
     healthCheck: flags.enableGrpcHealthcheckService,
@@ -149,7 +176,8 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     });
   } else if (flags.restApiPort !== 0) {
     rest = createRestServer({
-      core: manager,
+      core,
+      routing: routingAdmin(core),
       observer,
       corsEnabled: flags.restApiCors,
       timeoutMs: flags.restApiTimeoutMs,
@@ -181,13 +209,27 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     });
   }
 
+  let routingPoller: RoutingPoller | undefined;
+  if (routingFile && flags.modelConfigFilePollSeconds > 0) {
+    routingPoller = startRoutingPoller({
+      path: flags.routingConfigFile,
+      intervalMs: flags.modelConfigFilePollSeconds * 1000,
+      initialText: routingFile.text,
+      target: core,
+      log,
+    });
+  }
+
   return {
     grpcPort,
     restPort,
     manager,
+    core,
     async stop() {
       poller?.stop();
+      routingPoller?.stop();
       await Promise.all([grpc.close(), rest?.close()]);
+      await shadows.drained();
       await manager.stop();
       await payloadLogs.close();
       await tracing?.shutdown();

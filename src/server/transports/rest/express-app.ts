@@ -64,7 +64,9 @@ function v1Route(req: RestRequest, next: NextFunction): void {
 async function answerMetadata(req: RestRequest): Promise<void> {
   let body: string;
   try {
-    body = await restMetadata(req.context.core, req.route);
+    // Express swapped the request's prototype: facts and keys travel in an object of their own.
+    const facts = { signature: undefined, keyValue: (name: string) => firstValue(req.headers[name]), onVersion: (version: bigint) => void (req.version = version) };
+    body = await restMetadata(req.context.core, req.route, facts);
   } catch (error) {
     return answerError(req, toServingError(error));
   }
@@ -83,6 +85,10 @@ async function answerMetrics(req: RestRequest, metrics: MetricsEndpoint): Promis
     if (req.response.headersSent) return failed(req, error);
     send(req.context, req.response, 500, 'text/plain; charset=utf-8', `Failed to render metrics: ${String(error)}`);
   }
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** OPTIONS under /v1, as TF Serving answers it (whether or not CORS is enabled). */

@@ -5,19 +5,22 @@
  * hot path allocates the route and the state fields on the request object; listeners and timer
  * callbacks are shared functions, not closures.
  */
-import { type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Server, type ServerResponse, createServer, maxHeaderSize } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ServingCore } from '../../core/types.js';
 import { Code, toServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { NO_OBSERVER, type ServingObserver } from '../../observability.js';
 import { type RequestFacts, restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
 import { readBody } from './body.js';
+import { onClientError } from './client-errors.js';
 import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, inRequestContext, onRequestTimeout, traceRequest } from './exchange.js';
 import { createExpressApp } from './express-app.js';
 import { type Route, routeOf } from './router.js';
 import type { ModelRepository } from '../../api/oip/repository.js';
 import { serveOip } from './oip/oip-handler.js';
+import { serveRouting } from './routing-handler.js';
+import type { RoutingAdmin } from '../../routing/routing-admin.js';
 
 export interface RestServerOptions {
   readonly core: ServingCore;
@@ -32,6 +35,8 @@ export interface RestServerOptions {
   readonly metrics?: MetricsEndpoint;
   /** The Open Inference Protocol's model repository extension (/v2/repository/...); absent: 501. */
   readonly repository?: ModelRepository;
+  /** GET|PUT /tfmodel/routing (the routing config); absent: 501. */
+  readonly routing?: RoutingAdmin;
   readonly logger?: Logger;
 }
 
@@ -55,6 +60,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
     timeoutMs: options.timeoutMs ?? DEFAULT_REST_TIMEOUT_MS,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     metrics: options.metrics,
+    routing: options.routing,
     logger: options.logger,
     inflight: 0,
     closing: false,
@@ -80,6 +86,8 @@ export function createRestServer(options: RestServerOptions): RestServer {
           return answerStatus(req);
         case 'oip':
           return serveOip(req, options.repository);
+        case 'routing':
+          return serveRouting(req);
         default:
           return void app(req, res);
       }
@@ -87,6 +95,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
       failed(req, error);
     }
   });
+  server.on('clientError', (error: Error, socket: Socket) => onClientError(error, socket, maxHeaderSize));
   let closing: Promise<void> | undefined;
   return {
     listen: (port, host) => listen(server, port, host),
@@ -141,6 +150,8 @@ function onResponseClose(this: ServerResponse<RestRequest>): void {
   req.answered = true;
   if (req.timer !== undefined) clearTimeout(req.timer);
   req.chunks = undefined;
+  req.unwatchChunks?.();
+  req.unwatchChunks = undefined;
   const context = req.context;
   if (--context.inflight === 0 && context.closing) context.onDrained?.();
 }
