@@ -12,9 +12,9 @@
  * KUBERNETES_SERVICE_HOST/PORT point at the loopback apiserver; its API credentials are still only
  * its ServiceAccount's token, mounted by the kubelet.
  */
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, renameSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -258,6 +258,176 @@ describe('e2e on a real node (containerd + kubelet): the chart, the operator and
     });
   });
 
+  /** The file the kubelet keeps in step with the ConfigMap, as the pod sees it. */
+  async function podModelConfig(pod: V1Pod): Promise<string> {
+    const read = "process.stdout.write(require('node:fs').readFileSync('/etc/tfmodel/config/model.config', 'utf8'))";
+    const { stdout } = await cp().kubectl(['exec', '-n', NAMESPACE, pod.metadata!.name!, '--', '/nodejs/bin/node', '-e', read], { check: true });
+    return stdout;
+  }
+
+  const classifierVersion = (predictions: number[]): string => {
+    if (JSON.stringify(predictions) === JSON.stringify(expected.get('classifier/1'))) return 'v1';
+    if (JSON.stringify(predictions) === JSON.stringify(expected.get('classifier/2'))) return 'v2';
+    throw new Error(`neither version's answer: ${JSON.stringify(predictions)}`);
+  };
+
+  describe('3. label promotion and rollback by kubectl patch --type=merge under load', () => {
+    it('a client on /labels/stable sees no failed request and one switch each way; the ConfigMap volume catching up later never flips the label back', async function () {
+      this.timeout(600_000);
+      const [pod] = await servingPods('classifier');
+      const ip = pod!.status!.podIP!;
+      for (const [to, from] of [[2, 1], [1, 2]] as const) {
+        const load = new Load(async () => [ip], async (target) => classifierVersion(await predict(target, 'classifier/labels/stable')));
+        load.start();
+        await cp().kubectl(['patch', 'tfmodel', 'classifier', '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { versionLabels: { stable: to } } })], { check: true });
+        await waitForTFModel('classifier', `stable served on version ${to}`, labelServed('stable', to));
+        // The kubelet rewrites the ConfigMap volume on its own schedule (about a minute later);
+        // the label must stay where the operator's push put it through that and after it.
+        await poll(async () => (new RegExp(`key: "stable"\\s*value: ${to}\\b`).test(await podModelConfig(pod!)) ? true : undefined), {
+          what: `the ConfigMap volume in ${pod!.metadata!.name} to show stable ${to}`,
+          timeoutMs: 240_000,
+          intervalMs: 2_000,
+        });
+        await new Promise((resolve) => setTimeout(resolve, 6_000)); // past the server's 1 s config-file poll, had it one
+        const { ok, failures, answers } = await load.stop();
+        assert.deepEqual(failures, [], failures.slice(0, 5).join('\n'));
+        assert.ok(ok > 0);
+        assert.deepEqual(collapse(answers), [`v${from}`, `v${to}`], `answers switched more than once: ${collapse(answers).join(' ')}`);
+      }
+    });
+  });
+
+  describe('6. the operator killed mid-promotion', () => {
+    it('its pod force-deleted right after a label patch: the replacement pod takes the Lease and finishes the promotion', async function () {
+      this.timeout(420_000);
+      const before = await operatorPod();
+      const [pod] = await servingPods('classifier');
+      const load = new Load(async () => [pod!.status!.podIP!], async (target) => classifierVersion(await predict(target, 'classifier/labels/stable')));
+      load.start();
+      await cp().kubectl(['patch', 'tfmodel', 'classifier', '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { versionLabels: { stable: 2 } } })], { check: true });
+      await cp().kubectl(['delete', 'pod', '-n', RELEASE_NAMESPACE, before.metadata!.name!, '--grace-period=0', '--force'], { check: true });
+      const model = await waitForTFModel('classifier', 'stable served on version 2 (by the new leader)', labelServed('stable', 2), 300_000);
+      assert.equal(condition(model, 'Ready')?.status, 'True');
+      const after = await poll(async () => {
+        const current = await operatorPod().catch(() => undefined);
+        return current && current.metadata!.name !== before.metadata!.name && current.status?.containerStatuses?.[0]?.ready ? current : undefined;
+      }, { what: 'the replacement operator pod Ready', timeoutMs: 120_000, intervalMs: 1_000 });
+      const lease = await kubectlJson<{ spec: { holderIdentity: string } }>(['get', 'lease', 'tfmodel-operator', '-n', RELEASE_NAMESPACE]);
+      assert.equal(lease.spec.holderIdentity, after.metadata!.name);
+      const { failures, answers } = await load.stop();
+      assert.deepEqual(failures, [], failures.slice(0, 5).join('\n'));
+      assert.deepEqual(collapse(answers), ['v1', 'v2']);
+    });
+  });
+
+  describe('4. rolling a pod-template change, and deleting a pod, under load', () => {
+    /** Ready addresses of the Service's EndpointSlices, refreshed every 200 ms: what kube-proxy would route to. */
+    class Endpoints {
+      private addresses: string[] = [];
+      private timer: NodeJS.Timeout | undefined;
+      async start(service: string): Promise<void> {
+        const api = cp().kubeConfig().makeApiClient(DiscoveryV1Api);
+        const refresh = async (): Promise<void> => {
+          const slices = await api.listNamespacedEndpointSlice({ namespace: NAMESPACE, labelSelector: `kubernetes.io/service-name=${service}` });
+          this.addresses = slices.items.flatMap((slice) => slice.endpoints.filter((e) => e.conditions?.ready === true).flatMap((e) => e.addresses));
+        };
+        await refresh();
+        const loop = (): void => {
+          this.timer = setTimeout(() => void refresh().catch(() => undefined).finally(() => this.timer && loop()), 200);
+        };
+        loop();
+      }
+      current(): string[] {
+        return this.addresses;
+      }
+      stop(): void {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+    }
+
+    it('a batching change rolls the Deployment to new pods with no failed request; a deleted pod drains (preStop, then a clean SIGTERM shutdown)', async function () {
+      this.timeout(600_000);
+      const endpoints = new Endpoints();
+      await endpoints.start('half-plus-two-server');
+      const want = JSON.stringify(expected.get('half_plus_two/123'));
+      const check = async (ip: string): Promise<string> => {
+        const got = JSON.stringify(await predict(ip, 'half_plus_two'));
+        if (got !== want) throw new Error(`${ip}: ${got}`);
+        return 'ok';
+      };
+      const load = new Load(async () => endpoints.current(), check, 2);
+      load.start();
+      try {
+        const oldPods = (await servingPods('half-plus-two')).map((p) => p.metadata!.name!);
+        await cp().kubectl(['patch', 'tfmodel', 'half-plus-two', '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { batching: { maxBatchSize: 8, batchTimeoutMicros: 2000 } } })], { check: true });
+        const rolled = await poll(async () => {
+          const pods = await servingPods('half-plus-two');
+          const fresh = pods.filter((p) => !oldPods.includes(p.metadata!.name!) && p.status?.containerStatuses?.[0]?.ready);
+          return fresh.length === 2 && pods.length === 2 ? fresh : undefined;
+        }, { what: 'two new half-plus-two pods Ready and the old ones gone', timeoutMs: 420_000, intervalMs: 1_000 });
+        for (const pod of rolled) assert.ok(pod.spec!.containers[0]!.args!.includes('--enable_batching=true'), JSON.stringify(pod.spec!.containers[0]!.args));
+        await waitForTFModel('half-plus-two', 'Ready on the new pods', (m) => condition(m, 'Ready')?.status === 'True' && m.status?.readyReplicas === 2);
+
+        // Delete one pod with its log followed: the server must log its graceful stop.
+        const victim = rolled[0]!.metadata!.name!;
+        const logs = cp().kubectl(['logs', '-f', '-n', NAMESPACE, victim], { timeoutMs: 120_000 });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        await cp().kubectl(['delete', 'pod', '-n', NAMESPACE, victim, '--wait=true', '--timeout=90s'], { check: true, timeoutMs: 100_000 });
+        const events = (await logs).stdout.trim().split('\n').flatMap((line) => {
+          try {
+            return [JSON.parse(line) as { event: string }];
+          } catch {
+            return [];
+          }
+        });
+        assert.ok(events.some((e) => e.event === 'stopped'), `no graceful stop in the log: ${events.slice(-5).map((e) => JSON.stringify(e)).join('\n')}`);
+        assert.ok(!events.some((e) => e.event === 'shutdown_deadline_exceeded' || e.event === 'shutdown_failed'));
+        await waitForTFModel('half-plus-two', 'Ready again with 2 replicas', (m) => condition(m, 'Ready')?.status === 'True' && m.status?.readyReplicas === 2);
+      } finally {
+        const { ok, failures } = await load.stop();
+        endpoints.stop();
+        assert.deepEqual(failures, [], failures.slice(0, 5).join('\n'));
+        assert.ok(ok > 0);
+      }
+    });
+  });
+
+  describe('2. a long start-up under the probes the operator renders', () => {
+    it('a pod whose model takes longer to arrive than the liveness probe allows is never restarted: the startup probe holds it off', async function () {
+      this.timeout(600_000);
+      const late = join(modelsDir, 'late');
+      mkdirSync(late);
+      readableByAll(late);
+      await cp().kubectl(['apply', '-n', NAMESPACE, '-f', '-'], {
+        check: true,
+        input: JSON.stringify({ apiVersion: 'serving.tfmodel.dev/v1alpha1', kind: 'TFModel', metadata: { name: 'late' }, spec: { basePath: 'pvc://models/late', replicas: 1, resources: { requests: { cpu: '100m', memory: '128Mi' } } } }),
+      });
+      const pod = await poll(async () => (await servingPods('late')).find((p) => p.status?.containerStatuses?.[0]?.state?.running), { what: 'the late pod running', timeoutMs: 120_000, intervalMs: 1_000 });
+      const startedAt = Date.parse(pod.status!.containerStatuses![0]!.state!.running!.startedAt as unknown as string);
+      // The server waits for a version before it opens its ports, as tensorflow_model_server does:
+      // the liveness probe alone (6 x 10 s) would have restarted it by now.
+      const livenessWindowMs = 6 * 10_000;
+      await poll(() => (Date.now() - startedAt > livenessWindowMs + 30_000 ? true : undefined), { what: 'past the liveness window', timeoutMs: 200_000, intervalMs: 1_000 });
+      const events = await kubectlJson<{ items: Array<{ reason: string; message: string }> }>(['get', 'events', '-n', NAMESPACE, '--field-selector', `involvedObject.name=${pod.metadata!.name}`]);
+      assert.ok(events.items.some((e) => e.reason === 'Unhealthy' && /Startup probe failed/.test(e.message)), JSON.stringify(events.items.map((e) => e.message)));
+      // The version arrives (written under a non-numeric name, then renamed: the server never sees half a model).
+      const source = join(modelsDir, 'classifier', '1');
+      cpSync(source, join(late, '.incoming'), { recursive: true });
+      readableByAll(late);
+      renameSync(join(late, '.incoming'), join(late, '1'));
+      const model = await waitForTFModel('late', 'Ready', (m) => condition(m, 'Ready')?.status === 'True', 240_000);
+      assert.equal(model.status!.readyReplicas, 1);
+      const [now] = await servingPods('late');
+      assert.equal(now!.metadata!.name, pod.metadata!.name);
+      assert.equal(now!.status!.containerStatuses![0]!.restartCount, 0);
+      const after = await kubectlJson<{ items: Array<{ reason: string; message: string }> }>(['get', 'events', '-n', NAMESPACE, '--field-selector', `involvedObject.name=${pod.metadata!.name}`]);
+      assert.ok(!after.items.some((e) => e.reason === 'Killing' || /Liveness probe failed/.test(e.message)), JSON.stringify(after.items.map((e) => `${e.reason}: ${e.message}`)));
+      assert.deepEqual(await predict(now!.status!.podIP!, 'late'), expected.get('classifier/1'));
+      await cp().kubectl(['delete', 'tfmodel', 'late', '-n', NAMESPACE, '--wait=false'], { check: true });
+    });
+  });
+
   async function kubectlDescribe(kind: string, namespace: string): Promise<string> {
     const result = await cp().kubectl(['describe', kind, '-n', namespace]);
     return result.stdout.slice(-4000);
@@ -335,3 +505,50 @@ function inSubnet(ip: string, cidr: string): boolean {
 }
 
 
+/** `a a b b a` -> `a b a`. */
+function collapse(values: readonly string[]): string[] {
+  return values.filter((v, i) => i === 0 || values[i - 1] !== v);
+}
+
+/**
+ * Concurrent clients calling `call` on one of `targets()` (round robin) until stopped; every
+ * error is a failure, every answer is recorded in order.
+ */
+class Load {
+  private running = false;
+  private loops: Array<Promise<void>> = [];
+  private next = 0;
+  readonly failures: string[] = [];
+  readonly answers: string[] = [];
+  ok = 0;
+
+  /** One client keeps answers in the order the server gave them; two keep a roll busier. */
+  constructor(
+    private readonly targets: () => Promise<readonly string[]>,
+    private readonly call: (target: string) => Promise<string>,
+    private readonly clients = 1,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.loops = Array.from({ length: this.clients }, async () => {
+      while (this.running) {
+        try {
+          const targets = await this.targets();
+          if (targets.length === 0) throw new Error('no target');
+          this.answers.push(await this.call(targets[this.next++ % targets.length]!));
+          this.ok++;
+        } catch (error) {
+          this.failures.push(`${new Date().toISOString()} ${(error as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    });
+  }
+
+  async stop(): Promise<{ ok: number; failures: string[]; answers: string[] }> {
+    this.running = false;
+    await Promise.all(this.loops);
+    return { ok: this.ok, failures: this.failures, answers: this.answers };
+  }
+}
