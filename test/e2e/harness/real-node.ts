@@ -246,8 +246,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         serverTLSBootstrap: false,
         registerNode: true,
         resolvConf: '/etc/resolv.conf',
-        // ConfigMap volumes are refreshed on the kubelet's sync period plus its cache TTL (the
-        // defaults, 1 min each): the tests rely on the operator's pushes, never on this refresh.
+        // ConfigMap volumes are rewritten on the kubelet's pod sync period (default 1 min); 15 s
+        // keeps the tests that wait for that late rewrite short. It is still late: the tests rely
+        // on the operator's pushes, never on this refresh.
+        syncFrequency: '15s',
         shutdownGracePeriod: '0s',
       },
       null,
