@@ -28,6 +28,7 @@ const TITLES = {
   'spec.monitoring': 'MonitoringSpec',
   'spec.monitoring.serviceMonitor': 'ServiceMonitorSpec',
   'spec.rollout': 'RolloutSpec',
+  'spec.autoscaling': 'AutoscalingSpec',
   'spec.rollout.gates': 'RolloutGatesSpec',
   'status.rollout': 'RolloutStatus',
   'status.rollout.failure': 'RolloutFailure',

@@ -277,6 +277,34 @@ describe('operator reconciler', () => {
     assert.deepEqual(other.cluster.deleted, []);
   });
 
+  it('renders spec.autoscaling as an autoscaling/v2 HPA on the TFModel\'s scale subresource, and deletes it once removed', async () => {
+    const model = tfmodel({ autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 } });
+    const { cluster, reconciler } = setup(model);
+    await reconciler.reconcile('ml/iris');
+    const hpa = cluster.applied.find((o) => o.kind === 'HorizontalPodAutoscaler') as KubernetesObject & { spec: Record<string, unknown> };
+    assert.equal(hpa.apiVersion, 'autoscaling/v2');
+    assert.equal(hpa.metadata!.name, 'iris-server');
+    assert.equal(hpa.metadata!.ownerReferences![0]!.uid, 'uid-iris');
+    assert.deepEqual(hpa.spec, {
+      scaleTargetRef: { apiVersion: 'serving.tfmodel.dev/v1alpha1', kind: 'TFModel', name: 'iris' },
+      minReplicas: 2,
+      maxReplicas: 5,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+    });
+    const applies = cluster.applied.length;
+    await reconciler.reconcile('ml/iris');
+    assert.equal(cluster.applied.length, applies, 'an unchanged HPA is not applied again');
+    cluster.put({ ...model, spec: { ...model.spec, autoscaling: undefined } } as KubernetesObject);
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.deleted, ['HorizontalPodAutoscaler/iris-server']);
+
+    const other = setup(tfmodel());
+    other.cluster.put({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'iris-server', namespace: 'ml' } });
+    await other.reconciler.reconcile('ml/iris');
+    await other.reconciler.reconcile('ml/iris');
+    assert.deepEqual(other.cluster.deleted, [], 'never an HPA it did not create');
+  });
+
   it('ignores a TFModel that is gone or being deleted', async () => {
     const { cluster, reconciler } = setup(tfmodel({}, { deletionTimestamp: new Date() }));
     assert.deepEqual(await reconciler.reconcile('ml/iris'), {});

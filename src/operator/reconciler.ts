@@ -14,7 +14,7 @@ import type { PodReport } from './promotion/pod-report.js';
 import { type PromotionPlan, planPromotion } from './promotion/plan.js';
 import { contentHash, withAppliedHash } from './render/metadata.js';
 import {
-  MODEL_CONFIG_FILE, type RenderOptions, desiredConfigMap, desiredDeployment, desiredService, desiredServiceMonitor, servedModel,
+  MODEL_CONFIG_FILE, type RenderOptions, desiredConfigMap, desiredDeployment, desiredHorizontalPodAutoscaler, desiredService, desiredServiceMonitor, servedModel,
 } from './render/owned-objects.js';
 import type { PodAddressResolver } from './serving-client/pod-address.js';
 import type { ServingClient } from './serving-client/serving-client.js';
@@ -69,6 +69,8 @@ export class TFModelReconciler {
   private readonly statuses = new Map<string, TFModelStatus>();
   /** Per TFModel UID: the generation whose disabled ServiceMonitor we made sure is gone. */
   private readonly monitorChecked = new Map<string, number | undefined>();
+  /** Per TFModel UID: the generation whose removed spec.autoscaling we made sure has no HPA left. */
+  private readonly autoscalerChecked = new Map<string, number | undefined>();
   private readonly now: () => Date;
   private readonly rollouts: RolloutDriver;
 
@@ -201,6 +203,7 @@ export class TFModelReconciler {
   /** Forgets a TFModel that is gone. */
   forgetTFModel(uid: string): void {
     this.rollouts.forget(uid);
+    this.autoscalerChecked.delete(uid);
     this.committed.delete(uid);
     this.monitorChecked.delete(uid);
     this.applied.delete(uid);
@@ -220,6 +223,7 @@ export class TFModelReconciler {
       this.applied.set(tfmodel.metadata.uid ?? '', applied);
       for (const [desired, current] of pairs) await this.applyIfChanged(desired, current, applied);
       await this.reconcileServiceMonitor(tfmodel, spec);
+      await this.reconcileAutoscaler(tfmodel, spec, applied);
       return { ok: true };
     } catch (error) {
       const message = describeKubeError(error);
@@ -263,6 +267,29 @@ export class TFModelReconciler {
     }
     if (current && isControlledBy(current, tfmodel)) await this.options.writer.deleteObject(current);
     this.monitorChecked.set(uid, tfmodel.metadata.generation);
+  }
+
+  /**
+   * spec.autoscaling: apply the HPA (only when what we would write changed). Without it, delete an
+   * HPA we created (never someone else's), checked once per spec generation as for ServiceMonitors.
+   */
+  private async reconcileAutoscaler(tfmodel: TFModel, spec: ResolvedSpec, applied: Map<string, string>): Promise<void> {
+    const uid = tfmodel.metadata.uid ?? '';
+    const hpa = desiredHorizontalPodAutoscaler(tfmodel, spec);
+    if (spec.autoscaling) {
+      await this.applyIfChanged(hpa, undefined, applied);
+      this.autoscalerChecked.delete(uid);
+      return;
+    }
+    if (this.autoscalerChecked.get(uid) === tfmodel.metadata.generation) return;
+    applied.delete(hpa.kind!);
+    if (tfmodel.status?.observedGeneration === undefined) {
+      this.autoscalerChecked.set(uid, tfmodel.metadata.generation);
+      return;
+    }
+    const current = await this.options.writer.read(hpa);
+    if (current && isControlledBy(current, tfmodel)) await this.options.writer.deleteObject(current);
+    this.autoscalerChecked.set(uid, tfmodel.metadata.generation);
   }
 
   /**

@@ -78,6 +78,7 @@ export interface ResolvedSpec {
   readonly monitoring: ResolvedMonitoring;
   readonly serverArgs: readonly string[];
   readonly rollout?: ResolvedRollout;
+  readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number };
 }
 
 export interface ResolvedRollout {
@@ -100,8 +101,8 @@ export class InvalidSpecError extends Error {
 }
 
 /** Names of the objects the operator owns for a TFModel. */
-export function ownedNames(name: string): { readonly configMap: string; readonly deployment: string; readonly service: string; readonly serviceMonitor: string } {
-  return { configMap: `${name}-server-config`, deployment: `${name}-server`, service: `${name}-server`, serviceMonitor: `${name}-server` };
+export function ownedNames(name: string): { readonly configMap: string; readonly deployment: string; readonly service: string; readonly serviceMonitor: string; readonly autoscaler: string } {
+  return { configMap: `${name}-server-config`, deployment: `${name}-server`, service: `${name}-server`, serviceMonitor: `${name}-server`, autoscaler: `${name}-server` };
 }
 
 /** The labels selecting a TFModel's serving pods (immutable once a Deployment exists). */
@@ -141,6 +142,7 @@ export function resolveSpec(tfmodel: TFModel): ResolvedSpec {
   }
   const gpu = spec.gpu ? resolveGpu(spec.gpu, problems) : undefined;
   const rollout = spec.rollout ? resolveRollout(spec.rollout, labels, policy, problems) : undefined;
+  if (spec.autoscaling && (spec.autoscaling.minReplicas ?? 1) > spec.autoscaling.maxReplicas) problems.push('autoscaling.minReplicas must not exceed autoscaling.maxReplicas');
   if (problems.length > 0) throw new InvalidSpecError(problems);
   const monitoring = spec.monitoring ?? {};
   return {
@@ -165,6 +167,9 @@ export function resolveSpec(tfmodel: TFModel): ResolvedSpec {
     },
     serverArgs: spec.serverArgs ?? [],
     ...(rollout ? { rollout } : {}),
+    ...(spec.autoscaling
+      ? { autoscaling: { minReplicas: spec.autoscaling.minReplicas ?? 1, maxReplicas: spec.autoscaling.maxReplicas, targetCPUUtilizationPercentage: spec.autoscaling.targetCPUUtilizationPercentage ?? 80 } }
+      : {}),
   };
 }
 
@@ -175,8 +180,8 @@ function resolveRollout(rollout: RolloutSpec, labels: ReadonlyMap<string, number
   if (!labels.has(label)) problems.push(`rollout.label "${label}" is not one of versionLabels`);
   if (policy.kind === 'specific' && !policy.versions.includes(rollout.candidate)) problems.push(`rollout.candidate ${rollout.candidate} is not listed in versionPolicy.specific.versions`);
   const steps = rollout.steps ?? [5, 25, 50, 100];
-  if (steps.length === 0 || steps.some((s, i) => !(s >= 1 && s <= 100) || (i > 0 && s <= steps[i - 1]!)) || steps[steps.length - 1] !== 100) {
-    problems.push(`rollout.steps ${JSON.stringify(steps)} must increase, each from 1 to 100, and end at 100`);
+  if (steps.length === 0 || steps.some((s, i) => !(s >= 0 && s <= 100) || (i > 0 && s <= steps[i - 1]!)) || steps[steps.length - 1] !== 100) {
+    problems.push(`rollout.steps ${JSON.stringify(steps)} must increase, each from 0 to 100, and end at 100`);
   }
   const interval = /^(\d+)(ms|s|m|h)$/.exec(rollout.interval ?? '60s');
   if (!interval) problems.push(`rollout.interval "${rollout.interval}" must be a duration like 30s or 5m`);

@@ -37,6 +37,7 @@ export interface TFModelSpec {
     [k: string]: number | undefined;
   };
   rollout?: RolloutSpec;
+  autoscaling?: AutoscalingSpec;
   /**
    * Serving pods.
    */
@@ -136,7 +137,7 @@ export interface RolloutSpec {
    */
   shadowPercent?: number;
   /**
-   * Canary percents, increasing, ending at 100 (default 5, 25, 50, 100).
+   * Canary percents, increasing, ending at 100 (default 5, 25, 50, 100). A first step of 0 is shadow only: the candidate is judged on copies before any caller reaches it.
    *
    * @minItems 1
    * @maxItems 20
@@ -176,6 +177,17 @@ export interface RolloutGatesSpec {
    * Observations a pod needs in an interval before a gate is judged on it.
    */
   minRequests?: number;
+}
+/**
+ * Renders an autoscaling/v2 HorizontalPodAutoscaler (<name>-server) that scales this TFModel through its scale subresource (spec.replicas) on the serving pods' CPU utilization (needs CPU requests in spec.resources and a metrics API such as metrics-server). Removing it deletes the HPA the operator created.
+ */
+export interface AutoscalingSpec {
+  minReplicas?: number;
+  maxReplicas: number;
+  /**
+   * Average CPU utilization of the serving pods (percent of their CPU request) the HPA aims at.
+   */
+  targetCPUUtilizationPercentage?: number;
 }
 /**
  * A GPU (or a fraction of one) per serving pod. The pods run the GPU image with the native TensorFlow runtime and --per_process_gpu_memory_fraction=<fraction>.
