@@ -172,6 +172,28 @@ describe('e2e rollout: canary steps gated on the pods\' metrics', function () {
     assert.deepEqual(result.failures.slice(0, 5), [], `${result.failures.length} requests through stable failed`);
     assert.ok(result.versions.has('1') && result.versions.has('2'), `stable answered from ${[...result.versions]}`);
   });
+
+  it('spec.autoscaling: the control plane\'s HPA controller scales the TFModel through its scale subresource; removing it deletes the HPA', async function () {
+    this.timeout(240_000);
+    await mergePatch({ spec: { autoscaling: { minReplicas: 2, maxReplicas: 3 } } });
+    // One replica is below minReplicas: the HPA controller raises spec.replicas (no metrics needed for that).
+    const model = await waitFor('spec.replicas raised to 2 by the HPA controller', (m) => m.spec.replicas === 2, 180_000);
+    assert.equal(model.spec.autoscaling!.maxReplicas, 3);
+    const hpa = await poll(async () => {
+      const result = await plane!.kubectl(['get', 'hpa', 'roll-server', '-n', NAMESPACE, '-o', 'json'], { check: true });
+      const object = JSON.parse(result.stdout) as { spec: { scaleTargetRef: { kind: string; name: string } }; status?: { desiredReplicas?: number; conditions?: Array<{ type: string; status: string; reason: string }> } };
+      return object.status?.desiredReplicas === 2 ? object : undefined;
+    }, { what: 'HPA status: desiredReplicas 2', timeoutMs: 60_000 });
+    assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: 'serving.tfmodel.dev/v1alpha1', kind: 'TFModel', name: 'roll' });
+    assert.ok(hpa.status!.conditions!.some((c) => c.type === 'AbleToScale' && c.status === 'True'), JSON.stringify(hpa.status));
+    await poll(async () => {
+      const result = await plane!.kubectl(['get', 'deployment', 'roll-server', '-n', NAMESPACE, '-o', 'jsonpath={.spec.replicas}'], { check: true });
+      return result.stdout.trim() === '2' ? true : undefined;
+    }, { what: 'the Deployment follows the TFModel to 2 replicas', timeoutMs: 60_000 });
+
+    await mergePatch({ spec: { autoscaling: null } });
+    await poll(async () => ((await plane!.kubectl(['get', 'hpa', 'roll-server', '-n', NAMESPACE])).code !== 0 ? true : undefined), { what: 'HPA deleted', timeoutMs: 60_000 });
+  });
 });
 
 async function predictVersion(port: number, key: string): Promise<string> {
