@@ -14,12 +14,17 @@ ARG NODE_IMAGE=node:20-bookworm
 ARG CUDA_IMAGE=nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04
 ARG TFJS_NODE_GPU_VERSION=4.22.0
 
+# npm 10 can exit 0 after every fetch failed ("Exit handler never called!"): each npm step is
+# followed by `npm ls` (fails naming what is missing) and a check of what the next step runs.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY . .
-RUN npm run build
+RUN npm ci --no-audit --no-fund && npm ls --all >/dev/null && test -x node_modules/.bin/tsc
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npx tsc -p tsconfig.build.json \
+ && cp src/server/runtime/graph/op-defs.json dist/src/server/runtime/graph/ \
+ && test -f dist/src/server/main.js
 
 # Production dependencies plus tfjs-node-gpu. Its install script downloads libtensorflow 2.9.1
 # (GPU) into node_modules/@tensorflow/tfjs-node-gpu/deps/lib and fetches its native binding (or
@@ -29,7 +34,8 @@ FROM ${NODE_IMAGE} AS deps
 ARG TFJS_NODE_GPU_VERSION
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund \
+RUN npm ci --omit=dev --no-audit --no-fund && npm ls --omit=dev --all >/dev/null \
+ && npm uninstall --no-save --omit=dev --no-audit --no-fund @kubernetes/client-node \
  && npm install --omit=dev --no-save --no-audit --no-fund "@tensorflow/tfjs-node-gpu@${TFJS_NODE_GPU_VERSION}" \
  && ls node_modules/@tensorflow/tfjs-node-gpu/deps/lib/libtensorflow.so* \
  && npm cache clean --force

@@ -5,15 +5,19 @@
  *    on half_plus_two and ResNet50 (target >= 0.9x);
  * 2. tracing at 10% sampling (OTLP/HTTP to a local sink) and payload logging at 10% (TFRecord)
  *    against a server with both off, on REST predict (target >= 0.9x).
- * Contestants alternate round by round (the machine is noisy); medians are quoted. Prints a
- * markdown report and writes dist/bench-results/protocols.json. BENCH_SECONDS, BENCH_ROUNDS and
- * BENCH_MODELS=half_plus_two,resnet50 adjust it.
+ * Contestants alternate round by round, the order rotated each round (the machine is noisy);
+ * each ratio is the median over rounds of the ratio within a round, and the server CPU per
+ * request ratio is quoted beside it (less disturbed by other load on a shared machine). Every
+ * server serves each workload a while before anything is measured, and each measured run has its
+ * own warm-up second. Prints a markdown report and writes dist/bench-results/protocols.json.
+ * BENCH_SECONDS, BENCH_ROUNDS, BENCH_MODELS=half_plus_two,resnet50 and
+ * BENCH_SECTIONS=protocols,observability adjust it.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
-import { loadavg, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelInferRequestSchema } from '../../src/gen/inference/grpc_service_pb.js';
@@ -23,12 +27,15 @@ import { benchModels } from '../runtime/models.js';
 import { ManagedProcess } from '../server/launcher.js';
 import { type LoadResult, measureRest } from '../server/load.js';
 import { HALF_PLUS_TWO_BASE, REPO_ROOT, RESULTS_DIR, SERVER_MAIN, progress } from '../server/paths.js';
-import { type Contestant, type ContestantSummary, alternate, ratio } from '../server/rounds.js';
+import type { Contestant, ContestantSummary } from '../server/rounds.js';
+import { median } from '../server/stats.js';
+import { type PairedRatio, alternateRotating, pairedRatio } from './paired.js';
 import type { UnaryLoadOptions, UnaryLoadReport } from './unary-load.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const MODELS = (process.env['BENCH_MODELS'] ?? 'half_plus_two,resnet50').split(',');
+const SECTIONS = (process.env['BENCH_SECTIONS'] ?? 'protocols,observability').split(',');
 const TARGET = 0.9;
 
 interface Workload {
@@ -117,15 +124,25 @@ function grpcMeasure(served: Served, path: string, requestBase64: string, concur
     const options: UnaryLoadOptions = { address: `127.0.0.1:${served.grpc}`, path, requestFile: requestFileOf(requestBase64), concurrency, channels: 2, seconds: SECONDS };
     await runUnaryLoad({ ...options, seconds: 1 });
     const cpuBefore = served.process.cpuSeconds();
+    const machineBefore = machineJiffies();
     const report = await runUnaryLoad(options);
     const cpu = served.process.cpuSeconds() - cpuBefore;
+    const machine = machineJiffies();
     return {
       rps: report.rps, requests: report.requests, seconds: report.seconds, p50Ms: report.p50Ms, p99Ms: report.p99Ms,
       errors: report.errors, ...(report.firstError ? { firstError: report.firstError } : {}),
       serverCpuMicrosPerRequest: report.requests > 0 ? (cpu * 1e6) / report.requests : Number.NaN,
-      serverCores: cpu / report.seconds, machineCores: Number.NaN,
+      serverCores: cpu / report.seconds,
+      machineCores: ((machine.busy - machineBefore.busy) / Math.max(1, machine.total - machineBefore.total)) * availableParallelism(),
     };
   };
+}
+
+/** Busy and total jiffies of all CPUs together (/proc/stat). */
+function machineJiffies(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
 }
 
 function runUnaryLoad(options: UnaryLoadOptions): Promise<UnaryLoadReport> {
@@ -175,6 +192,56 @@ function modelConfig(dir: string, list: readonly Workload[], logging?: string): 
   return path;
 }
 
+interface Section {
+  readonly title: string;
+  readonly summaries: ContestantSummary[];
+  readonly ratios: PairedRatio[];
+}
+
+/** The same server, one workload: TF Serving's REST and gRPC API against the protocol's. */
+async function protocolsSection(w: Workload, plain: Served): Promise<Section> {
+  const contestants: Contestant[] = [
+    { key: 'tf-rest', label: 'TF Serving REST :predict', note: 'JSON instances', measure: restMeasure(plain, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
+    { key: 'oip-rest', label: 'OIP REST /v2/.../infer', note: 'JSON data', measure: restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections) },
+    { key: 'tf-grpc', label: 'TF Serving gRPC Predict', note: 'tensor_content', measure: grpcMeasure(plain, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections) },
+    { key: 'oip-grpc', label: 'OIP gRPC ModelInfer', note: 'raw_input_contents', measure: grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections) },
+  ];
+  const summaries = await alternateRotating(`${w.key}: protocols`, contestants, ROUNDS);
+  const by = (k: string) => summaries.find((s) => s.key === k);
+  return {
+    title: `${w.key}: the Open Inference Protocol vs TF Serving's API (same server)`,
+    summaries,
+    ratios: [
+      pairedRatio(`${w.key} OIP REST / TF REST`, by('oip-rest'), by('tf-rest')),
+      pairedRatio(`${w.key} OIP gRPC / TF gRPC`, by('oip-grpc'), by('tf-grpc')),
+    ],
+  };
+}
+
+/** Tracing at 10% and payload logging at 10% (servers of their own) against both off. */
+async function observabilitySection(w: Workload, plain: Served, tracing: Served, logging: Served): Promise<Section> {
+  const predict = `/v1/models/${w.model}:predict`;
+  const grpcPredict = '/tensorflow.serving.PredictionService/Predict';
+  const observed: Contestant[] = [
+    { key: 'off', label: 'tracing and logging off', note: '', measure: restMeasure(plain, predict, tfRestBody(w), w.connections) },
+    { key: 'tracing', label: 'tracing at 10%', note: 'OTLP/HTTP to a local sink', measure: restMeasure(tracing, predict, tfRestBody(w), w.connections) },
+    { key: 'logging', label: 'payload logging at 10%', note: 'TFRecord files', measure: restMeasure(logging, predict, tfRestBody(w), w.connections) },
+    { key: 'tracing-grpc', label: 'tracing at 10% (gRPC)', note: '', measure: grpcMeasure(tracing, grpcPredict, tfGrpcRequest(w), w.connections) },
+    { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpcMeasure(plain, grpcPredict, tfGrpcRequest(w), w.connections) },
+  ];
+  const summaries = await alternateRotating(`${w.key}: observability`, observed, ROUNDS);
+  const by = (k: string) => summaries.find((s) => s.key === k);
+  return {
+    title: `${w.key}: tracing and payload logging at 10% vs off (REST predict; gRPC for tracing too)`,
+    summaries,
+    ratios: [
+      pairedRatio(`${w.key} tracing 10% / off (REST)`, by('tracing'), by('off')),
+      pairedRatio(`${w.key} payload logging 10% / off (REST)`, by('logging'), by('off')),
+      pairedRatio(`${w.key} tracing 10% / off (gRPC)`, by('tracing-grpc'), by('off-grpc')),
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const load = loadavg();
@@ -197,59 +264,35 @@ async function main(): Promise<void> {
     const logging = await startServer('logging', modelConfig(work, list, join(work, 'logs')), []);
     servers.push(logging);
 
-    // Every server serves a while before anything is measured (JIT, first allocations).
+    // Every server serves each workload a while before anything is measured (JIT, first
+    // allocations): the plain server on all four APIs, the others on the APIs they are measured on.
     progress('warming every server up');
     for (const w of list) {
       for (const served of servers) {
         await restMeasure(served, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections)();
         await grpcMeasure(served, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections)();
       }
+      await restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections)();
+      await grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections)();
     }
-    const sections: Array<{ title: string; summaries: ContestantSummary[]; ratios: Array<{ what: string; ratio: number }> }> = [];
+    const sections: Section[] = [];
     for (const w of list) {
-      const contestants: Contestant[] = [
-        { key: 'tf-rest', label: 'TF Serving REST :predict', note: 'JSON instances', measure: restMeasure(plain, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
-        { key: 'oip-rest', label: 'OIP REST /v2/.../infer', note: 'JSON data', measure: restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections) },
-        { key: 'tf-grpc', label: 'TF Serving gRPC Predict', note: 'tensor_content', measure: grpcMeasure(plain, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections) },
-        { key: 'oip-grpc', label: 'OIP gRPC ModelInfer', note: 'raw_input_contents', measure: grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections) },
-      ];
-      const summaries = await alternate(`${w.key}: protocols`, contestants, ROUNDS);
-      const by = (k: string) => summaries.find((s) => s.key === k);
-      sections.push({
-        title: `${w.key}: the Open Inference Protocol vs TF Serving's API (same server)`,
-        summaries,
-        ratios: [
-          { what: `${w.key} OIP REST / TF REST`, ratio: ratio(by('oip-rest'), by('tf-rest')) },
-          { what: `${w.key} OIP gRPC / TF gRPC`, ratio: ratio(by('oip-grpc'), by('tf-grpc')) },
-        ],
-      });
-      const observed: Contestant[] = [
-        { key: 'off', label: 'tracing and logging off', note: '', measure: restMeasure(plain, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
-        { key: 'tracing', label: 'tracing at 10%', note: 'OTLP/HTTP to a local sink', measure: restMeasure(tracing, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
-        { key: 'logging', label: 'payload logging at 10%', note: 'TFRecord files', measure: restMeasure(logging, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections) },
-        { key: 'tracing-grpc', label: 'tracing at 10% (gRPC)', note: '', measure: grpcMeasure(tracing, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections) },
-        { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpcMeasure(plain, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections) },
-      ];
-      const observedSummaries = await alternate(`${w.key}: observability`, observed, ROUNDS);
-      const ob = (k: string) => observedSummaries.find((s) => s.key === k);
-      sections.push({
-        title: `${w.key}: tracing and payload logging at 10% vs off (REST predict; gRPC for tracing too)`,
-        summaries: observedSummaries,
-        ratios: [
-          { what: `${w.key} tracing 10% / off (REST)`, ratio: ratio(ob('tracing'), ob('off')) },
-          { what: `${w.key} payload logging 10% / off (REST)`, ratio: ratio(ob('logging'), ob('off')) },
-          { what: `${w.key} tracing 10% / off (gRPC)`, ratio: ratio(ob('tracing-grpc'), ob('off-grpc')) },
-        ],
-      });
+      if (SECTIONS.includes('protocols')) sections.push(await protocolsSection(w, plain));
+      if (SECTIONS.includes('observability')) sections.push(await observabilitySection(w, plain, tracing, logging));
     }
-
     const lines = [`# tfmodel-server: protocols and observability (${new Date(started).toISOString()}, load average before ${load.map((l) => l.toFixed(2)).join(' ')})`, ''];
-    lines.push(`${ROUNDS} alternated rounds of ${SECONDS} s per contestant; medians. Target: every ratio >= ${TARGET}.`, '');
+    lines.push('Server cores below ~0.9 with machine cores at the core count mean the machine, not the server, set the pace: such ratios say little.', '');
+    lines.push(`${ROUNDS} rounds of ${SECONDS} s per contestant, the order rotated each round; req/s and CPU are medians over rounds, each ratio the median over rounds of the ratio within a round (CPU ratio: the denominator's server CPU per request over the numerator's). Target: every ratio >= ${TARGET}.`, '');
     for (const section of sections) {
-      lines.push(`## ${section.title}`, '', '| contestant | req/s | p50 ms | p99 ms | errors | server CPU µs/req |', '|---|---:|---:|---:|---:|---:|');
-      for (const s of section.summaries) lines.push(`| ${s.label} | ${s.rps.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.errors} | ${s.serverCpuMicrosPerRequest.toFixed(0)} |`);
+      lines.push(`## ${section.title}`, '', '| contestant | req/s | p50 ms | p99 ms | errors | server CPU µs/req | server cores | machine cores |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+      for (const s of section.summaries) {
+        const machine = median(s.rounds.map((r) => r.machineCores).filter((c) => Number.isFinite(c)));
+        lines.push(`| ${s.label} | ${s.rps.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.errors} | ${s.serverCpuMicrosPerRequest.toFixed(0)} | ${s.serverCores.toFixed(2)} | ${machine.toFixed(2)} |`);
+      }
       lines.push('');
-      for (const r of section.ratios) lines.push(`- ${r.what}: **${r.ratio.toFixed(2)}x** ${r.ratio >= TARGET ? 'meets' : 'MISSES'} >= ${TARGET}`);
+      for (const r of section.ratios) {
+        lines.push(`- ${r.what}: **${r.ratio.toFixed(2)}x** ${r.ratio >= TARGET ? 'meets' : 'MISSES'} >= ${TARGET} (rounds ${r.perRound.map((x) => x.toFixed(2)).join(' ')}; CPU per request ${r.cpuRatio.toFixed(2)}x)`);
+      }
       lines.push('');
     }
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -24,7 +24,8 @@ import { serverMetadata } from './api/oip/metadata.js';
 import { PayloadLogs } from './payload-log/payload-logger.js';
 import { parseRedactionRules } from './payload-log/redaction.js';
 import type { Tracing } from './tracing/start-tracing.js';
-import { savedModelLoader } from './core/version-loader.js';
+import { availableMemoryBytes } from './core/memory.js';
+import { estimateVersionBytes, savedModelLoader } from './core/version-loader.js';
 import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
 import { ServingMetrics } from './metrics/index.js';
@@ -101,6 +102,10 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     log,
     fileSystemPollMs: flags.fileSystemPollSeconds < 0 ? -1 : flags.fileSystemPollSeconds * 1000,
     maxLoadRetries: flags.maxNumLoadRetries,
+    numLoadThreads: flags.numLoadThreads,
+    numUnloadThreads: flags.numUnloadThreads,
+    maxConcurrentLoadBytes: flags.maxConcurrentLoadBytes || Math.floor(availableMemoryBytes() / 4),
+    estimateLoadBytes: (version) => estimateVersionBytes(version.dir, { runtime: flags.runtime, threads: flags.inferenceThreads }),
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
     payloadLogs,

@@ -1072,6 +1072,64 @@ def build_shape_ops(export_dir, rng):
 
 
 # --------------------------------------------------------------------------
+# Text preprocessing inside the model (TextVectorization, StringLookup)
+# --------------------------------------------------------------------------
+
+TEXT_VOCABULARY = ["the", "movie", "was", "great", "bad", "not", "plot", "acting", "and", "boring", "fun"]
+
+
+def sentences(*values):
+    """A [n, 1] DT_STRING input, the shape Keras text models take."""
+    return strings(*values).reshape(-1, 1)
+
+
+@corpus_model("keras_text_classifier", "keras",
+       ["text_vectorization", "string_lookup", "string_equal_mask", "embedding_mask_zero", "lstm", "gru",
+        "string_input"], rtol=1e-4, atol=1e-5)
+def build_keras_text_classifier(export_dir, rng):
+    """The text classifier users serve: raw sentences -> TextVectorization
+    (lower-case and strip punctuation, whitespace split, StringLookup with
+    mask and OOV tokens, padded/truncated to 10 ids) -> Embedding(mask_zero)
+    -> LSTM -> GRU -> sigmoid probabilities, plus the token ids themselves;
+    exported with model.export. The wasm string Equal behind StringLookup's
+    mask once mapped every token to 0 here without an error."""
+    vectorize = layers.TextVectorization(vocabulary=TEXT_VOCABULARY, output_sequence_length=10, name="vectorize")
+    text = keras.Input((1,), dtype="string", name="text")
+    ids = vectorize(text)
+    hidden = layers.Embedding(len(TEXT_VOCABULARY) + 2, 8, mask_zero=True)(ids)
+    hidden = layers.LSTM(8, return_sequences=True)(hidden)
+    hidden = layers.GRU(6)(hidden)
+    probability = layers.Dense(1, activation="sigmoid", name="probability")(hidden)
+    net = keras.Model(text, {"probability": probability, "token_ids": ids}, name="text_classifier")
+    net.export(str(export_dir), verbose=False)
+    batch = sentences("The movie was GREAT!", "not fun, and boring... the plot; the acting", "",
+                      "unknown words only", "fun fun fun fun fun fun fun fun fun fun fun fun")
+    return [Case(signature, {"text": inputs})
+            for signature in ("serving_default", "serve")
+            for inputs in (sentences("the movie was great"), batch)]
+
+
+@corpus_model("keras_string_lookup", "keras",
+       ["string_lookup", "mask_token", "num_oov_indices", "string_equal_mask", "int64_output", "multi_hot"])
+def build_keras_string_lookup(export_dir, rng):
+    """StringLookup on [batch, tokens] strings with a mask token and two OOV
+    buckets (hashing unseen tokens), and a multi_hot StringLookup over the same
+    tokens: the mask test is a string Equal against the mask token."""
+    tokens = keras.Input((None,), dtype="string", name="tokens")
+    ids = layers.StringLookup(vocabulary=TEXT_VOCABULARY, mask_token="[MASK]", num_oov_indices=2, name="ids")(tokens)
+    hot = layers.StringLookup(vocabulary=TEXT_VOCABULARY, output_mode="multi_hot", name="hot")(tokens)
+    net = keras.Model(tokens, {"ids": ids, "multi_hot": hot}, name="string_lookup")
+    net.export(str(export_dir), verbose=False)
+
+    def grid(*rows):
+        return np.array([[t.encode() for t in row] for row in rows], dtype=object)
+    return [Case(signature, {"tokens": inputs})
+            for signature in ("serving_default", "serve")
+            for inputs in (grid(["the", "[MASK]", "zebra"]),
+                           grid(["fun", "plot", "", "\u00e9t\u00e9"], ["[MASK]", "movie", "was", "bad"]))]
+
+
+# --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------
 
@@ -1320,7 +1378,12 @@ def generate_corpus(out_dir):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="corpus directory to create (replaced if present)")
-    out = parser.parse_args().out.resolve()
+    parser.add_argument("--only", default="", help="comma-separated model names (while developing a builder)")
+    args = parser.parse_args()
+    if args.only:
+        wanted = set(args.only.split(","))
+        MODELS[:] = [spec for spec in MODELS if spec.name in wanted]
+    out = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

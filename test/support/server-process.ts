@@ -55,6 +55,15 @@ export class ServerProcess {
     return new ServerProcess(child);
   }
 
+  /**
+   * Follows a server started by another command whose stderr is the server's (e.g. an attached
+   * `podman run`); the caller passes every flag.
+   */
+  static startCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
+    const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    return new ServerProcess(child);
+  }
+
   private onLine(line: string): void {
     let event: LogEvent;
     try {

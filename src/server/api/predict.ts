@@ -7,7 +7,7 @@ import {
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
-import { predictLog } from '../payload-log/prediction-logs.js';
+import { validateInputs, validateShapes } from '../runtime/signature-io.js';
 import { withChildSpan } from '../tracing/tracing.js';
 import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
@@ -44,6 +44,11 @@ export async function predictWith(
       `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
     );
   }
+  // Every transport's Predict (REST, gRPC, Open Inference Protocol) passes here: a request is
+  // checked against the signature before any engine, worker or batch queue sees it.
+  const checks = handle.engine.inputChecks?.get(signatureName);
+  validateInputs(signature, inputs, checks?.feedDtypes);
+  validateShapes(signature, inputs, checks?.shapeBound);
   const shadow = handle.route?.shadow;
   let outputs: Map<string, HostTensor>;
   try {
@@ -55,9 +60,6 @@ export async function predictWith(
   }
   shadow?.send({ signatureName, inputs, outputFilter, outputs });
   const log = handle.payloadLog;
-  if (log?.sample()) {
-    const call = { model: handle.name, version: handle.version, signatureName };
-    log.write((config) => predictLog(call, config, inputs, outputFilter, outputs));
-  }
+  if (log?.sample()) log.writePredict({ model: handle.name, version: handle.version, signatureName }, inputs, outputFilter, outputs);
   return { modelSpec: resolvedSpec(handle, signatureName), outputs };
 }

@@ -191,6 +191,12 @@ export const FLAGS = {
   runtime: { type: 'string', default: 'auto', help: 'Execution engine: auto|wasm|cpu|tensorflow', ours: true },
   inference_threads: { type: 'int', default: 'CPUs', help: 'Worker threads per model on the tfjs engines', ours: true },
   bind_address: { type: 'string', default: '0.0.0.0', help: 'Address the gRPC and REST ports listen on', ours: true },
+  max_concurrent_load_bytes: {
+    type: 'int',
+    default: '0',
+    help: 'Model loads run at once only while their estimated footprints (weights on disk x engine instances) add up to at most this (one larger load still runs, alone); 0: a quarter of the memory available (the cgroup limit, else physical memory)',
+    ours: true,
+  },
   max_request_bytes: { type: 'int', default: '67108864', help: 'Largest REST request body, after decompression (413 beyond)', ours: true },
   payload_log_max_file_bytes: { type: 'int', default: '67108864', help: "logging_config: a model's log file is rotated past this size", ours: true },
   payload_log_max_files: { type: 'int', default: '10', help: 'logging_config: log files kept per model (the oldest are deleted)', ours: true },

@@ -41,6 +41,11 @@ export interface ServerFlags {
   /** > 0 as given; TF Serving's 0 ("not set") means once. */
   readonly numRequestIterationsForWarmup: number;
   readonly maxNumLoadRetries: number;
+  /** --num_load_threads / --num_unload_threads (0: one at a time, as TF Serving's manager thread). */
+  readonly numLoadThreads: number;
+  readonly numUnloadThreads: number;
+  /** Cap on the estimated bytes of concurrent loads (ours); 0: derived from the memory available. */
+  readonly maxConcurrentLoadBytes: number;
   /** Negative: no wait between retries (TF Serving). */
   readonly loadRetryIntervalMicros: number;
   readonly enableGrpcHealthcheckService: boolean;
@@ -176,6 +181,9 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       enableModelWarmup: get('enable_model_warmup', true),
       numRequestIterationsForWarmup: Math.max(1, get('num_request_iterations_for_warmup', 0)),
       maxNumLoadRetries: nonNegative('max_num_load_retries', get('max_num_load_retries', 5)),
+      numLoadThreads: nonNegative('num_load_threads', get('num_load_threads', 0)),
+      numUnloadThreads: nonNegative('num_unload_threads', get('num_unload_threads', 0)),
+      maxConcurrentLoadBytes: nonNegative('max_concurrent_load_bytes', get('max_concurrent_load_bytes', 0)),
       loadRetryIntervalMicros: get('load_retry_interval_micros', 60_000_000),
       enableGrpcHealthcheckService: get('enable_grpc_healthcheck_service', false),
       sslConfigFile,

@@ -5,8 +5,8 @@ import type { PredictionLog } from '../../gen/tensorflow_serving/apis/prediction
 import type { LoggingConfig } from '../../gen/tensorflow_serving/config/logging_config_pb.js';
 import type { ModelEngine } from '../runtime/engine.js';
 import type { SignatureInfo } from '../runtime/savedmodel/signatures.js';
-import type { ServingError } from '../errors.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
+import type { ServingError } from '../errors.js';
 
 /** Which model (and version) a request is for: TF Serving's ModelSpec, transport-neutral. */
 export interface ModelSpecRequest {
@@ -109,6 +109,13 @@ export interface PayloadLogSink {
   sample(): boolean;
   /** Builds (later, off the request's path) and writes one PredictionLog. */
   write(build: (config: LoggingConfig) => PredictionLog): void;
+  /** A predict call's PredictionLog, encoded later (off the request's path) from its tensors. */
+  writePredict(
+    call: { readonly model: string; readonly version: bigint; readonly signatureName: string },
+    inputs: ReadonlyMap<string, HostTensor>,
+    outputFilter: readonly string[] | undefined,
+    outputs: ReadonlyMap<string, HostTensor>,
+  ): void;
 }
 
 /** The per-model payload logs, kept in step with the served config (payload-log/PayloadLogs). */

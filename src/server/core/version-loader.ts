@@ -87,10 +87,19 @@ async function refuseTfliteModel(dir: string): Promise<void> {
 }
 
 /**
+ * A version's footprint estimated before loading it: its bytes on disk times the engine instances
+ * that will hold it (one for the native engine, one per worker thread on the tfjs engines).
+ */
+export async function estimateVersionBytes(dir: string, options: LoadSavedModelOptions): Promise<number> {
+  const instances = options.runtime === 'tensorflow' ? 1 : Math.max(1, options.threads ?? defaultThreadCount());
+  return (await savedModelBytes(dir)) * instances;
+}
+
+/**
  * The bytes a version's weights and graph take on disk (saved_model.pb(txt) and variables/): what
  * each engine instance holds in memory, give or take its own overheads.
  */
-async function savedModelBytes(dir: string): Promise<number> {
+export async function savedModelBytes(dir: string): Promise<number> {
   let total = 0;
   for (const name of ['saved_model.pb', 'saved_model.pbtxt']) total += await fileBytes(join(dir, name));
   try {

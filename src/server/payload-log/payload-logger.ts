@@ -9,19 +9,25 @@
  *   assets.extra/tf_serving_warmup_requests, so a captured file is warmup data as it is.
  * - type "jsonl": one JSON object per line ({"time", "model_name", "version", ...the
  *   PredictionLog as protobuf JSON}), with the server's redaction rules applied.
- * Sampling is decided first (an unsampled call costs one random number); a sampled record is
- * built after the response is sent, and written in the background (record-file-writer.ts).
+ * Sampling is decided first (an unsampled call costs one random number); a sampled call is only
+ * queued on the request's path: its records are built after the response is sent, once per turn
+ * of the event loop for all the calls queued in it (predict records encoded directly from the
+ * tensors, predict-log-encoder.ts), and written in the background in batches, one write per
+ * WRITE_BATCH_DELAY_MS or so (record-file-writer.ts).
  */
 import { toBinary, toJson } from '@bufbuild/protobuf';
 import { type PredictionLog, PredictionLogSchema } from '../../gen/tensorflow_serving/apis/prediction_log_pb.js';
 import type { LoggingConfig } from '../../gen/tensorflow_serving/config/logging_config_pb.js';
 import type { ModelConfig, ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
 import type { PayloadLogSink } from '../core/types.js';
+import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import { invalidArgument } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { encodeTfRecords } from '../warmup/tfrecord.js';
 import { type RedactionRule, redact, rulesFor } from './redaction.js';
 import { RecordFileWriter } from './record-file-writer.js';
+import { type CallPrefix, callPrefix, encodable, encodePredictLog } from './predict-log-encoder.js';
+import { type LoggedCall, predictLog } from './prediction-logs.js';
 
 export const COLLECTOR_TYPES = ['', 'tfrecord', 'jsonl'] as const;
 
@@ -33,6 +39,23 @@ export interface PayloadLogLimits {
 
 export const DEFAULT_PAYLOAD_LOG_LIMITS: PayloadLogLimits = { maxFileBytes: 64 << 20, maxFiles: 10, maxQueueBytes: 16 << 20 };
 
+/**
+ * How long records gather before they are written together: one write (one trip through the
+ * file system's thread pool) per batch instead of per record. A crash loses at most this much.
+ */
+export const WRITE_BATCH_DELAY_MS = 25;
+
+/** A sampled call waiting for the next turn of the event loop to become a record. */
+type PendingRecord =
+  | { readonly kind: 'built'; readonly build: (config: LoggingConfig) => PredictionLog }
+  | {
+    readonly kind: 'predict';
+    readonly call: LoggedCall;
+    readonly inputs: ReadonlyMap<string, HostTensor>;
+    readonly outputFilter: readonly string[] | undefined;
+    readonly outputs: ReadonlyMap<string, HostTensor>;
+  };
+
 /** What a counting observer (metrics) hears. */
 export interface PayloadLogObserver {
   payloadLogRecord(model: string, outcome: 'written' | 'dropped', bytes: number): void;
@@ -43,6 +66,10 @@ export class PayloadLog implements PayloadLogSink {
   private readonly writer: RecordFileWriter;
   private readonly rate: number;
   private readonly jsonl: boolean;
+  private pending: PendingRecord[] = [];
+  /** The LogMetadata and ModelSpec bytes per version and signature. */
+  private readonly prefixes = new Map<string, CallPrefix>();
+  private readonly onEncodeFailed: () => void;
 
   constructor(
     readonly model: string,
@@ -58,9 +85,14 @@ export class PayloadLog implements PayloadLogSink {
       prefix: config.logCollectorConfig!.filenamePrefix,
       extension: this.jsonl ? '.jsonl' : '.tfrecord',
       ...limits,
+      batchDelayMs: WRITE_BATCH_DELAY_MS,
       onDrop: () => observer?.payloadLogRecord(model, 'dropped', 0),
       onWritten: (bytes) => observer?.payloadLogRecord(model, 'written', bytes),
     });
+    this.onEncodeFailed = () => {
+      this.writer.stats.dropped++;
+      observer?.payloadLogRecord(model, 'dropped', 0);
+    };
   }
 
   sample(): boolean {
@@ -69,7 +101,12 @@ export class PayloadLog implements PayloadLogSink {
 
   /** Builds and queues the record off the request's path (after the current turn of the loop). */
   write(build: (config: LoggingConfig) => PredictionLog): void {
-    setImmediate(() => this.writer.append(this.encode(build(this.config))));
+    this.enqueue({ kind: 'built', build });
+  }
+
+  /** A predict call's record (predictLog()'s message), encoded off the request's path. */
+  writePredict(call: LoggedCall, inputs: ReadonlyMap<string, HostTensor>, outputFilter: readonly string[] | undefined, outputs: ReadonlyMap<string, HostTensor>): void {
+    this.enqueue({ kind: 'predict', call, inputs, outputFilter, outputs });
   }
 
   get stats() {
@@ -81,12 +118,48 @@ export class PayloadLog implements PayloadLogSink {
   }
 
   async flush(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
+    this.encodePending();
     await this.writer.flush();
   }
 
   close(): Promise<void> {
+    this.encodePending();
     return this.writer.close();
+  }
+
+  private enqueue(record: PendingRecord): void {
+    if (this.pending.push(record) === 1) setImmediate(encodePending, this);
+  }
+
+  /** Every record queued since the last turn of the loop, encoded and handed to the writer. */
+  encodePending(): void {
+    const pending = this.pending;
+    this.pending = [];
+    for (const record of pending) {
+      let bytes: Uint8Array;
+      try {
+        bytes = this.encodeRecord(record);
+      } catch {
+        // A tensor the log cannot hold: that record is dropped and counted, never a crash.
+        this.onEncodeFailed();
+        continue;
+      }
+      this.writer.append(bytes);
+    }
+  }
+
+  private encodeRecord(record: PendingRecord): Uint8Array {
+    if (record.kind === 'built') return this.encode(record.build(this.config));
+    const { call, inputs, outputFilter, outputs } = record;
+    if (this.jsonl || !encodable(inputs) || !encodable(outputs)) return this.encode(predictLog(call, this.config, inputs, outputFilter, outputs));
+    const key = `${call.version}/${call.signatureName}`;
+    let prefix = this.prefixes.get(key);
+    if (prefix === undefined) {
+      prefix = callPrefix(call, this.config);
+      if (this.prefixes.size >= 64) this.prefixes.clear();
+      this.prefixes.set(key, prefix);
+    }
+    return encodeTfRecords([encodePredictLog(prefix, inputs, outputFilter, outputs)]);
   }
 
   private encode(log: PredictionLog): Uint8Array {
@@ -159,6 +232,10 @@ export class PayloadLogs {
     await Promise.all([...this.logs.values()].map((log) => log.close()));
     this.logs.clear();
   }
+}
+
+function encodePending(log: PayloadLog): void {
+  log.encodePending();
 }
 
 function sameLogging(a: LoggingConfig, b: LoggingConfig): boolean {

@@ -62,11 +62,11 @@ export function regressLog(call: LoggedCall, config: LoggingConfig, input: Examp
   });
 }
 
-function logMetadata(call: LoggedCall, config: LoggingConfig) {
+export function logMetadata(call: LoggedCall, config: LoggingConfig) {
   return { modelSpec: modelSpec(call), samplingConfig: { samplingRate: config.samplingConfig?.samplingRate ?? 0 }, savedModelTags: ['serve'] };
 }
 
-function modelSpec(call: LoggedCall) {
+export function modelSpec(call: LoggedCall) {
   return { name: call.model, versionChoice: { case: 'version' as const, value: { value: call.version } }, signatureName: call.signatureName };
 }
 

@@ -41,6 +41,25 @@ describe('RecordFileWriter', () => {
     assert.equal(writer.append(new Uint8Array(1)), false, 'closed');
   });
 
+  it('with batchDelayMs, writes the records gathered meanwhile together, rotating exactly as one by one', async () => {
+    const writes: number[] = [];
+    const writer = new RecordFileWriter({
+      prefix: join(root, 'batch', 'log'), extension: '.bin', maxFileBytes: 100, maxFiles: 10, maxQueueBytes: 1 << 20, batchDelayMs: 60_000,
+      onWritten: (bytes) => writes.push(bytes),
+    });
+    for (let i = 0; i < 7; i++) writer.append(new Uint8Array(30).fill(i));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(writer.stats.written, 0, 'nothing written before the batch is due');
+    await writer.flush();
+    assert.equal(writer.stats.written, 7, 'flush() writes the gathered batch at once');
+    assert.deepEqual(writes, Array(7).fill(30));
+    writer.append(new Uint8Array(30).fill(7));
+    await writer.close();
+    const files = writer.files();
+    // Three 30-byte records per 100-byte file: 0 1 2 | 3 4 5 | 6 7.
+    assert.deepEqual(files.map((f) => [...readFileSync(f)].filter((_, i) => i % 30 === 0)), [[0, 1, 2], [3, 4, 5], [6, 7]]);
+  });
+
   it('counts a failed write as dropped and keeps going', async () => {
     const drops: string[] = [];
     const writer = new RecordFileWriter({

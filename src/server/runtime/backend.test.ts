@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chooseBackend, parseRuntimeSelection } from './backend.js';
+import { chooseBackend, nativeFallbackFor, parseRuntimeSelection } from './backend.js';
+import { MissingOpsError, isMissingOpsError } from './tfjs/missing-ops.js';
 import { importNativePackage, installedNativePackages } from './native/native-package.js';
 import { Code, ServingError } from '../errors.js';
 
@@ -16,6 +17,18 @@ describe('backend selection', () => {
     assert.deepEqual(chooseBackend('cpu', ['@tensorflow/tfjs-node-gpu']), { backend: 'cpu' });
     assert.deepEqual(chooseBackend('wasm', ['@tensorflow/tfjs-node']), { backend: 'wasm' });
     assert.throws(() => chooseBackend('tensorflow', []), /needs @tensorflow\/tfjs-node-gpu or @tensorflow\/tfjs-node installed/);
+  });
+
+  it('auto (only) hands a model the portable engine lacks ops for to an installed native engine', () => {
+    assert.equal(nativeFallbackFor('auto', []), undefined);
+    assert.equal(nativeFallbackFor('auto', ['@tensorflow/tfjs-node']), '@tensorflow/tfjs-node');
+    assert.equal(nativeFallbackFor('wasm', ['@tensorflow/tfjs-node']), undefined);
+    assert.equal(nativeFallbackFor('cpu', ['@tensorflow/tfjs-node-gpu']), undefined);
+    const error = new MissingOpsError(new Map([['DecodeJpeg', ['"decode"']]]));
+    assert.ok(isMissingOpsError(error));
+    // As it arrives from a worker thread: a plain ServingError with the same code and message.
+    assert.ok(isMissingOpsError(new ServingError(error.code, error.message)));
+    assert.ok(!isMissingOpsError(new ServingError(Code.UNIMPLEMENTED, 'Vocabulary tables of DT_HALF are not supported')));
   });
 
   it('parses --runtime values', () => {

@@ -42,3 +42,12 @@ export function chooseBackend(selection: RuntimeSelection, installedNative: read
       return { backend: selection };
   }
 }
+
+/**
+ * Where `auto` loaded a model on a portable engine and that engine lacks some of its ops: the native
+ * package to load it on instead, if one is installed. Explicit runtimes never switch.
+ */
+export function nativeFallbackFor(selection: RuntimeSelection, installedNative: readonly NativePackage[]): NativePackage | undefined {
+  if (selection !== 'auto') return undefined;
+  return NATIVE_PACKAGES.find((p) => installedNative.includes(p));
+}

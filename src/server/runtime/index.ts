@@ -5,10 +5,11 @@
  *   const outputs = await model.run({ signature: 'serving_default', inputs: new Map([['x', tensor]]) });
  */
 import { availableParallelism } from 'node:os';
-import { type RuntimeSelection, chooseBackend } from './backend.js';
+import { type RuntimeSelection, chooseBackend, nativeFallbackFor } from './backend.js';
 import type { ModelEngine } from './engine.js';
 import { installedNativePackages } from './native/native-package.js';
 import { NativeEngine } from './native/native-engine.js';
+import { isMissingOpsError } from './tfjs/missing-ops.js';
 import { TfjsEngine } from './tfjs/tfjs-engine.js';
 import { WorkerPoolEngine } from './pool/worker-pool.js';
 
@@ -35,10 +36,19 @@ export function defaultThreadCount(): number {
 }
 
 export async function loadSavedModel(exportDir: string, options: LoadSavedModelOptions = {}): Promise<ModelEngine> {
-  const choice = chooseBackend(options.runtime ?? 'auto', await installedNativePackages());
+  const selection = options.runtime ?? 'auto';
+  const installed = await installedNativePackages();
+  const choice = chooseBackend(selection, installed);
   const tags = options.tags;
   if (choice.backend === 'tensorflow') return NativeEngine.load(exportDir, { tags, nativePackage: choice.nativePackage! });
   const threads = options.threads ?? defaultThreadCount();
-  if (threads === 0) return TfjsEngine.load(exportDir, { tags, backend: choice.backend });
-  return WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
+  try {
+    if (threads === 0) return await TfjsEngine.load(exportDir, { tags, backend: choice.backend });
+    return await WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
+  } catch (error) {
+    // `auto` on a portable engine that lacks ops: the native engine, when installed, runs them.
+    const native = nativeFallbackFor(selection, installed);
+    if (native && isMissingOpsError(error)) return NativeEngine.load(exportDir, { tags, nativePackage: native });
+    throw error;
+  }
 }

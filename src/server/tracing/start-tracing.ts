@@ -1,7 +1,7 @@
 /**
  * Starts OpenTelemetry tracing (off by default): a tracer provider exporting OTLP (HTTP/protobuf
- * or gRPC) through a batch span processor, parent-based ratio sampling, W3C traceparent and
- * tracestate propagation, and a context manager without async hooks (sync-context-manager.ts) so
+ * or gRPC) through a batch span processor, parent-based sampling (roots by the ratio, decided in
+ * tracing.ts), W3C traceparent and tracestate propagation, and a context manager without async hooks (sync-context-manager.ts) so
  * that spans started deep in a request (inference, batching queue wait) find their request span.
  * Loaded only when tracing is on.
  */
@@ -11,11 +11,11 @@ import { OTLPTraceExporter as OtlpGrpcExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor,
   ParentBasedSampler,
   type SpanExporter,
-  TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { SynchronousContextManager } from './sync-context-manager.js';
@@ -47,7 +47,9 @@ export function startTracing(options: TracingOptions): Tracing {
       [ATTR_SERVICE_NAME]: options.serviceName,
       ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
     }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.samplingRate) }),
+    // The root ratio is applied by startRequestSpan (tracing.ts) before any OpenTelemetry call; a
+    // ratio sampler here as well would sample rate^2 of the roots.
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.exportDelayMs ?? 1000, maxQueueSize: 8192 })],
   });
   const contextManager = new SynchronousContextManager().enable();

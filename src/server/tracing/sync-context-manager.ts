@@ -9,6 +9,18 @@
  */
 import { type Context, type ContextManager, ROOT_CONTEXT } from '@opentelemetry/api';
 
+/** The enabled manager (there is one: start-tracing.ts installs it), for inRootContext(). */
+let enabledManager: SynchronousContextManager | undefined;
+
+/**
+ * True when the enabled manager's active context is the root, i.e. no traced request is running
+ * (untraced requests never enter a context): the hot paths' cheapest "nothing to trace" check.
+ * False when no manager is enabled (the caller then asks the OpenTelemetry API).
+ */
+export function inRootContext(): boolean {
+  return enabledManager !== undefined && enabledManager.active() === ROOT_CONTEXT;
+}
+
 export class SynchronousContextManager implements ContextManager {
   private current: Context = ROOT_CONTEXT;
 
@@ -36,11 +48,14 @@ export class SynchronousContextManager implements ContextManager {
   }
 
   enable(): this {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    enabledManager = this;
     return this;
   }
 
   disable(): this {
     this.current = ROOT_CONTEXT;
+    if (enabledManager === this) enabledManager = undefined;
     return this;
   }
 }

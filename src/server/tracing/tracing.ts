@@ -5,8 +5,9 @@
  * Spans: `<transport> <API>` (SERVER kind, one per request, W3C parent from the caller),
  * `batching queue wait`, `inference` (the engine run), and `shadow <target>` for shadow calls.
  */
-import { type Context, type Span, SpanKind, SpanStatusCode, type TextMapGetter, context, propagation, trace } from '@opentelemetry/api';
+import { type Context, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { Code } from '../errors.js';
+import { inRootContext } from './sync-context-manager.js';
 
 const TRACER_NAME = 'tfmodel-server';
 let enabled = false;
@@ -16,11 +17,17 @@ let rootSamplingRate = 1;
 /** True once tracing is started: the one check the hot paths make. */
 export const tracingEnabled = (): boolean => enabled;
 
+/** The SDK's tracer, looked up once per start (the API's lookup goes through two providers). */
+let tracer: Tracer | undefined;
+
 /** Set by start-tracing.ts. */
 export function setTracingEnabled(on: boolean, rootRate = 1): void {
   enabled = on;
   rootSamplingRate = rootRate;
+  tracer = undefined;
 }
+
+const theTracer = (): Tracer => (tracer ??= trace.getTracer(TRACER_NAME));
 
 /** A request's span and the context to run its work in. */
 export interface TracedRequest {
@@ -36,16 +43,21 @@ export function startRequestSpan<C>(name: string, carrier: C, getter: TextMapGet
   if (!enabled) return undefined;
   // A request without a caller's context is a root: the ratio decides at the cost of one random
   // number (the SDK's sampler would agree: it draws the trace id at random too).
-  if (getter.get(carrier, 'traceparent') === undefined && !(Math.random() < rootSamplingRate)) return undefined;
-  const parent = propagation.extract(context.active(), carrier, getter);
-  const span = trace.getTracer(TRACER_NAME).startSpan(name, { kind: SpanKind.SERVER, attributes: attributes() }, parent);
+  const root = getter.get(carrier, 'traceparent') === undefined;
+  if (root && !(Math.random() < rootSamplingRate)) return undefined;
+  // Without a traceparent, W3C propagation has nothing to extract (tracestate alone is ignored).
+  const parent = root ? context.active() : propagation.extract(context.active(), carrier, getter);
+  const span = theTracer().startSpan(name, { kind: SpanKind.SERVER, attributes: attributes() }, parent);
   if (!span.isRecording()) return undefined;
   return { span, context: trace.setSpan(parent, span) };
 }
 
 /** Ends a request span with the call's outcome and what it learned (model, version, signature). */
 export function endRequestSpan(traced: TracedRequest, code: Code, attributes: Record<string, string | undefined>): void {
-  for (const [key, value] of Object.entries(attributes)) if (value !== undefined) traced.span.setAttribute(key, value);
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value !== undefined) traced.span.setAttribute(key, value);
+  }
   traced.span.setAttribute('rpc.grpc.status_code', code);
   if (code !== Code.OK) traced.span.setStatus({ code: SpanStatusCode.ERROR, message: Code[code] });
   traced.span.end();
@@ -53,8 +65,8 @@ export function endRequestSpan(traced: TracedRequest, code: Code, attributes: Re
 
 /** Runs `work` in a child span of the active request span (just runs it when there is none). */
 export function withChildSpan<T>(name: string, attributes: () => Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
-  if (!enabled || !trace.getActiveSpan()?.isRecording()) return work();
-  return inChildSpan(trace.getTracer(TRACER_NAME).startSpan(name, { kind, attributes: attributes() }), work);
+  if (!enabled || inRootContext() || !trace.getActiveSpan()?.isRecording()) return work();
+  return inChildSpan(theTracer().startSpan(name, { kind, attributes: attributes() }), work);
 }
 
 async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
@@ -71,13 +83,13 @@ async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
 
 /** The active request context, kept by the batching queue for the wait span; undefined when untraced. */
 export function captureTraceContext(): Context | undefined {
-  if (!enabled) return undefined;
+  if (!enabled || inRootContext()) return undefined;
   return trace.getActiveSpan()?.isRecording() ? context.active() : undefined;
 }
 
 /** A finished wait (batching queue), recorded with its real start and end times. */
 export function recordWaitSpan(name: string, parent: Context, startMs: number, endMs: number, attributes: Record<string, string | number>): void {
-  trace.getTracer(TRACER_NAME).startSpan(name, { startTime: startMs, attributes }, parent).end(endMs);
+  theTracer().startSpan(name, { startTime: startMs, attributes }, parent).end(endMs);
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Messages between the pool (main thread) and its inference workers. */
 import type { Code } from '../../errors.js';
+import type { SignatureChecks } from '../engine.js';
 import type { SignatureInfo } from '../savedmodel/signatures.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import type { TfjsBackendName } from '../tfjs/setup.js';
@@ -33,6 +34,6 @@ export type RunResult =
 export type ToWorker = { readonly type: 'runs'; readonly runs: RunMessage[] } | { readonly type: 'dispose' };
 
 export type FromWorker =
-  | { readonly type: 'ready'; readonly signatures: SignatureInfo[]; readonly stateful: boolean }
+  | { readonly type: 'ready'; readonly signatures: SignatureInfo[]; readonly stateful: boolean; readonly inputChecks: ReadonlyMap<string, SignatureChecks> }
   | { readonly type: 'load-failed'; readonly error: PlainError }
   | { readonly type: 'results'; readonly results: RunResult[] };

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       );
     }
   });
-  send({ type: 'ready', signatures: [...engine.signatures], stateful: engine.stateful });
+  send({ type: 'ready', signatures: [...engine.signatures], stateful: engine.stateful, inputChecks: engine.inputChecks });
 }
 
 void main();

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Code, ServingError, fromPlainError } from '../../errors.js';
-import type { EngineLoadOptions, ModelEngine, RunRequest } from '../engine.js';
+import type { EngineLoadOptions, ModelEngine, RunRequest, SignatureChecks } from '../engine.js';
 import type { SignatureInfo } from '../savedmodel/signatures.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import type { TfjsBackendName } from '../tfjs/setup.js';
@@ -22,6 +22,13 @@ interface Pending {
   reject(error: Error): void;
 }
 
+interface Started {
+  readonly worker: InferenceWorker;
+  readonly signatures: SignatureInfo[];
+  readonly stateful: boolean;
+  readonly inputChecks: ReadonlyMap<string, SignatureChecks>;
+}
+
 class InferenceWorker {
   readonly pending = new Map<number, Pending>();
   /** Called when the thread exits after its model loaded; the pool replaces the worker. */
@@ -32,7 +39,7 @@ class InferenceWorker {
   private constructor(readonly worker: Worker) {}
 
   /** Starts a worker and waits until its model is loaded. */
-  static start(config: WorkerConfig): Promise<{ worker: InferenceWorker; signatures: SignatureInfo[]; stateful: boolean }> {
+  static start(config: WorkerConfig): Promise<Started> {
     return new Promise((resolve, reject) => {
       const thread = new Worker(new URL('./worker-main.js', import.meta.url), { workerData: config });
       const self = new InferenceWorker(thread);
@@ -41,7 +48,7 @@ class InferenceWorker {
         switch (message.type) {
           case 'ready':
             ready = true;
-            resolve({ worker: self, signatures: message.signatures, stateful: message.stateful });
+            resolve({ worker: self, signatures: message.signatures, stateful: message.stateful, inputChecks: message.inputChecks });
             break;
           case 'load-failed':
             reject(fromPlainError(message.error));
@@ -114,6 +121,7 @@ export class WorkerPoolEngine implements ModelEngine {
     readonly backend: TfjsBackendName,
     readonly signatures: readonly SignatureInfo[],
     readonly stateful: boolean,
+    readonly inputChecks: ReadonlyMap<string, SignatureChecks>,
     private readonly config: WorkerConfig,
     private readonly workers: InferenceWorker[],
   ) {
@@ -134,7 +142,7 @@ export class WorkerPoolEngine implements ModelEngine {
         throw (failed as PromiseRejectedResult).reason;
       }
     }
-    return new WorkerPoolEngine(options.backend, first.signatures, first.stateful, config, workers);
+    return new WorkerPoolEngine(options.backend, first.signatures, first.stateful, first.inputChecks, config, workers);
   }
 
   private adopt(worker: InferenceWorker): void {

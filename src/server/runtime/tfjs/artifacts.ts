@@ -17,6 +17,7 @@ import { DataType, dtypeEnumName } from '../tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
 import { type ModelContext, MODEL_ID_ATTR, NODE_INDEX_ATTR } from './custom-ops/context.js';
 import { isCustomOp } from './custom-ops/index.js';
+import { MissingOpsError } from './missing-ops.js';
 import { tfjsDtypeOf } from './convert.js';
 import { TFJS_CONVERTER_OPS } from './tfjs-op-list.js';
 
@@ -55,11 +56,16 @@ export function toTfjsArtifacts(frozen: FrozenGraph, registry: OpRegistry, conte
   const weights = new WeightWriter();
   const asyncOps = new Set<string>();
   const constName = new Map<string, string>();
+  const missing = new Map<string, string[]>();
 
   const exportNode = (original: IrNode, where: string, rename: (ref: string) => string): JsonNode => {
     const node = adaptForTfjs(original);
     if (!TFJS_CONVERTER_OPS.has(node.op) && !isCustomOp(node.op)) {
-      throw unimplemented(`Op type not supported by this runtime: ${node.op} (node "${node.name}"${where})`);
+      // Recorded, and the export goes on: the load fails at the end, naming every missing op.
+      const nodes = missing.get(node.op) ?? [];
+      nodes.push(`"${node.name}"${where}`);
+      missing.set(node.op, nodes);
+      return { name: node.name, op: node.op, input: [], attr: {} };
     }
     // Recorded under the frozen graph's op name, which is what needsAsync looks at.
     if (ASYNC_OPS.has(node.op)) asyncOps.add(original.op);
@@ -100,6 +106,7 @@ export function toTfjsArtifacts(frozen: FrozenGraph, registry: OpRegistry, conte
     return exportFunction(fn, (n) => exportNode(n, ` in function ${fn.name}`, rename), rename);
   });
 
+  if (missing.size > 0) throw new MissingOpsError(missing);
   const versions = { producer: frozen.producer, minConsumer: 0 };
   return {
     modelTopology: { node: topNodes, library: { function: functions }, versions },

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { comparesStrings, stringComparison } from './string-compare.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -15,7 +16,7 @@ const dtypeOf = (args: KernelArgs, input: string): string | undefined => args.in
  * tfjs-backend-wasm 4.22 kernels that are wrong for some inputs (found by comparing with the cpu
  * backend, see kernel-fallback.test.ts), and the inputs for which they are bypassed.
  */
-const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => boolean>> = {
+export const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => boolean>> = {
   // float32 output holds int32 bit patterns (1 becomes 1.4e-45).
   OneHot: ({ attrs }) => attrs?.['dtype'] !== 'int32',
   // Writes 4-byte elements: a bool result overruns its buffer and corrupts the wasm heap.
@@ -35,13 +36,30 @@ const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => boolean
   Log1p: () => true,
   // Rejects int32 operands.
   BatchMatMul: (args) => dtypeOf(args, 'a') !== 'float32',
+  // int32 input comes back as float32 bit patterns (1/-3 becomes -3, 1/2 becomes 2139095040).
+  Reciprocal: (args) => dtypeOf(args, 'x') !== 'float32',
+  // int32 powers saturate at INT32_MIN where TensorFlow wraps (260^5).
+  Pow: (args) => dtypeOf(args, 'a') === 'int32',
   // String tensors live outside the wasm heap; these kernels abort on them.
   Tile: (args) => dtypeOf(args, 'x') === 'string',
   GatherNd: (args) => dtypeOf(args, 'params') === 'string',
   Fill: ({ attrs }) => attrs?.['dtype'] === 'string',
+  // On strings these print "Unsupported input_type 3" and return an unwritten buffer: whatever
+  // the heap held, so answers were wrong and changed from call to call (issue 7, item 4).
+  Equal: (args) => dtypeOf(args, 'a') === 'string',
+  NotEqual: (args) => dtypeOf(args, 'a') === 'string',
 };
 
 let registered = false;
+
+/** The kernels the cpu backend has and the wasm backend lacks (they run on cpu under wasm). */
+export function cpuOnlyKernelNames(targetBackend = 'wasm'): string[] {
+  const native = new Set(NATIVE_KERNELS.get(targetBackend) ?? tf.getKernelsForBackend(targetBackend).map((k) => k.kernelName));
+  return tf.getKernelsForBackend('cpu').map((k) => k.kernelName).filter((k) => !native.has(k));
+}
+
+/** The backend's own kernel names, before fallbacks were added. */
+const NATIVE_KERNELS = new Map<string, string[]>();
 
 export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
   if (registered) return [];
@@ -54,6 +72,7 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
     tf.unregisterKernel(name, targetBackend);
   }
   const native = new Set(tf.getKernelsForBackend(targetBackend).map((k) => k.kernelName));
+  NATIVE_KERNELS.set(targetBackend, [...native, ...replaced.keys()]);
   const added: string[] = [];
   for (const kernel of tf.getKernelsForBackend('cpu')) {
     if (native.has(kernel.kernelName)) continue;
@@ -99,4 +118,15 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
     added.push(kernel.kernelName);
   }
   return added;
+}
+
+/** Equal and NotEqual on strings run our byte-wise kernel; other dtypes keep the backend's own. */
+export function registerStringComparisons(targetBackend = 'wasm'): void {
+  for (const name of ['Equal', 'NotEqual'] as const) {
+    const own = tf.getKernel(name, targetBackend);
+    if (!own) continue;
+    const strings = stringComparison(name);
+    tf.unregisterKernel(name, targetBackend);
+    tf.registerKernel({ ...own, kernelFunc: (args) => (comparesStrings(args) ? strings(args) : own.kernelFunc(args)) });
+  }
 }

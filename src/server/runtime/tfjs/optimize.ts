@@ -16,6 +16,7 @@ import { VARIABLE_ATTR } from '../graph/names.js';
 import { DataType } from '../tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
 import { fromTfjsSync, toTfjs } from './convert.js';
+import { keepLookupRank } from './lookup-rank.js';
 
 type Folder = (inputs: tf.Tensor[], node: IrNode) => tf.Tensor;
 
@@ -65,6 +66,7 @@ export function optimizeForTfjs(frozen: FrozenGraph): void {
     ...[...frozen.functions.values()].map((fn) => ({ body: fn as Body, keep: new Set([...fn.ret.values()].map((r) => parseRef(r).node)) })),
   ];
   for (const { body, keep } of bodies) {
+    keepLookupRank(body);
     foldConstants(body, values, keep);
     fuse(body, keep, frozen);
     fuseScaleShift(body, keep, frozen, values);

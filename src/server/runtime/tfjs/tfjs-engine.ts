@@ -9,14 +9,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModelSync } from '@tensorflow/tfjs-converter';
 import { toServingError } from '../../errors.js';
 import { TensorBundle } from '../checkpoint/tensor-bundle.js';
-import type { EngineLoadOptions, ModelEngine, RunRequest } from '../engine.js';
+import type { EngineLoadOptions, ModelEngine, RunRequest, SignatureChecks } from '../engine.js';
 import { type FrozenGraph, type SignatureBinding, freezeMetaGraph } from '../graph/freeze.js';
 import { parseRef } from '../graph/ir.js';
 import { FunctionLibrary } from '../graph/library.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../savedmodel/meta-graph.js';
 import { readSavedModelProto } from '../savedmodel/read-saved-model.js';
 import { type SignatureInfo, type TensorSpec, describeSignatures, findSignature } from '../savedmodel/signatures.js';
-import { selectOutputs, validateInputs } from '../signature-io.js';
+import { selectOutputs, validateInputs, validateShapes } from '../signature-io.js';
+import { shapeAgnosticInputs } from '../graph/shape-agnostic.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import { type TfjsArtifacts, toTfjsArtifacts } from './artifacts.js';
 import { fromTfjs, fromTfjsSync, toTfjs } from './convert.js';
@@ -24,7 +25,7 @@ import { optimizeForTfjs } from './optimize.js';
 import { type ModelContext, createModelContext, releaseModelContext } from './custom-ops/context.js';
 import { type TfjsBackendName, initTfjs } from './setup.js';
 
-type Binding = SignatureBinding & { readonly async: boolean };
+type Binding = SignatureBinding & { readonly async: boolean; readonly shapeBound: ReadonlySet<string> };
 
 export interface TfjsLoadOptions extends EngineLoadOptions {
   readonly backend: TfjsBackendName;
@@ -32,6 +33,7 @@ export interface TfjsLoadOptions extends EngineLoadOptions {
 
 export class TfjsEngine implements ModelEngine {
   readonly stateful: boolean;
+  readonly inputChecks: ReadonlyMap<string, SignatureChecks>;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -42,6 +44,7 @@ export class TfjsEngine implements ModelEngine {
     private readonly context: ModelContext,
   ) {
     this.stateful = context.variables.size > 0;
+    this.inputChecks = new Map([...bindings].map(([key, b]) => [key, { feedDtypes: b.feedDtypes, shapeBound: b.shapeBound }]));
   }
 
   static async load(exportDir: string, options: TfjsLoadOptions): Promise<TfjsEngine> {
@@ -51,6 +54,11 @@ export class TfjsEngine implements ModelEngine {
     const indexPath = join(exportDir, 'variables', 'variables.index');
     const bundle = existsSync(indexPath) ? await TensorBundle.open(join(exportDir, 'variables', 'variables')) : undefined;
     const frozen = await freezeMetaGraph({ metaGraph, exportDir, bundle });
+    // Before the tfjs rewrites: the analysis reads TensorFlow's own ops.
+    const shapeBound = new Map(frozen.signatures.map((b) => {
+      const free = shapeAgnosticInputs(frozen.nodes, b);
+      return [b.key, new Set([...b.inputs.keys()].filter((alias) => !free.has(alias)))];
+    }));
     optimizeForTfjs(frozen);
     const context = createModelContext();
     try {
@@ -67,7 +75,7 @@ export class TfjsEngine implements ModelEngine {
       for (const key of frozen.mutableVariables) {
         context.variables.set(key, tf.keep(toTfjs(frozen.variables.get(key)!, 'clamp', `variable ${key}`)));
       }
-      const bindings = new Map(frozen.signatures.map((b) => [b.key, { ...b, async: needsAsync(frozen, b, artifacts) }]));
+      const bindings = new Map(frozen.signatures.map((b) => [b.key, { ...b, async: needsAsync(frozen, b, artifacts), shapeBound: shapeBound.get(b.key)! }]));
       return new TfjsEngine(options.backend, describeSignatures(metaGraph), bindings, model, context);
     } catch (error) {
       releaseModelContext(context);
@@ -95,6 +103,7 @@ export class TfjsEngine implements ModelEngine {
   private prepare(key: string, { inputs, outputFilter }: RunRequest, binding: Binding): { feeds: tf.NamedTensorMap; outputs: TensorSpec[]; names: string[] } {
     const signature = findSignature(this.signatures, key);
     validateInputs(signature, inputs, binding.feedDtypes);
+    validateShapes(signature, inputs, binding.shapeBound);
     const outputs = selectOutputs(signature, outputFilter);
     const feeds: tf.NamedTensorMap = {};
     try {

@@ -13,20 +13,21 @@ import { invalidArgument } from '../../errors.js';
 import type { TensorSpec } from '../../runtime/savedmodel/signatures.js';
 import { exampleInputFromJson } from './json-example.js';
 import { jsonValueError } from './json-debug.js';
-import { type JsonObject, member, parseBody } from './json-parse.js';
+import { ByteString, type JsonObject, member, parseBody } from './json-parse.js';
 import { type PredictTensors, needsPreciseNumbers, tensorsFromJson } from './json-tensor.js';
 import { classifyJson, metadataJson, regressJson, statusJson } from './responses.js';
 import type { Route } from './router.js';
 import { predictResponseJson } from './tensor-json.js';
 
 export async function restPredict(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
-  let parsed = parseBody(text, false);
+  const latin1 = facts?.latin1Body ?? false;
+  let parsed = parseBody(text, false, latin1);
   const signatureName = signatureNameOf(parsed.doc);
   if (facts) facts.signature = signatureName || DEFAULT_SIGNATURE;
   // One acquire: the version whose signature converts the inputs is the one that runs them.
   return withServable(core, specOf(route, signatureName, facts), async (handle) => {
     const inputs = signatureInputs(handle, signatureName || DEFAULT_SIGNATURE);
-    if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true);
+    if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true, latin1);
     let tensors: PredictTensors;
     try {
       tensors = tensorsFromJson(parsed.doc, inputs, signatureName, text.length);
@@ -34,7 +35,7 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
       if (parsed.precise) throw error;
       // JSON.parse forgot how numbers were written: redo with the precise parser so that the error
       // quotes the request as TF Serving would.
-      tensors = tensorsFromJson(parseBody(text, true).doc, inputs, signatureName, text.length);
+      tensors = tensorsFromJson(parseBody(text, true, latin1).doc, inputs, signatureName, text.length);
     }
     const result = await predictWith(handle, signatureName || DEFAULT_SIGNATURE, tensors.inputs, undefined, core.signatureMethodNameCheck ?? false);
     return predictResponseJson(result.outputs, tensors.format);
@@ -47,10 +48,12 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
  */
 export interface RequestFacts extends RequestKeys {
   signature: string | undefined;
+  /** Input: the body was not valid UTF-8 and `text` holds its bytes (see parseBody). */
+  readonly latin1Body?: boolean;
 }
 
 export async function restClassify(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
-  const { doc } = parseBody(text, true);
+  const { doc } = parseBody(text, true, facts?.latin1Body);
   const modelSpec = specOf(route, signatureNameOf(doc), facts);
   if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await classify(core, { modelSpec, input: exampleInputFromJson(doc) });
@@ -58,7 +61,7 @@ export async function restClassify(core: ServingCore, route: Route, text: string
 }
 
 export async function restRegress(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
-  const { doc } = parseBody(text, true);
+  const { doc } = parseBody(text, true, facts?.latin1Body);
   const modelSpec = specOf(route, signatureNameOf(doc), facts);
   if (facts) facts.signature = modelSpec.signatureName || DEFAULT_SIGNATURE;
   const result = await regress(core, { modelSpec, input: exampleInputFromJson(doc) });
@@ -90,6 +93,7 @@ function specOf(route: Route, signatureName: string, keys: RequestKeys | undefin
 function signatureNameOf(doc: JsonObject): string {
   const name = member(doc, 'signature_name');
   if (name === undefined) return '';
+  if (name instanceof ByteString) return name.text;
   if (typeof name !== 'string') {
     throw jsonValueError(doc, "not formatted correctly. 'signature_name' key must be a string value.");
   }

@@ -54,6 +54,10 @@ export class RestRequest extends IncomingMessage implements RequestKeys {
   /** Body chunks while reading; undefined once done (or refused). */
   chunks: Buffer[] | undefined = undefined;
   received = 0;
+  /** The body was not valid UTF-8: the text handed on holds its bytes one per character. */
+  latin1Body = false;
+  /** Stops watching a chunked body's framing (chunk-sizes.ts), while one is watched. */
+  unwatchChunks: (() => void) | undefined = undefined;
   /** Gets the body once read (a function shared by all requests). */
   onBody: BodyHandler | undefined = undefined;
   /** Set instead of onBody when the bytes are wanted as they are (binary tensor data). */

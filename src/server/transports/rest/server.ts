@@ -5,14 +5,15 @@
  * hot path allocates the route and the state fields on the request object; listeners and timer
  * callbacks are shared functions, not closures.
  */
-import { type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type Server, type ServerResponse, createServer, maxHeaderSize } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { ServingCore } from '../../core/types.js';
 import { Code, toServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { NO_OBSERVER, type ServingObserver } from '../../observability.js';
 import { type RequestFacts, restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
 import { readBody } from './body.js';
+import { onClientError } from './client-errors.js';
 import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, inRequestContext, onRequestTimeout, traceRequest } from './exchange.js';
 import { createExpressApp } from './express-app.js';
 import { type Route, routeOf } from './router.js';
@@ -94,6 +95,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
       failed(req, error);
     }
   });
+  server.on('clientError', (error: Error, socket: Socket) => onClientError(error, socket, maxHeaderSize));
   let closing: Promise<void> | undefined;
   return {
     listen: (port, host) => listen(server, port, host),
@@ -148,6 +150,8 @@ function onResponseClose(this: ServerResponse<RestRequest>): void {
   req.answered = true;
   if (req.timer !== undefined) clearTimeout(req.timer);
   req.chunks = undefined;
+  req.unwatchChunks?.();
+  req.unwatchChunks = undefined;
   const context = req.context;
   if (--context.inflight === 0 && context.closing) context.onDrained?.();
 }
