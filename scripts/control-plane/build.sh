@@ -8,11 +8,14 @@
 #                                                 # 1 when a Debian package or Go is missing
 #
 # Built from the Go module proxy (nothing else is fetched):
-#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl   k8s.io/kubernetes
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl,
+#   kubelet (the real node of test/e2e/harness/real-node.ts)          k8s.io/kubernetes
+#   etcd (>= 3.5: Debian's 3.4 lacks RequestWatchProgress, so watch-list
+#   clients such as kwok re-list and lag by tens of seconds)           go.etcd.io/etcd/server/v3
 #   kwok                                                               sigs.k8s.io/kwok
 #   helm                                                               helm.sh/helm/v3
-# Checked, not built (Debian packages; .ci/run installs them): etcd (etcd-server), prometheus
-# and promtool (prometheus).
+# Checked, not built (Debian packages; .ci/run installs them): prometheus and promtool
+# (prometheus).
 #
 # Layout, outside the repo, in ${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}/control-plane/:
 #   bin/<name>           the binaries
@@ -26,6 +29,7 @@
 set -euo pipefail
 
 KUBERNETES_VERSION=v1.34.4
+ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.7.0
 HELM_VERSION=v3.22.0
 # Bump when the way a binary is built changes, so cached binaries are rebuilt.
@@ -35,11 +39,12 @@ cache_root="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}"
 dir="$cache_root/control-plane"
 bin="$dir/bin"
 
-kube_binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+kube_binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet)
 
 wanted() { # the marker content for binary $1
   case "$1" in
     kwok) echo "sigs.k8s.io/kwok@$KWOK_VERSION recipe=$RECIPE" ;;
+    etcd) echo "go.etcd.io/etcd/server/v3@$ETCD_VERSION recipe=$RECIPE" ;;
     helm) echo "helm.sh/helm/v3@$HELM_VERSION recipe=$RECIPE" ;;
     *) echo "k8s.io/kubernetes@$KUBERNETES_VERSION recipe=$RECIPE" ;;
   esac
@@ -51,14 +56,13 @@ is_current() { # binary $1 is built, executable and of the wanted version
 
 all_current() {
   local name
-  for name in "${kube_binaries[@]}" kwok helm; do is_current "$name" || return 1; done
+  for name in "${kube_binaries[@]}" etcd kwok helm; do is_current "$name" || return 1; done
 }
 
 log() { echo "control-plane/build: $*" >&2; }
 
 check_debian_tools() {
   local missing=()
-  command -v etcd >/dev/null || missing+=("etcd (apt-get install etcd-server)")
   command -v prometheus >/dev/null || missing+=("prometheus (apt-get install prometheus)")
   command -v promtool >/dev/null || missing+=("promtool (apt-get install prometheus)")
   if ((${#missing[@]})); then
@@ -127,6 +131,22 @@ build_kubernetes() {
   )
 }
 
+build_etcd() {
+  is_current etcd && return 0
+  log "building etcd from go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  # server/v3's go.mod replaces its sibling modules with ../ paths, which `go install pkg@version`
+  # refuses; a consumer module uses the published versions it requires instead.
+  local src="$dir/src/etcd-$ETCD_VERSION"
+  rm -rf "$src" && mkdir -p "$src"
+  printf 'module tfmodel.dev/control-plane/etcd\n\ngo 1.24\n' >"$src/go.mod"
+  (
+    cd "$src"
+    go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
+    go build -trimpath -ldflags "-s -w" -o out/etcd go.etcd.io/etcd/server/v3
+    install_marked etcd out/etcd
+  )
+}
+
 build_go_install() { # $1 name, $2 package, $3 version, $4 extra ldflags
   is_current "$1" && return 0
   log "building $1 from $2@$3"
@@ -139,6 +159,7 @@ build_go_install() { # $1 name, $2 package, $3 version, $4 extra ldflags
 build() {
   go_env
   build_kubernetes
+  build_etcd
   build_go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" \
     "-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KUBERNETES_VERSION"
   build_go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" \

@@ -24,7 +24,9 @@ import { serverMetadata } from './api/oip/metadata.js';
 import { PayloadLogs } from './payload-log/payload-logger.js';
 import { parseRedactionRules } from './payload-log/redaction.js';
 import type { Tracing } from './tracing/start-tracing.js';
-import { savedModelLoader } from './core/version-loader.js';
+import { availableMemoryBytes } from './core/memory.js';
+import { ModelCache, objectStoreSources } from './core/sources/index.js';
+import { estimateVersionBytes, savedModelLoader } from './core/version-loader.js';
 import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
 import { ServingMetrics } from './metrics/index.js';
@@ -35,13 +37,22 @@ import type { BatchingObserver } from './batching/index.js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
+import { InflightBytes } from './transports/inflight-bytes.js';
+import { AdminToken } from './admin-token.js';
+import { RoutedCore } from './api/routed-core.js';
+import { ShadowRunner } from './routing/shadow-runner.js';
+import { type RoutingPoller, readRoutingFile, routingAdmin, startRoutingPoller } from './routing/routing-admin.js';
 import { modelWarmup } from './warmup/index.js';
+import type { SessionConfig } from './runtime/native/session-config.js';
+import { findAddon } from './runtime/native/tf-addon.js';
 
 export interface RunningServer {
   /** The bound gRPC TCP port; 0 when --port=0 (UNIX socket only). */
   readonly grpcPort: number;
   readonly restPort: number | undefined;
   readonly manager: ModelManager;
+  /** The manager behind the routing config (weighted labels, shadow): what the transports call. */
+  readonly core: RoutedCore;
   /** Stops accepting requests, waits for those in flight, unloads every model. */
   stop(): Promise<void>;
 }
@@ -56,9 +67,10 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   for (const { flag, value, reason } of flags.ignored) log.info('flag_ignored', { flag, value, reason });
 
   const { config: initialConfig, text: configText } = await initialModelConfig(flags);
+  const routingFile = flags.routingConfigFile ? await readRoutingFile(flags.routingConfigFile) : undefined;
   const prometheus = await loadPrometheusSettings(flags.monitoringConfigFile || undefined);
   const ssl = flags.sslConfigFile ? await readSslConfig(flags.sslConfigFile) : undefined;
-  applyGpuMemoryFraction(flags, log);
+  const session = applyGpuMemoryFraction(flags, log);
 
   const metrics = new ServingMetrics();
   const tracing = flags.tracingOtlpEndpoint ? await startServerTracing(flags, log) : undefined;
@@ -83,8 +95,13 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     tags: flags.savedModelTags,
     runtime: flags.runtime,
     threads: flags.inferenceThreads,
+    session,
     preferTfliteModel: flags.preferTfliteModel,
     keepMetaGraph: !flags.removeUnusedFieldsFromBundleMetagraph,
+    onEngineFault: (version, trap) => {
+      metrics.engineFault(version.model);
+      log.warn('engine_fault', { model: version.model, version: String(version.version), trap });
+    },
     ...(batching
       ? { wrap: flags.enablePerModelBatchingParameters ? (engine, version) => batching.wrapWithModelParameters(engine, version.dir, version) : (engine, version) => batching.wrap(engine, version) }
       : {}),
@@ -95,6 +112,11 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     log,
     fileSystemPollMs: flags.fileSystemPollSeconds < 0 ? -1 : flags.fileSystemPollSeconds * 1000,
     maxLoadRetries: flags.maxNumLoadRetries,
+    numLoadThreads: flags.numLoadThreads,
+    numUnloadThreads: flags.numUnloadThreads,
+    maxConcurrentLoadBytes: flags.maxConcurrentLoadBytes || Math.floor(availableMemoryBytes() / 4),
+    sources: objectStoreSources({ cache: new ModelCache(flags.modelCacheDir, flags.modelCacheMaxBytes) }),
+    estimateLoadBytes: (version) => estimateVersionBytes(version.dir, { runtime: flags.runtime, threads: flags.inferenceThreads }),
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
     payloadLogs,
@@ -103,8 +125,16 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     onUnload: (version, ms) => metrics.unloaded(version, ms * 1000),
   });
   metrics.watchModels(manager);
+  const shadows = new ShadowRunner({ core: manager, observer: metrics, maxQueued: flags.shadowMaxQueued, concurrency: flags.shadowConcurrency, log });
+  const core = new RoutedCore({
+    core: manager,
+    allowUnavailable: flags.allowVersionLabelsForUnavailableModels,
+    log,
+    shadows,
+    onFallback: (model, label, canary) => metrics.routingFallback(model, label, canary),
+  });
   // Triton's model repository extension (Open Inference Protocol) edits the served model list.
-  const repository = new ModelRepository({ core: manager, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list), settled: () => manager.settled() });
+  const repository = new ModelRepository({ core, configList: () => manager.configList(), reloadConfig: (list) => manager.reloadConfig(list), settled: () => manager.settled() });
 
   // TF Serving's order: load the initial models, then open the ports.
   await manager.start(initialConfig);
@@ -113,9 +143,22 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     await manager.stop();
     throw unavailableModelsError(failures);
   }
+  if (routingFile) {
+    try {
+      core.setRouting(routingFile.config);
+    } catch (error) {
+      await manager.stop();
+      throw error;
+    }
+  }
 
+  const inflightBytes = new InflightBytes(flags.maxInflightRequestBytes);
+  const adminToken = flags.adminTokenFile ? await AdminToken.fromFile(flags.adminTokenFile) : undefined;
+  if (!adminToken) log.info('model_management_open', { reason: 'no --admin_token_file: any client of the gRPC port may reload the config, as with TF Serving' });
   const grpc = createGrpcServer({
-    core: manager,
+    inflightBytes,
+    adminToken,
+    core,
     reloader: manager,
     observer,
     healthCheck: flags.enableGrpcHealthcheckService,
@@ -149,11 +192,14 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     });
   } else if (flags.restApiPort !== 0) {
     rest = createRestServer({
-      core: manager,
+      core,
+      routing: routingAdmin(core),
       observer,
       corsEnabled: flags.restApiCors,
       timeoutMs: flags.restApiTimeoutMs,
       maxBodyBytes: flags.maxRequestBytes,
+      inflightBytes,
+      adminToken,
       logger: log,
       repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),
@@ -181,13 +227,27 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     });
   }
 
+  let routingPoller: RoutingPoller | undefined;
+  if (routingFile && flags.modelConfigFilePollSeconds > 0) {
+    routingPoller = startRoutingPoller({
+      path: flags.routingConfigFile,
+      intervalMs: flags.modelConfigFilePollSeconds * 1000,
+      initialText: routingFile.text,
+      target: core,
+      log,
+    });
+  }
+
   return {
     grpcPort,
     restPort,
     manager,
+    core,
     async stop() {
       poller?.stop();
+      routingPoller?.stop();
       await Promise.all([grpc.close(), rest?.close()]);
+      await shadows.drained();
       await manager.stop();
       await payloadLogs.close();
       await tracing?.shutdown();
@@ -271,15 +331,23 @@ async function readSslConfig(path: string): Promise<SSLConfig> {
 }
 
 /**
- * --per_process_gpu_memory_fraction. Only the native runtime uses a GPU; tfjs-node gives no way to
- * cap libtensorflow's allocator at a fraction, so we stop it from taking all memory up front
- * (allow growth) and rely on the GPU sharing backend (MPS, HAMi, MIG) for the hard cap.
+ * --per_process_gpu_memory_fraction. Only the native runtime uses a GPU. On tfmodel's addon the
+ * fraction goes into the session's ConfigProto (gpu_options.per_process_gpu_memory_fraction, as
+ * TF Serving sets it), so TensorFlow's allocator is capped; tfjs-node gives no way to set it, so
+ * there we stop libtensorflow from taking all memory up front (allow growth) and rely on the GPU
+ * sharing backend (MPS, HAMi, MIG) for the hard cap.
  */
-function applyGpuMemoryFraction(flags: ServerFlags, log: Logger): void {
-  if (flags.perProcessGpuMemoryFraction <= 0) return;
-  process.env['TF_FORCE_GPU_ALLOW_GROWTH'] = 'true';
+function applyGpuMemoryFraction(flags: ServerFlags, log: Logger): SessionConfig {
+  if (flags.perProcessGpuMemoryFraction <= 0) return {};
+  const tfjsOnly = flags.runtime === 'wasm' || flags.runtime === 'cpu';
+  if (!tfjsOnly && findAddon()) {
+    log.info('gpu_memory_fraction', { fraction: flags.perProcessGpuMemoryFraction, effect: 'session ConfigProto gpu_options.per_process_gpu_memory_fraction' });
+    return { gpuMemoryFraction: flags.perProcessGpuMemoryFraction };
+  }
+  if (!tfjsOnly) process.env['TF_FORCE_GPU_ALLOW_GROWTH'] = 'true';
   log.info('gpu_memory_fraction', {
     fraction: flags.perProcessGpuMemoryFraction,
-    effect: flags.runtime === 'wasm' || flags.runtime === 'cpu' ? 'none: the tfjs runtime does not use a GPU' : 'TF_FORCE_GPU_ALLOW_GROWTH=true; cap enforced by the GPU sharing backend',
+    effect: tfjsOnly ? 'none: the tfjs runtime does not use a GPU' : 'TF_FORCE_GPU_ALLOW_GROWTH=true; cap enforced by the GPU sharing backend',
   });
+  return {};
 }

@@ -3,6 +3,7 @@
  * Serving's metric names). Kept as an interface so API code does not depend on prom-client.
  */
 import type { Code } from './errors.js';
+import type { OutputComparison } from './routing/output-compare.js';
 
 /** TF Serving's API label values, and the Open Inference Protocol's model calls. */
 export type ApiName =
@@ -20,6 +21,26 @@ export interface RequestEvent {
   readonly label?: string;
   /** The signature an inference call ran (or asked for), if known. */
   readonly signature?: string;
+  /** The version that answered (after routing), if the call reached one. */
+  readonly version?: bigint;
+}
+
+/** One shadow copy's fate (routing/shadow-runner.ts). */
+export interface ShadowEvent {
+  readonly model: string;
+  /** The version that answered the caller. */
+  readonly primary: bigint;
+  readonly shadow: bigint;
+  /** dropped: the queue was full; run: the shadow ran (or failed). */
+  readonly outcome: 'dropped' | 'run';
+  readonly primaryFailed?: boolean;
+  readonly shadowFailed?: boolean;
+  /** Both succeeded: per output. */
+  readonly comparisons?: readonly OutputComparison[];
+}
+
+export interface ShadowObserver {
+  shadow(event: ShadowEvent): void;
 }
 
 export interface ServingObserver {

@@ -83,11 +83,27 @@ const DAMAGES: Damage[] = [
   },
   {
     name: 'an op the runtime does not implement', source: TF1, code: Code.UNIMPLEMENTED,
-    message: /Op type not supported by this runtime: NotARealTensorFlowOp \(node "Mul"\)/,
+    message: /Op types not supported by this runtime \(1\): NotARealTensorFlowOp \(node "Mul"\)/,
     damage: (dir) => {
       const path = join(dir, 'saved_model.pb');
       const model = fromBinary(SavedModelSchema, readFileSync(path));
       model.metaGraphs[0]!.graphDef!.node.find((n) => n.name === 'Mul')!.op = 'NotARealTensorFlowOp';
+      writeFileSync(path, toBinary(SavedModelSchema, model));
+    },
+  },
+  {
+    name: 'several ops the runtime does not implement (every op and node named, not the first)', source: TF1, code: Code.UNIMPLEMENTED,
+    message: /^Op types not supported by this runtime \(2\): FakeOpA \(node "Mul"\); FakeOpB \(nodes "y", "y2"\)$/,
+    damage: (dir) => {
+      const path = join(dir, 'saved_model.pb');
+      const model = fromBinary(SavedModelSchema, readFileSync(path));
+      const nodes = model.metaGraphs[0]!.graphDef!.node;
+      const rename = (name: string, op: string): void => {
+        nodes.find((n) => n.name === name)!.op = op;
+      };
+      rename('Mul', 'FakeOpA');
+      rename('y2', 'FakeOpB');
+      rename('y', 'FakeOpB');
       writeFileSync(path, toBinary(SavedModelSchema, model));
     },
   },

@@ -38,6 +38,9 @@ export const MODEL_CONFIG_FILE = 'model.config';
 export const BATCHING_CONFIG_FILE = 'batching.config';
 export const MONITORING_CONFIG_FILE = 'monitoring.config';
 const SERVER_UID = 1000;
+/** How long a serving pod may take to load its models before the kubelet restarts it. */
+export const STARTUP_PROBE_WINDOW_SECONDS = 3600;
+const STARTUP_PROBE_PERIOD_SECONDS = 5;
 
 export function servedModel(spec: ResolvedSpec, plan: ServingPlan) {
   return modelServerConfig({ modelName: spec.modelName, basePath: spec.storage.podPath, policy: spec.policy, extraVersions: plan.extraVersions, labels: plan.labels });
@@ -95,6 +98,16 @@ export function desiredDeployment(tfmodel: TFModel, spec: ResolvedSpec, options:
       { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' },
       { name: 'http', containerPort: REST_PORT, protocol: 'TCP' },
     ],
+    // Like tensorflow_model_server, tfmodel-server opens its ports only once the initial model
+    // versions have loaded, which for a large model takes minutes. The startup probe holds the
+    // liveness probe off for up to STARTUP_PROBE_WINDOW_SECONDS (an hour), so a loading pod is
+    // never killed; after it succeeds the liveness probe restarts a hung server within a minute.
+    startupProbe: {
+      httpGet: { path: '/healthz', port: 'http' },
+      periodSeconds: STARTUP_PROBE_PERIOD_SECONDS,
+      failureThreshold: STARTUP_PROBE_WINDOW_SECONDS / STARTUP_PROBE_PERIOD_SECONDS,
+      timeoutSeconds: 5,
+    },
     // /readyz answers 200 only once every configured model has an AVAILABLE version, so no traffic
     // reaches a pod that is still loading; /healthz answers as soon as the server listens.
     readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, failureThreshold: 2 },

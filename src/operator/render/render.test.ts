@@ -7,7 +7,7 @@ import { ANNOTATION_LABELS, ANNOTATION_POD_CONFIG_HASH, type TFModelSpec, resolv
 import { tfmodel } from '../test-support.js';
 import {
   BATCHING_CONFIG_FILE, CONFIG_DIR, MODEL_CONFIG_FILE, MONITORING_CONFIG_FILE, type ServingPlan, desiredConfigMap, desiredDeployment,
-  desiredService, desiredServiceMonitor,
+  desiredService, desiredServiceMonitor, STARTUP_PROBE_WINDOW_SECONDS,
 } from './owned-objects.js';
 
 const RENDER = { serverImage: 'example.com/tfmodel-server:1', serverGpuImage: 'example.com/tfmodel-server-gpu:1' };
@@ -114,6 +114,16 @@ describe('operator render: Deployment', () => {
     assert.equal(container.readinessProbe?.httpGet?.path, '/readyz');
     assert.equal(container.readinessProbe?.httpGet?.port, 'http');
     assert.equal(container.livenessProbe?.httpGet?.path, '/healthz');
+  });
+
+  it('holds the liveness probe off with a startup probe for up to an hour of model loading (the ports open after loading)', () => {
+    const container = desiredDeployment(tfmodel(), resolveSpec(tfmodel()), RENDER).spec!.template.spec!.containers[0]!;
+    const startup = container.startupProbe!;
+    assert.deepEqual(startup.httpGet, { path: '/healthz', port: 'http' });
+    assert.equal(startup.periodSeconds! * startup.failureThreshold!, STARTUP_PROBE_WINDOW_SECONDS);
+    assert.equal(STARTUP_PROBE_WINDOW_SECONDS, 3600);
+    // After start-up, a hung server is restarted within a minute.
+    assert.ok(container.livenessProbe!.periodSeconds! * container.livenessProbe!.failureThreshold! <= 60);
   });
 
   it('owns what it creates, with the TFModel as the controller', () => {

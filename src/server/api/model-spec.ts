@@ -22,6 +22,7 @@ export function findServingSignature(handle: ServableHandle, name: string): Sign
 /** Acquires the servable, runs `body`, always releases. */
 export async function withServable<T>(core: ServingCore, spec: ModelSpecRequest, body: (handle: ServableHandle) => Promise<T>): Promise<T> {
   const handle = core.acquire(spec);
+  spec.requestKeys?.onVersion?.(handle.version);
   try {
     return await body(handle);
   } finally {

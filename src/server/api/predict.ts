@@ -1,5 +1,5 @@
 /** Predict: run a signature on named input tensors (PredictionService.Predict, REST :predict). */
-import { internal } from '../errors.js';
+import { internal, toServingError } from '../errors.js';
 import {
   CLASSIFY_METHOD_NAME,
   PREDICT_METHOD_NAME,
@@ -7,6 +7,7 @@ import {
 } from '../runtime/savedmodel/signatures.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
+import { validateInputs, validateShapes } from '../runtime/signature-io.js';
 import { withChildSpan } from '../tracing/tracing.js';
 import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
 
@@ -43,8 +44,21 @@ export async function predictWith(
       `Expected prediction signature method_name to be one of {${PREDICTABLE_METHODS.join(', ')}}. Was: ${signature.methodName}`,
     );
   }
-  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
-    handle.engine.run({ signature: signatureName, inputs, outputFilter }));
+  // Every transport's Predict (REST, gRPC, Open Inference Protocol) passes here: a request is
+  // checked against the signature before any engine, worker or batch queue sees it.
+  const checks = handle.engine.inputChecks?.get(signatureName);
+  validateInputs(signature, inputs, checks?.feedDtypes);
+  validateShapes(signature, inputs, checks?.shapeBound);
+  const shadow = handle.route?.shadow;
+  let outputs: Map<string, HostTensor>;
+  try {
+    outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
+      handle.engine.run({ signature: signatureName, inputs, outputFilter }));
+  } catch (error) {
+    shadow?.send({ signatureName, inputs, outputFilter, error: toServingError(error) });
+    throw error;
+  }
+  shadow?.send({ signatureName, inputs, outputFilter, outputs });
   const log = handle.payloadLog;
   if (log?.sample()) log.writePredict({ model: handle.name, version: handle.version, signatureName }, inputs, outputFilter, outputs);
   return { modelSpec: resolvedSpec(handle, signatureName), outputs };

@@ -36,26 +36,36 @@ interface Harness {
   failing: Map<bigint, number>;
   /** Versions whose load waits until released. */
   gates: Map<bigint, Promise<void>>;
+  /** Loads running now, and the most that ever ran at once. */
+  concurrency: { active: number; peak: number };
 }
 
-function harness(options: Partial<ManagerOptions> = {}): Harness {
+function harness(options: Partial<ManagerOptions> = {}, wrap: (loader: VersionLoader) => VersionLoader = (l) => l): Harness {
   const root = mkdtempSync(join(tmpdir(), 'tfmodel-manager-'));
   const loads: VersionToLoad[] = [];
   const disposed: bigint[] = [];
   const failing = new Map<bigint, number>();
   const gates = new Map<bigint, Promise<void>>();
+  const concurrency = { active: 0, peak: 0 };
   const loader: VersionLoader = async (v) => {
     loads.push(v);
-    await gates.get(v.version);
-    const remaining = failing.get(v.version) ?? 0;
-    if (remaining > 0) {
-      failing.set(v.version, remaining - 1);
-      throw dataLoss(`corrupt version ${v.version}`);
+    concurrency.active++;
+    concurrency.peak = Math.max(concurrency.peak, concurrency.active);
+    try {
+      await gates.get(v.version);
+      await new Promise((resolve) => setImmediate(resolve));
+      const remaining = failing.get(v.version) ?? 0;
+      if (remaining > 0) {
+        failing.set(v.version, remaining - 1);
+        throw dataLoss(`corrupt version ${v.version}`);
+      }
+      return { engine: fakeEngine(v.version, disposed), signatureDefs: {} };
+    } finally {
+      concurrency.active--;
     }
-    return { engine: fakeEngine(v.version, disposed), signatureDefs: {} };
   };
   const manager = new ModelManager({
-    loader,
+    loader: wrap(loader),
     log: memoryLogger(),
     fileSystemPollMs: 20,
     maxLoadRetries: 0,
@@ -63,7 +73,7 @@ function harness(options: Partial<ManagerOptions> = {}): Harness {
     allowLabelsForUnavailable: false,
     ...options,
   });
-  return { manager, root, loads, disposed, failing, gates };
+  return { manager, root, loads, disposed, failing, gates, concurrency };
 }
 
 type ModelConfigInit = Exclude<MessageInitShape<typeof ModelConfigSchema>, ModelConfig>;
@@ -103,8 +113,8 @@ function rejectsWith(code: Code, message: string) {
 
 describe('ModelManager', () => {
   const harnesses: Harness[] = [];
-  const make = (options?: Partial<ManagerOptions>): Harness => {
-    const h = harness(options);
+  const make = (options?: Partial<ManagerOptions>, wrap?: (loader: VersionLoader) => VersionLoader): Harness => {
+    const h = harness(options, wrap);
     harnesses.push(h);
     return h;
   };
@@ -278,4 +288,118 @@ describe('ModelManager', () => {
     assert.throws(() => h.manager.modelStatus('m'), (e) => e instanceof ServingError && e.code === Code.NOT_FOUND);
     assert.equal(h.loads.length, 0);
   });
+
+  describe('bounded loads (--num_load_threads, --max_concurrent_load_bytes)', () => {
+    /** n models "m0".."m{n-1}", each with version 1, under h.root. */
+    const models = (h: Harness, n: number, from = 0) =>
+      Array.from({ length: n }, (_, i) => {
+        const name = `m${from + i}`;
+        addVersion(join(h.root, name), '1');
+        return model(name, join(h.root, name));
+      });
+
+    it('loads the initial models on the initial-load threads, then one at a time (TF Serving: --num_load_threads=0)', async () => {
+      const h = make({ numInitialLoadThreads: 3 });
+      await h.manager.start(list(...models(h, 9)));
+      assert.equal(h.concurrency.peak, 3, 'initial load: 3 at once');
+      h.concurrency.peak = 0;
+      await h.manager.reloadConfig(list(...models(h, 9), ...models(h, 12, 9)));
+      assert.equal(h.loads.length, 21);
+      assert.equal(h.concurrency.peak, 1, 'after start: serial loads');
+      assert.equal(h.manager.listModels().filter((m) => m.versions[0]?.state === VersionState.AVAILABLE).length, 21);
+    });
+
+    it('loads --num_load_threads versions at once after the initial load', async () => {
+      const h = make({ numInitialLoadThreads: 1, numLoadThreads: 4 });
+      await h.manager.start(list(...models(h, 2)));
+      assert.equal(h.concurrency.peak, 1);
+      await h.manager.reloadConfig(list(...models(h, 2), ...models(h, 16, 2)));
+      assert.equal(h.concurrency.peak, 4);
+    });
+
+    it('keeps serving AVAILABLE models, and shows the queued ones as START, while loads wait', async () => {
+      const h = make({ numInitialLoadThreads: 1 });
+      await h.manager.start(list(...models(h, 1)));
+      let release!: () => void;
+      h.gates.set(1n, new Promise((r) => (release = r)));
+      const reload = h.manager.reloadConfig(list(...models(h, 1), ...models(h, 5, 1)));
+      await eventually(() => h.concurrency.active === 1, 'one load running');
+      const byState = () => h.manager.listModels().map((m) => VersionState[m.versions[0]!.state]).sort().join(' ');
+      assert.equal(byState(), 'AVAILABLE LOADING START START START START', 'one loading, the others queued');
+      assert.equal(servedVersion(h, { name: 'm0' }), 1n, 'm0 keeps answering');
+      assert.deepEqual(h.manager.poolStats().loads, { active: 1, activeBytes: 0, queued: 4 });
+      release();
+      await reload;
+      assert.equal(byState(), 'AVAILABLE AVAILABLE AVAILABLE AVAILABLE AVAILABLE AVAILABLE');
+    });
+
+    it('keeps the estimated bytes of the loads in progress under the cap', async () => {
+      // Model mN's estimate is (N + 1) x 5 bytes (5..40); the cap is 50 bytes.
+      const estimates: number[] = [];
+      let inflight = 0;
+      let peakBytes = 0;
+      const bytesOf = (v: VersionToLoad) => (Number(v.model.slice(1)) + 1) * 5;
+      const h = make(
+        {
+          numInitialLoadThreads: 8,
+          maxConcurrentLoadBytes: 50,
+          estimateLoadBytes: async (v) => {
+            estimates.push(bytesOf(v));
+            return bytesOf(v);
+          },
+        },
+        (loader) => async (v) => {
+          inflight += bytesOf(v);
+          peakBytes = Math.max(peakBytes, inflight);
+          try {
+            return await loader(v);
+          } finally {
+            inflight -= bytesOf(v);
+          }
+        },
+      );
+      await h.manager.start(list(...models(h, 8)));
+      assert.equal(estimates.length, 8);
+      assert.ok(peakBytes <= 50, `at most 50 estimated bytes loading at once, saw ${peakBytes}`);
+      assert.ok(h.concurrency.peak >= 2, 'small ones still load together');
+      assert.equal(h.manager.listModels().every((m) => m.versions[0]?.state === VersionState.AVAILABLE), true);
+    });
+
+    it('does not hold a load slot while waiting to retry a failed load', async () => {
+      let wake: (() => void) | undefined;
+      const h = make({ numInitialLoadThreads: 1, maxLoadRetries: 1, loadRetryIntervalMs: 1, sleep: () => new Promise((r) => (wake = r)) });
+      await h.manager.start(list(...models(h, 1)));
+      addVersion(join(h.root, 'bad'), '5');
+      h.failing.set(5n, 1);
+      mkdirSync(join(h.root, 'm2'));
+      const reload = h.manager.reloadConfig(list(...models(h, 1), model('bad', join(h.root, 'bad')), model('m2', join(h.root, 'm2'))));
+      await eventually(() => wake !== undefined, "bad's first attempt failed; waiting to retry");
+      // A version of m2 appears now: it loads while bad waits (serial loads: the slot is free).
+      addVersion(join(h.root, 'm2'), '1');
+      await eventually(() => h.manager.listModels().find((m) => m.name === 'm2')?.versions[0]?.state === VersionState.AVAILABLE, 'm2 loaded during the retry wait');
+      assert.equal(h.manager.modelStatus('bad').versions[0]?.state, VersionState.LOADING);
+      wake!();
+      await reload;
+      assert.equal(h.manager.modelStatus('bad').versions[0]?.state, VersionState.AVAILABLE);
+    });
+
+    it('resource-preserving order unloads the old version before loading the new one', async () => {
+      const h = make({ transitionPolicy: 'resource-preserving' });
+      const base = join(h.root, 'm');
+      addVersion(base, '1');
+      await h.manager.start(list(model('m', base)));
+      addVersion(base, '2');
+      await eventually(() => servedVersionOrNone(h) === 2n, 'version 2 served');
+      assert.deepEqual(h.disposed, [1n]);
+      assert.equal(h.concurrency.peak, 1);
+    });
+  });
 });
+
+function servedVersionOrNone(h: Harness): bigint | undefined {
+  try {
+    return servedVersion(h, { name: 'm' });
+  } catch {
+    return undefined;
+  }
+}

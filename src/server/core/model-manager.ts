@@ -1,13 +1,15 @@
 /**
- * The model manager: which versions of which models are loaded, and the transitions between them,
- * after TF Serving's AspiredVersionsManager with its availability-preserving policy:
+ * The model manager: which versions of which models are loaded, after TF Serving's
+ * AspiredVersionsManager. It is split on TF Serving's seams:
  *
- * - Each model's base path is polled; the version policy picks the aspired versions among those
- *   on disk. Aspired versions are loaded (START -> LOADING -> AVAILABLE, or END with an error after
- *   the configured retries).
- * - A version that is no longer aspired is unloaded only once some aspired version is AVAILABLE (or
- *   nothing is aspired any more), so a model never stops serving because a new version is loading
- *   or failed to load. Unloading waits for the requests holding the version.
+ * - a Source per model (source.ts; the file-system poller is one) pushes the model's full aspired
+ *   version set;
+ * - the pure transition policy (transition-policy.ts) says which loads and unloads may start;
+ * - this manager only carries them out, on bounded pools (--num_load_threads, --num_unload_threads
+ *   and a cap on the estimated bytes of the loads in progress), and keeps labels.
+ *
+ * Loads go START (queued) -> LOADING -> AVAILABLE, or END with an error after the configured
+ * retries; unloading waits for the requests holding the version.
  * - Labels point at versions; moving one is allowed only to an AVAILABLE version (TF Serving's rule;
  *   --allow_version_labels_for_unavailable_models relaxes it for new labels).
  * - A config reload realises exactly the new model list, atomically: if it is invalid, or a label in
@@ -28,9 +30,12 @@ import {
   VersionState,
   type VersionStatus,
 } from './types.js';
-import type { LoadedServable, VersionLoader } from './version-loader.js';
-import { type VersionPolicy, aspiredVersions, compareVersions, describePolicy, versionPolicyOf } from './version-policy.js';
-import { findVersions } from './version-source.js';
+import { availableParallelism } from 'node:os';
+import { LoadPool } from './load-pool.js';
+import { type AspiredVersionSet, type ModelSource, type SourceRegistry, sourceFactoryFor } from './source.js';
+import { type TransitionPolicyKind, type VersionSnapshot, nextActions } from './transition-policy.js';
+import type { LoadedServable, VersionLoader, VersionToLoad } from './version-loader.js';
+import { type VersionPolicy, compareVersions, describePolicy, versionPolicyOf } from './version-policy.js';
 
 export interface ManagerOptions {
   readonly loader: VersionLoader;
@@ -51,6 +56,20 @@ export interface ManagerOptions {
   readonly onUnload?: (version: LoadedVersionInfo, ms: number) => void;
   /** --enable_signature_method_name_check (ServingCore.signatureMethodNameCheck). */
   readonly signatureMethodNameCheck?: boolean;
+  /** --num_load_threads: loads at once after the initial load (0, TF Serving's default: one at a time). */
+  readonly numLoadThreads?: number;
+  /** --num_unload_threads: unloads at once (0, TF Serving's default: one at a time). */
+  readonly numUnloadThreads?: number;
+  /** Loads at once during the initial load (TF Serving's num_initial_load_threads: 4 x CPUs). */
+  readonly numInitialLoadThreads?: number;
+  /** Cap on the estimated bytes of the loads in progress (one larger load still runs, alone). */
+  readonly maxConcurrentLoadBytes?: number;
+  /** A version's estimated footprint, asked before it is queued for loading (default 0). */
+  readonly estimateLoadBytes?: (version: VersionToLoad) => Promise<number>;
+  /** Sources by base path scheme (s3, gs, ...); local paths are polled on the file system. */
+  readonly sources?: SourceRegistry;
+  /** TF Serving's aspired_version_policy (default availability-preserving). */
+  readonly transitionPolicy?: TransitionPolicyKind;
   /** Injectable for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -59,6 +78,9 @@ class ManagedVersion {
   state = VersionState.START;
   error: ServingError | undefined;
   servable: LoadedServable | undefined;
+  /** Waiting for a load slot (state START), or for an unload slot (state AVAILABLE). */
+  loadQueued = false;
+  unloadQueued = false;
   inflight = 0;
   /** Set while unloading: resolves when the last handle is released. */
   private drained: (() => void) | undefined;
@@ -84,10 +106,12 @@ class ManagedVersion {
 
   status(): VersionStatus {
     const servable = this.state === VersionState.AVAILABLE ? this.servable : undefined;
+    // An AVAILABLE version whose engine trapped and could not be rebuilt says why it fails.
+    const error = this.error ?? servable?.engine.health?.();
     return {
       version: this.version,
       state: this.state,
-      ...(this.error ? { error: this.error } : {}),
+      ...(error ? { error } : {}),
       ...(servable ? { engine: servable.engine.backend, ...(servable.memoryBytes !== undefined ? { memoryBytes: servable.memoryBytes } : {}) } : {}),
     };
   }
@@ -107,15 +131,14 @@ function infoOf(model: ManagedModel, managed: ManagedVersion): LoadedVersionInfo
 
 class ManagedModel {
   readonly versions = new Map<bigint, ManagedVersion>();
-  /** Versions found on disk at the last poll. */
-  onDisk = new Map<bigint, string>();
+  /** The aspired versions last pushed by the source: version -> local directory. */
+  aspired: AspiredVersionSet = new Map();
   labels = new Map<string, bigint>();
   /** Labels from the initial config still waiting for their version to become AVAILABLE. */
   pendingLabels = new Map<string, bigint>();
   policy: VersionPolicy;
   removed = false;
-  private polling = false;
-  private timer: NodeJS.Timeout | undefined;
+  source: ModelSource | undefined;
 
   constructor(public config: ModelConfig) {
     this.policy = versionPolicyOf(config);
@@ -129,24 +152,9 @@ class ManagedModel {
     return [...this.versions.values()].filter((v) => v.state === VersionState.AVAILABLE);
   }
 
-  /** Runs `poll` now and then every `intervalMs` (if > 0), never two at once. */
-  startPolling(intervalMs: number, poll: () => Promise<void>): Promise<void> {
-    const guarded = async (): Promise<void> => {
-      if (this.polling || this.removed) return;
-      this.polling = true;
-      try {
-        await poll();
-      } finally {
-        this.polling = false;
-      }
-    };
-    if (intervalMs > 0) this.timer = setInterval(() => void guarded(), intervalMs).unref();
-    return guarded();
-  }
-
-  stopPolling(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+  stopSource(): void {
+    this.source?.stop();
+    this.source = undefined;
   }
 }
 
@@ -179,10 +187,20 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
   private readonly sleep: (ms: number) => Promise<void>;
   private stopped = false;
   readonly signatureMethodNameCheck: boolean;
+  /** Loads in progress: --num_load_threads (the initial load: numInitialLoadThreads) and the byte cap. */
+  private readonly loadPool: LoadPool;
+  private readonly unloadPool: LoadPool;
 
   constructor(private readonly options: ManagerOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
     this.signatureMethodNameCheck = options.signatureMethodNameCheck ?? false;
+    this.loadPool = new LoadPool(options.numLoadThreads ?? 0, options.maxConcurrentLoadBytes || Number.POSITIVE_INFINITY);
+    this.unloadPool = new LoadPool(options.numUnloadThreads ?? 0);
+  }
+
+  /** Loads and unloads running and queued now (metrics, tests). */
+  poolStats(): { loads: ReturnType<LoadPool['stats']>; unloads: ReturnType<LoadPool['stats']> } {
+    return { loads: this.loadPool.stats(), unloads: this.unloadPool.stats() };
   }
 
   /**
@@ -195,8 +213,14 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     this.options.payloadLogs?.configure(list);
     const models = list.config.map((config) => new ManagedModel(config));
     for (const model of models) this.models.set(model.name, model);
-    await Promise.all(models.map((model) => this.startModel(model)));
-    await this.settled();
+    // TF Serving loads the initial models on num_initial_load_threads, then on --num_load_threads.
+    this.loadPool.setConcurrency(this.options.numInitialLoadThreads ?? 4 * availableParallelism());
+    try {
+      await Promise.all(models.map((model) => this.startModel(model)));
+      await this.settled();
+    } finally {
+      this.loadPool.setConcurrency(this.options.numLoadThreads ?? 0);
+    }
     for (const model of models) {
       for (const [label, version] of Object.entries(model.config.versionLabels)) model.pendingLabels.set(label, version);
       this.applyPendingLabels(model);
@@ -261,10 +285,11 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       existing.policy = versionPolicyOf(config);
       existing.labels = labelPlans.get(config.name)!;
       existing.pendingLabels.clear();
-      if (pathChanged) {
-        existing.stopPolling();
+      if (pathChanged || !existing.source) {
+        existing.stopSource();
         starts.push(this.startModel(existing));
       } else {
+        existing.source.setPolicy(existing.policy);
         this.reconcile(existing);
       }
     }
@@ -335,6 +360,16 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     return [...this.models.values()].map((m) => this.statusOf(m));
   }
 
+  /** The version a label names now (routing), without building a status. */
+  labelVersion(name: string, label: string): bigint | undefined {
+    return this.models.get(name)?.labels.get(label);
+  }
+
+  /** Whether a version is AVAILABLE now (routing). */
+  isAvailable(name: string, version: bigint): boolean {
+    return this.models.get(name)?.versions.get(version)?.state === VersionState.AVAILABLE;
+  }
+
   /** The model list now served (the last config applied), for reloads that edit it. */
   configList(): ModelConfigList {
     return create(ModelConfigListSchema, { config: [...this.models.values()].map((m) => m.config) });
@@ -356,62 +391,91 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
 
   private startModel(model: ManagedModel): Promise<void> {
     this.options.log.info('model_added', { model: model.name, base_path: model.config.basePath, policy: describePolicy(model.policy) });
-    if (this.options.fileSystemPollMs < 0) return Promise.resolve();
-    return model.startPolling(this.options.fileSystemPollMs, () => this.poll(model));
+    const source = sourceFactoryFor(model.config.basePath, this.options.sources)({
+      model: model.name,
+      basePath: model.config.basePath,
+      policy: model.policy,
+      log: this.options.log,
+      pollMs: this.options.fileSystemPollMs,
+      onAspired: (aspired) => {
+        if (model.source !== source || model.removed) return;
+        model.aspired = aspired;
+        this.reconcile(model);
+      },
+    });
+    model.source = source;
+    return source.start();
   }
 
-  private async poll(model: ManagedModel): Promise<void> {
-    const found = await findVersions(model.config.basePath);
-    if (model.removed) return;
-    if (found.problem) this.options.log.warn('base_path_unreadable', { model: model.name, problem: found.problem });
-    for (const { name, reason } of found.skipped) {
-      if (reason !== 'not an integer') this.options.log.warn('version_dir_skipped', { model: model.name, dir: name, reason });
+  /** Where each version stands, for the transition policy. */
+  private snapshot(model: ManagedModel): VersionSnapshot[] {
+    const snapshot: VersionSnapshot[] = [];
+    for (const v of model.versions.values()) {
+      // An unloaded version aspired again is loaded afresh (below, as START).
+      if (v.state === VersionState.END && !v.error && model.aspired.has(v.version)) continue;
+      const state = v.loadQueued ? VersionState.LOADING : v.unloadQueued ? VersionState.UNLOADING : v.state;
+      snapshot.push({ version: v.version, state, aspired: model.aspired.has(v.version), failed: v.error !== undefined });
     }
-    if (!found.problem && found.versions.size === 0) {
-      this.options.log.warn('no_versions_found', {
-        model: model.name,
-        base_path: model.config.basePath,
-        message: `No versions of servable ${model.name} found under base path ${model.config.basePath}. ` +
-          'Did you forget to name your leaf directory as an integer (e.g. 00000123)?',
-      });
-    }
-    model.onDisk = found.versions;
-    this.reconcile(model);
-  }
-
-  /** Starts the loads and unloads that move the model towards its aspired versions. */
-  private reconcile(model: ManagedModel): void {
-    if (model.removed || this.stopped) return;
-    const aspired = new Set(aspiredVersions([...model.onDisk.keys()], model.policy));
-    // Forget ended versions that left the disk: if one comes back, it is loaded afresh.
-    for (const v of [...model.versions.values()]) {
-      if (v.state === VersionState.END && !model.onDisk.has(v.version)) model.versions.delete(v.version);
-    }
-    for (const version of aspired) {
+    for (const version of model.aspired.keys()) {
       const current = model.versions.get(version);
-      if (current && !(current.state === VersionState.END && !current.error)) continue;
-      const managed = new ManagedVersion(version, model.onDisk.get(version)!);
-      model.versions.set(version, managed);
-      this.track(this.load(model, managed));
+      if (!current || (current.state === VersionState.END && !current.error)) snapshot.push({ version, state: VersionState.START, aspired: true });
     }
-    const aspiredAvailable = [...aspired].some((v) => model.versions.get(v)?.state === VersionState.AVAILABLE);
-    if (aspired.size > 0 && !aspiredAvailable) return;
-    for (const managed of model.versions.values()) {
-      if (!aspired.has(managed.version) && managed.state === VersionState.AVAILABLE) this.track(this.unload(model, managed));
+    return snapshot;
+  }
+
+  /** Starts the loads and unloads the transition policy allows now. */
+  private reconcile(model: ManagedModel): void {
+    // Forget failed versions no longer aspired: if one comes back (re-exported), it is loaded afresh.
+    // Unloaded ones stay, as END in the model's status (TF Serving's ServableStateMonitor keeps them).
+    for (const v of [...model.versions.values()]) {
+      if (v.state === VersionState.END && v.error && !model.aspired.has(v.version)) model.versions.delete(v.version);
     }
+    const policy = this.options.transitionPolicy ?? 'availability-preserving';
+    for (const action of nextActions({ policy, versions: this.snapshot(model) })) {
+      if (action.kind === 'load') {
+        if (model.removed || this.stopped) continue;
+        const managed = new ManagedVersion(action.version, model.aspired.get(action.version)!);
+        managed.loadQueued = true;
+        model.versions.set(action.version, managed);
+        this.track(this.load(model, managed));
+      } else {
+        const managed = model.versions.get(action.version)!;
+        managed.unloadQueued = true;
+        this.track(this.unload(model, managed));
+      }
+    }
+  }
+
+  /** Still wanted: the model is served and the source still aspires this version. */
+  private wanted(model: ManagedModel, managed: ManagedVersion): boolean {
+    return !model.removed && !this.stopped && model.aspired.get(managed.version) === managed.dir;
   }
 
   private async load(model: ManagedModel, managed: ManagedVersion): Promise<void> {
     const { log, loader, maxLoadRetries, loadRetryIntervalMs } = this.options;
-    managed.state = VersionState.LOADING;
+    const request: VersionToLoad = { model: model.name, version: managed.version, dir: managed.dir };
+    const bytes = await this.estimate(request);
     for (let attempt = 0; ; attempt++) {
+      const slot = await this.loadPool.acquire(bytes);
+      if (!this.wanted(model, managed)) {
+        // No longer aspired while it waited: never loaded.
+        slot.release();
+        managed.loadQueued = false;
+        managed.state = VersionState.END;
+        this.reconcile(model);
+        return;
+      }
+      managed.loadQueued = false;
+      managed.state = VersionState.LOADING;
       const started = performance.now();
-      log.info('version_loading', { model: model.name, version: managed.version, dir: managed.dir, attempt });
+      log.info('version_loading', { model: model.name, version: managed.version, dir: managed.dir, attempt, estimated_bytes: bytes });
       try {
-        managed.servable = await loader({ model: model.name, version: managed.version, dir: managed.dir });
+        managed.servable = await loader(request);
+        slot.release();
         this.options.onLoadAttempt?.(managed.dir, true, performance.now() - started, infoOf(model, managed));
         break;
       } catch (error) {
+        slot.release();
         const failure = toServingError(error, `Loading servable: {name: ${model.name} version: ${managed.version}}`);
         this.options.onLoadAttempt?.(managed.dir, false, performance.now() - started, infoOf(model, managed));
         const retry = attempt < maxLoadRetries && !model.removed && !this.stopped && !NOT_RETRIED.has(failure.code);
@@ -422,43 +486,58 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
           this.reconcile(model);
           return;
         }
+        // The slot is not held while waiting to retry: a failing version does not hold up others.
         await this.sleep(loadRetryIntervalMs);
       }
     }
     managed.state = VersionState.AVAILABLE;
     log.info('version_available', { model: model.name, version: managed.version });
-    if (model.removed || this.stopped || !aspiredVersions([...model.onDisk.keys()], model.policy).includes(managed.version)) {
-      // Became unwanted while loading.
-      await this.unload(model, managed);
-      return;
-    }
     this.applyPendingLabels(model);
+    // A version no longer aspired is unloaded by the policy once that keeps the model available.
     this.reconcile(model);
   }
 
-  private async unload(model: ManagedModel, managed: ManagedVersion): Promise<void> {
-    if (managed.state !== VersionState.AVAILABLE) return;
-    managed.state = VersionState.UNLOADING;
-    this.options.log.info('version_unloading', { model: model.name, version: managed.version, inflight: managed.inflight });
-    const started = performance.now();
-    const info = infoOf(model, managed);
-    await managed.drain();
+  private async estimate(version: VersionToLoad): Promise<number> {
+    if (!this.options.estimateLoadBytes) return 0;
     try {
-      await managed.servable?.engine.dispose();
-    } catch (error) {
-      this.options.log.error('version_unload_failed', { model: model.name, version: managed.version, error: String(error) });
+      return await this.options.estimateLoadBytes(version);
+    } catch {
+      return 0;
     }
-    managed.servable = undefined;
-    managed.state = VersionState.END;
-    this.options.onUnload?.(info, performance.now() - started);
-    this.options.log.info('version_unloaded', { model: model.name, version: managed.version });
+  }
+
+  private async unload(model: ManagedModel, managed: ManagedVersion): Promise<void> {
+    const slot = await this.unloadPool.acquire();
+    try {
+      managed.unloadQueued = false;
+      if (managed.state !== VersionState.AVAILABLE) return;
+      managed.state = VersionState.UNLOADING;
+      this.options.log.info('version_unloading', { model: model.name, version: managed.version, inflight: managed.inflight });
+      const started = performance.now();
+      const info = infoOf(model, managed);
+      await managed.drain();
+      try {
+        await managed.servable?.engine.dispose();
+      } catch (error) {
+        this.options.log.error('version_unload_failed', { model: model.name, version: managed.version, error: String(error) });
+      }
+      managed.servable = undefined;
+      managed.state = VersionState.END;
+      this.options.onUnload?.(info, performance.now() - started);
+      this.options.log.info('version_unloaded', { model: model.name, version: managed.version });
+    } finally {
+      slot.release();
+    }
+    // Resource-preserving order loads the next version only now.
+    this.reconcile(model);
   }
 
   private removeModel(model: ManagedModel): void {
     model.removed = true;
-    model.stopPolling();
+    model.stopSource();
     this.models.delete(model.name);
-    for (const managed of model.versions.values()) this.track(this.unload(model, managed));
+    model.aspired = new Map();
+    this.reconcile(model);
     this.options.log.info('model_removed', { model: model.name });
   }
 

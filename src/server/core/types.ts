@@ -16,6 +16,19 @@ export interface ModelSpecRequest {
   readonly label?: string;
   /** Empty or absent: "serving_default". */
   readonly signatureName?: string;
+  /**
+   * The request's header (REST) or metadata (gRPC) values by lower-case name, for routing: the
+   * routing config names the key whose hash picks a weighted label's version.
+   */
+  readonly requestKeys?: RequestKeys;
+}
+
+/** A request's headers (REST) or metadata (gRPC), as routing reads them. */
+export interface RequestKeys {
+  /** The first value of a lower-case header / metadata key, if present. */
+  keyValue(name: string): string | undefined;
+  /** Told the version that serves the request once it is acquired (metrics, the REST header). */
+  onVersion?(version: bigint): void;
 }
 
 /** ModelVersionStatus.State, with TF Serving's numbers. */
@@ -46,6 +59,8 @@ export interface ModelStatus {
   readonly versions: readonly VersionStatus[];
   /** Label -> version, as currently served. */
   readonly labels: ReadonlyMap<string, bigint>;
+  /** The model's routing (weighted labels, shadow), as JSON (routing/routing-config.ts), if any. */
+  readonly routing?: Readonly<Record<string, unknown>>;
 }
 
 /** A loaded, servable model version. Obtain with ServingCore.acquire; release when done. */
@@ -58,8 +73,35 @@ export interface ServableHandle {
   readonly signatures: readonly SignatureInfo[];
   /** The model's payload log (logging_config), when it has one. */
   readonly payloadLog?: PayloadLogSink | undefined;
+  /** Set when a routed label chose this version (routing/): the label and its primary. */
+  readonly route?: RouteTaken | undefined;
   /** Must be called exactly once: unloading waits for outstanding handles. */
   release(): void;
+}
+
+/** How a routed request reached its version. */
+export interface RouteTaken {
+  readonly label: string;
+  /** The version the label names in model.config. */
+  readonly primary: bigint;
+  /** Where to copy this request (sampled already), if anywhere. */
+  readonly shadow?: ShadowCopy | undefined;
+}
+
+/** A sampled request's copy to a shadow version: run later, off the caller's path. */
+export interface ShadowCopy {
+  readonly version: bigint;
+  /** Queues the copy (or drops and counts it when the queue is full); never throws. */
+  send(call: ShadowCall): void;
+}
+
+export interface ShadowCall {
+  readonly signatureName: string;
+  readonly inputs: ReadonlyMap<string, HostTensor>;
+  readonly outputFilter?: readonly string[] | undefined;
+  /** What the version that answered the caller returned, or how it failed. */
+  readonly outputs?: ReadonlyMap<string, HostTensor> | undefined;
+  readonly error?: ServingError | undefined;
 }
 
 /** A model's sampled request log: ask `sample()` per call, then `write()` the record if it said yes. */

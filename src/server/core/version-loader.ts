@@ -31,6 +31,8 @@ export type VersionLoader = (version: VersionToLoad) => Promise<LoadedServable>;
 export interface SavedModelLoaderOptions extends LoadSavedModelOptions {
   /** Wraps the engine (server-side batching). */
   readonly wrap?: (engine: ModelEngine, version: VersionToLoad) => ModelEngine | Promise<ModelEngine>;
+  /** Called each time an engine instance of the version traps and is discarded. */
+  readonly onEngineFault?: (version: VersionToLoad, trap: string) => void;
   /** Runs before the version becomes AVAILABLE (warmup); a failure fails the load. */
   readonly beforeAvailable?: (servable: LoadedServable, version: VersionToLoad) => Promise<void>;
   /** --prefer_tflite_model: a version holding model.tflite is a TFLite model (which we cannot run). */
@@ -46,7 +48,7 @@ export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoade
     // GetModelMetadata lists every SignatureDef, __saved_model_init_op included (as TF Serving does).
     // As TF Serving by default, only signature_def outlives the load.
     const signatureDefs = metaGraph.signatureDef;
-    let engine = await loadSavedModel(version.dir, options);
+    let engine = await loadSavedModel(version.dir, { ...options, onFault: (trap) => options.onEngineFault?.(version, trap) });
     try {
       if (options.wrap) engine = await options.wrap(engine, version);
     } catch (error) {
@@ -87,10 +89,19 @@ async function refuseTfliteModel(dir: string): Promise<void> {
 }
 
 /**
+ * A version's footprint estimated before loading it: its bytes on disk times the engine instances
+ * that will hold it (one for the native engine, one per worker thread on the tfjs engines).
+ */
+export async function estimateVersionBytes(dir: string, options: LoadSavedModelOptions): Promise<number> {
+  const instances = options.runtime === 'tensorflow' ? 1 : Math.max(1, options.threads ?? defaultThreadCount());
+  return (await savedModelBytes(dir)) * instances;
+}
+
+/**
  * The bytes a version's weights and graph take on disk (saved_model.pb(txt) and variables/): what
  * each engine instance holds in memory, give or take its own overheads.
  */
-async function savedModelBytes(dir: string): Promise<number> {
+export async function savedModelBytes(dir: string): Promise<number> {
   let total = 0;
   for (const name of ['saved_model.pb', 'saved_model.pbtxt']) total += await fileBytes(join(dir, name));
   try {

@@ -7,12 +7,12 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 import type { BatchStatsObserver } from '../batching/batching-engine.js';
 import type { ServingCore } from '../core/types.js';
 import { Code } from '../errors.js';
-import type { ApiName, Entrypoint, RequestEvent, ServingObserver } from '../observability.js';
+import type { ApiName, Entrypoint, RequestEvent, ServingObserver, ShadowEvent, ShadowObserver } from '../observability.js';
 import type { WarmupReport, WarmupReportObserver } from '../warmup/model-warmup.js';
 import { engineLabel, registerVersionMemoryGauge, registerVersionStateGauge } from './version-state-gauge.js';
 import type { BatchingObserver } from '../batching/batching-engine.js';
 import type { LoadedVersionInfo } from '../core/model-manager.js';
-import { BATCH_SIZE_BUCKETS, LATENCY_BUCKETS, QUEUE_SECONDS_BUCKETS, QUEUING_BUCKETS, SECONDS_BUCKETS, TF_METRICS, prometheusMetricName } from './tf-metrics.js';
+import { BATCH_SIZE_BUCKETS, DIFF_BUCKETS, LATENCY_BUCKETS, VERSION_SECONDS_BUCKETS, QUEUE_SECONDS_BUCKETS, QUEUING_BUCKETS, SECONDS_BUCKETS, TF_METRICS, prometheusMetricName } from './tf-metrics.js';
 
 export interface ServingMetricsOptions {
   /** Node process metrics (CPU, memory, event loop, GC). Default true. */
@@ -43,7 +43,10 @@ const API_LABELS: Record<ApiName, Record<Entrypoint, string>> = {
   repository_unload: { GRPC: 'RepositoryModelUnload', REST: 'repository_unload' },
 };
 
-export class ServingMetrics implements ServingObserver, BatchStatsObserver, WarmupReportObserver {
+/** The calls that run a model: per-version metrics count these. */
+const INFERENCE_APIS: ReadonlySet<ApiName> = new Set<ApiName>(['predict', 'classify', 'regress', 'multi_inference', 'model_infer']);
+
+export class ServingMetrics implements ServingObserver, BatchStatsObserver, WarmupReportObserver, ShadowObserver {
   readonly registry = new Registry();
   /** Our own metrics take their names as they are. */
   private readonly own = {
@@ -117,6 +120,11 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
   private readonly wrappedRunCount = this.counter(TF_METRICS.wrappedRunCount, 'Total count of run calls on the wrapped session', []);
   // Ours (tfmodel_*): what TF Serving does not export.
   private readonly modelLoads = this.own.counter('tfmodel_model_loads_total', 'Model version load attempts, by outcome (success, fail) and engine.', ['model_name', 'engine', 'status']);
+  private readonly engineFaults = this.own.counter(
+    'tfmodel_engine_faults_total',
+    'Engine instances (a worker thread, or the in-thread wasm backend) that trapped and were discarded and rebuilt.',
+    ['model_name'],
+  );
   private readonly modelLoadSeconds = this.own.histogram('tfmodel_model_load_duration_seconds', 'Wall time of successful model version loads (warmup included).', ['model_name', 'engine'], SECONDS_BUCKETS);
   private readonly modelUnloads = this.own.counter('tfmodel_model_unloads_total', 'Model versions unloaded.', ['model_name', 'engine']);
   private readonly modelUnloadSeconds = this.own.histogram('tfmodel_model_unload_duration_seconds', 'Wall time of unloads: waiting for requests in flight, then freeing the engine.', ['model_name', 'engine'], SECONDS_BUCKETS);
@@ -124,6 +132,16 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
   private readonly modelQueueWait = this.own.histogram('tfmodel_batch_queue_wait_seconds', 'Time a request waited in its model\'s batching queue.', ['model_name'], QUEUE_SECONDS_BUCKETS);
   private readonly payloadRecords = this.own.counter('tfmodel_payload_log_records_total', 'Payload log records (logging_config), written or dropped (queue full, write failure).', ['model_name', 'outcome']);
   private readonly payloadBytes = this.own.counter('tfmodel_payload_log_bytes_total', 'Bytes of payload log records written.', ['model_name']);
+
+  // Routing: per version (what promotion gates read), and shadow comparisons per (model, primary, shadow).
+  private readonly versionRequests = this.own.counter('tfmodel_version_requests_total', 'Inference requests by the version that answered (after routing), signature, label named and status.', ['model_name', 'version', 'signature_name', 'version_label', 'status']);
+  private readonly versionLatency = this.own.histogram('tfmodel_version_request_duration_seconds', 'Wall time of successful inference requests by the version that answered.', ['model_name', 'version', 'signature_name', 'version_label'], VERSION_SECONDS_BUCKETS);
+  private readonly routingFallbacks = this.own.counter('tfmodel_routing_fallbacks_total', 'Routed requests whose canary was not AVAILABLE, served by the label\'s primary.', ['model_name', 'version_label', 'version']);
+  private readonly shadowRequests = this.own.counter('tfmodel_shadow_requests_total', 'Shadow copies, run or dropped (queue full).', ['model_name', 'primary_version', 'shadow_version', 'outcome']);
+  private readonly shadowErrors = this.own.counter('tfmodel_shadow_errors_total', 'Failures among shadowed requests, of the primary (the caller\'s answer) or of the shadow.', ['model_name', 'primary_version', 'shadow_version', 'side']);
+  private readonly shadowAbsDiff = this.own.histogram('tfmodel_shadow_max_abs_diff', 'Per shadowed request and output: the largest |primary - shadow| over its elements (+Inf: shape/dtype mismatch).', ['model_name', 'primary_version', 'shadow_version', 'output'], DIFF_BUCKETS);
+  private readonly shadowRelDiff = this.own.histogram('tfmodel_shadow_max_rel_diff', 'Per shadowed request and output: the largest |a - b| / max(|a|, |b|) over its elements.', ['model_name', 'primary_version', 'shadow_version', 'output'], DIFF_BUCKETS);
+  private readonly shadowTop1 = this.own.counter('tfmodel_shadow_top1_rows_total', 'Rows of class-score outputs ([batch, classes]) whose top-1 class agrees or disagrees between primary and shadow.', ['model_name', 'primary_version', 'shadow_version', 'output', 'agreement']);
 
   constructor(options: ServingMetricsOptions = {}) {
     this.runtimeLabel = options.runtimeLabel ?? 'TF1';
@@ -135,13 +153,42 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
     const signature = event.signature ?? '';
     const label = event.label ?? '';
     this.requestCount.inc({ model_name: event.model, status: Code[event.status], signature_name: signature, version_label: label });
+    if (event.version !== undefined && INFERENCE_APIS.has(event.api)) {
+      const version = String(event.version);
+      this.versionRequests.inc({ model_name: event.model, version, signature_name: signature, version_label: label, status: Code[event.status] });
+      if (event.status === Code.OK) this.versionLatency.observe({ model_name: event.model, version, signature_name: signature, version_label: label }, event.latencyMicros / 1e6);
+    }
     if (event.status !== Code.OK) return;
     const api = API_LABELS[event.api][event.entrypoint];
     this.requestLatency.observe({ model_name: event.model, API: api, entrypoint: event.entrypoint, signature_name: signature, version_label: label }, event.latencyMicros);
   }
 
+  shadow(event: ShadowEvent): void {
+    const pair = { model_name: event.model, primary_version: String(event.primary), shadow_version: String(event.shadow) };
+    this.shadowRequests.inc({ ...pair, outcome: event.outcome });
+    if (event.primaryFailed) this.shadowErrors.inc({ ...pair, side: 'primary' });
+    if (event.shadowFailed) this.shadowErrors.inc({ ...pair, side: 'shadow' });
+    for (const c of event.comparisons ?? []) {
+      this.shadowAbsDiff.observe({ ...pair, output: c.output }, c.maxAbsDiff);
+      this.shadowRelDiff.observe({ ...pair, output: c.output }, c.maxRelDiff);
+      if (c.top1) {
+        if (c.top1.agree > 0) this.shadowTop1.inc({ ...pair, output: c.output, agreement: 'agree' }, c.top1.agree);
+        if (c.top1.rows > c.top1.agree) this.shadowTop1.inc({ ...pair, output: c.output, agreement: 'disagree' }, c.top1.rows - c.top1.agree);
+      }
+    }
+  }
+
+  routingFallback(model: string, label: string, version: bigint): void {
+    this.routingFallbacks.inc({ model_name: model, version_label: label, version: String(version) });
+  }
+
   runtime(model: string, api: ApiName, micros: number): void {
     this.runtimeLatency.observe({ model_name: model, API: API_LABELS[api].GRPC, runtime: this.runtimeLabel }, micros);
+  }
+
+  /** An engine instance of the model trapped and was discarded. */
+  engineFault(model: string): void {
+    this.engineFaults.inc({ model_name: model });
   }
 
   loadAttempt(modelPath: string, ok: boolean, micros: number, version?: LoadedVersionInfo): void {

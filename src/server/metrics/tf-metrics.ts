@@ -50,5 +50,9 @@ export const BATCH_SIZE_BUCKETS = exponentialBuckets(1, 2, 14);
 
 /** Our own durations in seconds (Prometheus' convention): 1 ms .. ~10 min. */
 export const SECONDS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+/** Per-version request latency in seconds (promotion's p99 gate): 0.5 ms .. 10 s, finer below 100 ms. */
+export const VERSION_SECONDS_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Shadow output differences: exact (0), then decades from 1e-7 to 1000. */
+export const DIFF_BUCKETS = [0, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, 1000];
 /** Batching queue waits in seconds: 10 µs .. ~1 s. */
 export const QUEUE_SECONDS_BUCKETS = [1e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 0.1, 0.25, 0.5, 1];

@@ -1,7 +1,9 @@
 /** What every execution engine (tfjs in-thread, worker pool, native TensorFlow) provides. */
+import type { ServingError } from '../errors.js';
 import type { BackendName } from './backend.js';
 import type { SignatureInfo } from './savedmodel/signatures.js';
 import type { TensorMap } from './signature-io.js';
+import type { DataType } from './tensor/dtypes.js';
 import type { HostTensor } from './tensor/host-tensor.js';
 
 export interface RunRequest {
@@ -11,11 +13,29 @@ export interface RunRequest {
   readonly outputFilter?: readonly string[];
 }
 
+/** What a request to one signature is checked against before any kernel runs (signature-io.ts). */
+export interface SignatureChecks {
+  /** alias -> the dtype of the graph's feed point, when it differs from the SignatureDef's. */
+  readonly feedDtypes?: ReadonlyMap<string, DataType>;
+  /** The aliases whose declared shape binds (the others flow through element-wise ops only). */
+  readonly shapeBound: ReadonlySet<string>;
+}
+
 export interface ModelEngine {
   readonly backend: BackendName;
   readonly signatures: readonly SignatureInfo[];
   /** True when some signature assigns variables: every request must reach the same instance. */
   readonly stateful: boolean;
+  /**
+   * Signature key -> its request checks. Absent: dtypes are checked against the SignatureDef and
+   * shapes are left to the engine's kernels (native TensorFlow checks them itself).
+   */
+  readonly inputChecks?: ReadonlyMap<string, SignatureChecks>;
+  /**
+   * Why the engine cannot answer now (its instances trapped and could not be rebuilt), or
+   * undefined when it is healthy. Absent: always healthy.
+   */
+  health?(): ServingError | undefined;
   run(request: RunRequest): Promise<Map<string, HostTensor>>;
   dispose(): Promise<void>;
 }
@@ -23,4 +43,6 @@ export interface ModelEngine {
 export interface EngineLoadOptions {
   /** The MetaGraphDef's tag set (default: serve). */
   readonly tags?: readonly string[];
+  /** Called each time an engine instance traps and is discarded (the tfjs engines). */
+  readonly onFault?: ((trap: string) => void) | undefined;
 }

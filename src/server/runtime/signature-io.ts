@@ -1,13 +1,19 @@
 /**
  * Checks a request against a signature the way TensorFlow Serving's predict path does: the input
  * aliases must be exactly the signature's, output filters must name its outputs, and dtypes must
- * match (TensorFlow's session does that check; its wording is kept). Shapes are not checked: like
- * TensorFlow, we let the ops decide (half_plus_two declares x as [-1,1] and serves [3]).
+ * match (TensorFlow's session does that check; its wording is kept).
+ *
+ * Shapes (validateShapes): TensorFlow's session lets the kernels decide, and a bad shape fails
+ * there with INVALID_ARGUMENT (Conv2D: "input must be 4-dimensional[1,3]"). Our wasm kernels can
+ * instead trap on a shape the graph was not built for, so every input that reaches a shape-bound
+ * op is checked against the signature first: its rank, its known dimensions, its element count,
+ * and one batch size across the batched inputs. Inputs that only flow through element-wise ops
+ * keep TensorFlow's freedom (half_plus_two declares x as [-1,1] and serves [3]).
  */
 import { invalidArgument } from '../errors.js';
 import type { SignatureInfo, TensorSpec } from './savedmodel/signatures.js';
-import { type DataType, tfDtypeString } from './tensor/dtypes.js';
-import type { HostTensor } from './tensor/host-tensor.js';
+import { type DataType, DataType as DT, tfDtypeString } from './tensor/dtypes.js';
+import { type HostTensor, numElements } from './tensor/host-tensor.js';
 
 export type TensorMap = ReadonlyMap<string, HostTensor>;
 
@@ -37,6 +43,59 @@ export function validateInputs(signature: SignatureInfo, inputs: TensorMap, feed
     const expectedDtype = feedDtypes?.get(spec.alias) ?? spec.dtype;
     if (tensor.dtype !== expectedDtype) {
       throw invalidArgument(`Expects arg[${index}] to be ${tfDtypeString(expectedDtype)} but ${tfDtypeString(tensor.dtype)} is provided`);
+    }
+  });
+}
+
+/** A shape as TensorFlow's PartialTensorShape::DebugString prints it: "[?,96,96,3]". */
+export function shapeString(shape: readonly number[] | undefined): string {
+  return shape === undefined ? '<unknown>' : `[${shape.map((d) => (d < 0 ? '?' : String(d))).join(',')}]`;
+}
+
+/** Storage elements per tensor element (complex numbers hold two). */
+function valuesPerElement(dtype: DataType): number {
+  return dtype === DT.DT_COMPLEX64 || dtype === DT.DT_COMPLEX128 ? 2 : 1;
+}
+
+/**
+ * Checks each input's shape against the signature. `checked` names the aliases whose declared
+ * shape binds (the others flow through element-wise ops only); absent: none (the native engine,
+ * whose TensorFlow kernels check shapes themselves). Element counts are checked for every input.
+ * Call after validateInputs.
+ */
+export function validateShapes(signature: SignatureInfo, inputs: TensorMap, checked: ReadonlySet<string> | undefined): void {
+  let batch: { alias: string; size: number; shape: readonly number[] } | undefined;
+  signature.inputs.forEach((spec, index) => {
+    const tensor = inputs.get(spec.alias);
+    if (!tensor) return;
+    const expected = numElements(tensor.shape) * valuesPerElement(tensor.dtype);
+    if (tensor.shape.some((d) => !Number.isInteger(d) || d < 0) || tensor.data.length !== expected) {
+      throw invalidArgument(
+        `tensor parsing error: ${spec.alias} (shape ${shapeString(tensor.shape)} needs ${expected} values, got ${tensor.data.length})`,
+      );
+    }
+    const declared = spec.shape;
+    if (!checked?.has(spec.alias) || declared === undefined) return;
+    const context = `arg[${index}] ${spec.alias}: the signature declares ${shapeString(declared)}`;
+    if (tensor.shape.length !== declared.length) {
+      // TensorFlow's kernels word it so (conv_ops.cc: "input must be 4-dimensional", shape).
+      throw invalidArgument(`input must be ${declared.length}-dimensional${shapeString(tensor.shape)} (${context})`);
+    }
+    declared.forEach((size, axis) => {
+      if (size >= 0 && tensor.shape[axis] !== size) {
+        throw invalidArgument(`input dimension ${axis} must be ${size}, got shape ${shapeString(tensor.shape)} (${context})`);
+      }
+    });
+    // Batched inputs (rank >= 2, leading dimension unknown) must agree on the batch size.
+    if (declared.length >= 2 && declared[0]! < 0) {
+      const size = tensor.shape[0]!;
+      if (!batch) batch = { alias: spec.alias, size, shape: tensor.shape };
+      else if (batch.size !== size) {
+        throw invalidArgument(
+          `inputs must have the same batch size (dimension 0): ${batch.alias} has ${batch.size} ${shapeString(batch.shape)}, ` +
+            `${spec.alias} has ${size} ${shapeString(tensor.shape)}`,
+        );
+      }
     }
   });
 }

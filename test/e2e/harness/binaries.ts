@@ -1,7 +1,7 @@
 /**
  * The control plane's binaries: scripts/control-plane/build.sh builds what is missing into the
- * per-machine cache (a no-op once built) and prints the directory; etcd and Prometheus are Debian
- * packages found on PATH. Locally a failure skips the e2e suites with the reason; under CI=true it
+ * per-machine cache (a no-op once built) and prints the directory (etcd and the kubelet included);
+ * Prometheus is a Debian package found on PATH. Locally a failure skips the e2e suites with the reason; under CI=true it
  * fails them (requirePrerequisite).
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +20,8 @@ export interface ControlPlaneBinaries {
   readonly kubeControllerManager: string;
   readonly kubeScheduler: string;
   readonly kubectl: string;
+  /** The real node's kubelet (same Kubernetes version as the control plane). */
+  readonly kubelet: string;
   readonly kwok: string;
   readonly helm: string;
   readonly prometheus: string;
@@ -38,8 +40,8 @@ let cached: { binaries?: ControlPlaneBinaries; skipReason?: string } | undefined
 export function controlPlaneBinaries(): { binaries?: ControlPlaneBinaries; skipReason?: string } {
   if (!cached) {
     const result = requirePrerequisite(
-      'The e2e control plane (kube-apiserver & co., kwok, helm, etcd, prometheus)',
-      'it needs Go >= 1.26 with access to proxy.golang.org and the Debian packages etcd-server and prometheus ' +
+      'The e2e control plane (etcd, kube-apiserver & co., kubelet, kwok, helm, prometheus)',
+      'it needs Go >= 1.26 with access to proxy.golang.org and the Debian package prometheus ' +
         '(bash scripts/control-plane/build.sh; see test/e2e/README.md)',
       locateBinaries,
     );
@@ -51,11 +53,12 @@ export function controlPlaneBinaries(): { binaries?: ControlPlaneBinaries; skipR
 function locateBinaries(): ControlPlaneBinaries {
   const bin = buildIfNeeded();
   return {
-    etcd: onPath('etcd'),
+    etcd: executable(join(bin, 'etcd')),
     kubeApiserver: executable(join(bin, 'kube-apiserver')),
     kubeControllerManager: executable(join(bin, 'kube-controller-manager')),
     kubeScheduler: executable(join(bin, 'kube-scheduler')),
     kubectl: executable(join(bin, 'kubectl')),
+    kubelet: executable(join(bin, 'kubelet')),
     kwok: executable(join(bin, 'kwok')),
     helm: executable(join(bin, 'helm')),
     prometheus: onPath('prometheus'),

@@ -81,8 +81,9 @@ export function controllerManagerArgs(layout: Layout): string[] {
     `--service-account-private-key-file=${p.serviceAccountKey}`,
     // Published to every namespace as the kube-root-ca.crt ConfigMap.
     `--root-ca-file=${p.apiserverCert}`,
-    // kwok's node heartbeats can lapse for longer than the default 50 s here (etcd 3.4 lacks
-    // RequestWatchProgress, so kwok's watch-list requests fail and it re-lists), and the node
+    // kwok's node heartbeats could lapse for longer than the default 50 s here (with etcd 3.4,
+    // which lacks RequestWatchProgress, kwok's watch-list requests failed and it re-listed; and on
+    // a loaded 2-core machine they still can), and the node
     // lifecycle controller would then mark every pod on the node NotReady for good: kwok does not
     // set pod conditions again. Tests do not exercise node failure, so give heartbeats an hour.
     '--node-monitor-grace-period=1h',

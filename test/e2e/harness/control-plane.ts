@@ -43,6 +43,8 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   /** https://127.0.0.1:PORT */
   readonly server: string;
+  /** etcd's client URL, http://127.0.0.1:PORT (no TLS, loopback only). */
+  readonly etcdUrl: string;
   readonly adminToken: string;
   /** PEM bundle that kube-apiserver's serving certificate chains to. */
   readonly caPem: string;
@@ -81,6 +83,7 @@ class LocalControlPlane implements ControlPlane {
   readonly dir: string;
   readonly kubeconfigPath: string;
   readonly server: string;
+  readonly etcdUrl: string;
   readonly adminToken = randomBytes(24).toString('hex');
   readonly binaries: ControlPlaneBinaries;
   private ca: string | undefined;
@@ -99,6 +102,7 @@ class LocalControlPlane implements ControlPlane {
     this.binaries = options.binaries;
     this.kubeconfigPath = paths(this.dir).adminKubeconfig;
     this.server = `https://127.0.0.1:${layout.apiserverPort}`;
+    this.etcdUrl = `http://127.0.0.1:${layout.etcdPort}`;
     this.timeoutMs = options.startTimeoutMs ?? 90_000;
     // A private HOME keeps kubectl's cache, kwok's ~/.kwok and helm's config out of the user's.
     this.env = { HOME: paths(this.dir).home, KUBECACHEDIR: join(paths(this.dir).home, '.kube', 'cache') };

@@ -14,7 +14,8 @@ Calls ("rpc" picks the method):
   GetModelStatus    spec
   HandleReloadConfigRequest  config_text (ModelServerConfig in text format)
   raw               path, bytes_b64 (sent as is, no serializer)
-where spec = {name, version?, label?, signature_name?} and features = {name: {"float"|"int64"|"bytes": [..]}}.
+where spec = {name, version?, label?, signature_name?}, any call may carry "metadata" {key: value}
+(sent as the call's gRPC metadata), and features = {name: {"float"|"int64"|"bytes": [..]}}.
 """
 import base64
 import json
@@ -60,6 +61,10 @@ def spec_json(spec):
         "version": spec.version.value if spec.HasField("version") else None,
         "signature_name": spec.signature_name,
     }
+
+
+def call_metadata(call):
+    return tuple((key, value) for key, value in call.get("metadata", {}).items())
 
 
 def to_ndarray(tensor):
@@ -123,7 +128,7 @@ def predict(stubs, call):
     for alias, tensor in call["inputs"].items():
         request.inputs[alias].CopyFrom(tf.make_tensor_proto(to_ndarray(tensor)))
     request.output_filter.extend(call.get("output_filter", []))
-    response = stubs["prediction"].Predict(request, timeout=TIMEOUT_S)
+    response = stubs["prediction"].Predict(request, timeout=TIMEOUT_S, metadata=call_metadata(call))
     return {
         "model_spec": spec_json(response.model_spec),
         "outputs": {alias: tensor_json(t) for alias, t in response.outputs.items()},
@@ -135,7 +140,7 @@ def classify(stubs, call):
     request = classification_pb2.ClassificationRequest()
     fill_spec(request.model_spec, call["spec"])
     fill_input(request.input, call)
-    response = stubs["prediction"].Classify(request, timeout=TIMEOUT_S)
+    response = stubs["prediction"].Classify(request, timeout=TIMEOUT_S, metadata=call_metadata(call))
     return {"model_spec": spec_json(response.model_spec), "classifications": classifications_json(response.result)}
 
 
@@ -143,7 +148,7 @@ def regress(stubs, call):
     request = regression_pb2.RegressionRequest()
     fill_spec(request.model_spec, call["spec"])
     fill_input(request.input, call)
-    response = stubs["prediction"].Regress(request, timeout=TIMEOUT_S)
+    response = stubs["prediction"].Regress(request, timeout=TIMEOUT_S, metadata=call_metadata(call))
     return {"model_spec": spec_json(response.model_spec), "regressions": regressions_json(response.result)}
 
 

@@ -1,5 +1,6 @@
 /** Messages between the pool (main thread) and its inference workers. */
 import type { Code } from '../../errors.js';
+import type { SignatureChecks } from '../engine.js';
 import type { SignatureInfo } from '../savedmodel/signatures.js';
 import type { HostTensor } from '../tensor/host-tensor.js';
 import type { TfjsBackendName } from '../tfjs/setup.js';
@@ -24,7 +25,9 @@ export interface RunMessage {
 
 export type RunResult =
   | { readonly id: number; readonly outputs: Array<[string, HostTensor]> }
-  | { readonly id: number; readonly error: PlainError };
+  | { readonly id: number; readonly error: PlainError }
+  /** Not run: the worker's engine trapped before it; the pool sends it to another worker. */
+  | { readonly id: number; readonly retry: true };
 
 /**
  * Requests (and results) issued in the same event-loop iteration travel as one message: on two
@@ -33,6 +36,8 @@ export type RunResult =
 export type ToWorker = { readonly type: 'runs'; readonly runs: RunMessage[] } | { readonly type: 'dispose' };
 
 export type FromWorker =
-  | { readonly type: 'ready'; readonly signatures: SignatureInfo[]; readonly stateful: boolean }
+  | { readonly type: 'ready'; readonly signatures: SignatureInfo[]; readonly stateful: boolean; readonly inputChecks: ReadonlyMap<string, SignatureChecks> }
   | { readonly type: 'load-failed'; readonly error: PlainError }
-  | { readonly type: 'results'; readonly results: RunResult[] };
+  | { readonly type: 'results'; readonly results: RunResult[] }
+  /** The engine trapped: the worker takes no more runs and is replaced once its results are in. */
+  | { readonly type: 'fault'; readonly trap: string };

@@ -11,12 +11,13 @@ import { internal, unimplemented } from '../../errors.js';
 import { getString, getTensor, getType, intAttr, typeAttr } from '../graph/attrs.js';
 import type { FrozenGraph } from '../graph/freeze.js';
 import { type IrFunction, type IrNode, formatRef, parseRef } from '../graph/ir.js';
-import { GATHER_STRINGS_OP, VARIABLE_ATTR } from '../graph/names.js';
+import { GATHER_STRINGS_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP, VARIABLE_ATTR } from '../graph/names.js';
 import type { OpRegistry } from '../graph/op-registry.js';
 import { DataType, dtypeEnumName } from '../tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
 import { type ModelContext, MODEL_ID_ATTR, NODE_INDEX_ATTR } from './custom-ops/context.js';
 import { isCustomOp } from './custom-ops/index.js';
+import { MissingOpsError } from './missing-ops.js';
 import { tfjsDtypeOf } from './convert.js';
 import { TFJS_CONVERTER_OPS } from './tfjs-op-list.js';
 
@@ -55,11 +56,16 @@ export function toTfjsArtifacts(frozen: FrozenGraph, registry: OpRegistry, conte
   const weights = new WeightWriter();
   const asyncOps = new Set<string>();
   const constName = new Map<string, string>();
+  const missing = new Map<string, string[]>();
 
   const exportNode = (original: IrNode, where: string, rename: (ref: string) => string): JsonNode => {
     const node = adaptForTfjs(original);
     if (!TFJS_CONVERTER_OPS.has(node.op) && !isCustomOp(node.op)) {
-      throw unimplemented(`Op type not supported by this runtime: ${node.op} (node "${node.name}"${where})`);
+      // Recorded, and the export goes on: the load fails at the end, naming every missing op.
+      const nodes = missing.get(node.op) ?? [];
+      nodes.push(`"${node.name}"${where}`);
+      missing.set(node.op, nodes);
+      return { name: node.name, op: node.op, input: [], attr: {} };
     }
     // Recorded under the frozen graph's op name, which is what needsAsync looks at.
     if (ASYNC_OPS.has(node.op)) asyncOps.add(original.op);
@@ -100,6 +106,7 @@ export function toTfjsArtifacts(frozen: FrozenGraph, registry: OpRegistry, conte
     return exportFunction(fn, (n) => exportNode(n, ` in function ${fn.name}`, rename), rename);
   });
 
+  if (missing.size > 0) throw new MissingOpsError(missing);
   const versions = { producer: frozen.producer, minConsumer: 0 };
   return {
     modelTopology: { node: topNodes, library: { function: functions }, versions },
@@ -146,6 +153,8 @@ function fitsInt32(value: HostTensor): boolean {
 /** Ops tfjs maps but cannot run for some dtypes go to our custom ops instead. */
 function adaptForTfjs(node: IrNode): IrNode {
   if (node.op === 'GatherV2' && getType(node, 'Tparams') === DataType.DT_STRING) return { ...node, op: GATHER_STRINGS_OP };
+  if (node.op === 'Select') return { ...node, op: SELECT_V1_OP };
+  if (node.op === 'TensorListSetItem') return { ...node, op: TENSOR_LIST_SET_ITEM_OP };
   // tfjs executes If and StatelessIf alike, but its control-flow detection only knows StatelessIf.
   if (node.op === 'If') return { ...node, op: 'StatelessIf' };
   return node;

@@ -16,6 +16,8 @@ import { VARIABLE_ATTR } from '../graph/names.js';
 import { DataType } from '../tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
 import { fromTfjsSync, toTfjs } from './convert.js';
+import { keepLookupRank } from './lookup-rank.js';
+import { linkReservedSizes } from './tensor-list-size.js';
 
 type Folder = (inputs: tf.Tensor[], node: IrNode) => tf.Tensor;
 
@@ -65,6 +67,8 @@ export function optimizeForTfjs(frozen: FrozenGraph): void {
     ...[...frozen.functions.values()].map((fn) => ({ body: fn as Body, keep: new Set([...fn.ret.values()].map((r) => parseRef(r).node)) })),
   ];
   for (const { body, keep } of bodies) {
+    keepLookupRank(body);
+    linkReservedSizes(body);
     foldConstants(body, values, keep);
     fuse(body, keep, frozen);
     fuseScaleShift(body, keep, frozen, values);

@@ -36,32 +36,32 @@ export function predictionServiceHandlers(context: ServiceContext): PredictionSe
       api: 'predict',
       modelOf: modelNameOf,
       factsOf: specFactsOf,
-      handle: async (request) => predictResponse(await predict(core, predictInput(request)), context.predictTensorContent ?? false),
+      handle: async (request, keys) => predictResponse(await predict(core, predictInput(request, keys)), context.predictTensorContent ?? false),
     }),
     classify: unaryHandler(context, {
       api: 'classify',
       modelOf: modelNameOf,
       factsOf: specFactsOf,
-      handle: async (request) =>
-        classificationResponse(await classify(core, { modelSpec: requiredModelSpec(request.modelSpec), input: exampleInput(request.input) })),
+      handle: async (request, keys) =>
+        classificationResponse(await classify(core, { modelSpec: requiredModelSpec(request.modelSpec, keys), input: exampleInput(request.input) })),
     }),
     regress: unaryHandler(context, {
       api: 'regress',
       modelOf: modelNameOf,
       factsOf: specFactsOf,
-      handle: async (request) =>
-        regressionResponse(await regress(core, { modelSpec: requiredModelSpec(request.modelSpec), input: exampleInput(request.input) })),
+      handle: async (request, keys) =>
+        regressionResponse(await regress(core, { modelSpec: requiredModelSpec(request.modelSpec, keys), input: exampleInput(request.input) })),
     }),
     multiInference: unaryHandler(context, {
       api: 'multi_inference',
       modelOf: (request) => request.tasks[0]?.modelSpec?.name ?? '',
-      handle: async (request) =>
-        multiInferenceResponse(await multiInference(core, { tasks: inferenceTasks(request.tasks), input: exampleInput(request.input) })),
+      handle: async (request, keys) =>
+        multiInferenceResponse(await multiInference(core, { tasks: inferenceTasks(request.tasks, keys), input: exampleInput(request.input) })),
     }),
     getModelMetadata: unaryHandler(context, {
       api: 'get_model_metadata',
       modelOf: modelNameOf,
-      handle: async (request) => metadataResponse(await modelMetadata(core, requiredModelSpec(request.modelSpec), request.metadataField)),
+      handle: async (request, keys) => metadataResponse(await modelMetadata(core, requiredModelSpec(request.modelSpec, keys), request.metadataField)),
     }),
   };
 }

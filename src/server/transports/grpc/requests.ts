@@ -8,30 +8,32 @@ import type { ExampleInput } from '../../api/examples.js';
 import type { InferenceTask } from '../../api/multi-inference.js';
 import type { PredictInput } from '../../api/predict.js';
 import { hostTensorFromProto } from '../../api/tensor-proto.js';
-import type { ModelSpecRequest } from '../../core/types.js';
+import type { ModelSpecRequest, RequestKeys } from '../../core/types.js';
 import { invalidArgument } from '../../errors.js';
 import type { HostTensor } from '../../runtime/tensor/host-tensor.js';
 
 /** TF Serving's check in every API that takes one ModelSpec. */
-export function requiredModelSpec(spec: ModelSpec | undefined): ModelSpecRequest {
+export function requiredModelSpec(spec: ModelSpec | undefined, keys?: RequestKeys): ModelSpecRequest {
   if (!spec) throw invalidArgument('Missing ModelSpec');
-  return modelSpecRequest(spec);
+  return modelSpecRequest(spec, keys);
 }
 
-export function modelSpecRequest(spec: ModelSpec): ModelSpecRequest {
+/** `keys`: the call's metadata, which routing reads its request key from. */
+export function modelSpecRequest(spec: ModelSpec, keys?: RequestKeys): ModelSpecRequest {
   const choice = spec.versionChoice;
+  const requestKeys = keys ? { requestKeys: keys } : {};
   switch (choice.case) {
     case 'version':
-      return { name: spec.name, version: choice.value.value, signatureName: spec.signatureName };
+      return { name: spec.name, version: choice.value.value, signatureName: spec.signatureName, ...requestKeys };
     case 'versionLabel':
-      return { name: spec.name, label: choice.value, signatureName: spec.signatureName };
+      return { name: spec.name, label: choice.value, signatureName: spec.signatureName, ...requestKeys };
     default:
-      return { name: spec.name, signatureName: spec.signatureName };
+      return { name: spec.name, signatureName: spec.signatureName, ...requestKeys };
   }
 }
 
-export function predictInput(request: PredictRequest): PredictInput {
-  const modelSpec = requiredModelSpec(request.modelSpec);
+export function predictInput(request: PredictRequest, keys?: RequestKeys): PredictInput {
+  const modelSpec = requiredModelSpec(request.modelSpec, keys);
   const inputs = new Map<string, HostTensor>();
   const protos: Record<string, TensorProto> = request.inputs;
   for (const alias in protos) inputs.set(alias, hostTensorFromProto(protos[alias]!, alias));
@@ -50,9 +52,9 @@ export function exampleInput(input: Input | undefined): ExampleInput {
 }
 
 /** MultiInference: TF Serving reads a missing task ModelSpec as the empty one. */
-export function inferenceTasks(tasks: readonly InferenceTaskProto[]): InferenceTask[] {
+export function inferenceTasks(tasks: readonly InferenceTaskProto[], keys?: RequestKeys): InferenceTask[] {
   return tasks.map((task) => ({
-    modelSpec: task.modelSpec ? modelSpecRequest(task.modelSpec) : { name: '' },
+    modelSpec: task.modelSpec ? modelSpecRequest(task.modelSpec, keys) : { name: '' },
     methodName: task.methodName,
   }));
 }

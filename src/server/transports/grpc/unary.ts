@@ -5,12 +5,17 @@
 import type { Metadata, handleUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { context as otelContext } from '@opentelemetry/api';
 import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
-import type { ModelConfigReloader, ServingCore } from '../../core/types.js';
+import type { ModelConfigReloader, RequestKeys, ServingCore } from '../../core/types.js';
 import { Code, ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
-import { MalformedRequest, type Received } from './codec.js';
+import { setImmediate } from 'node:timers/promises';
+import type { InflightBytes } from '../inflight-bytes.js';
+import type { AdminToken } from '../../admin-token.js';
+import { MalformedRequest, type Received, receivedBytesOf } from './codec.js';
 import { type GrpcErrorStatus, codeOf, toGrpcStatus } from './status.js';
+
+const YIELD_FROM_BYTES = 64 * 1024;
 
 /** What the service implementations share. */
 export interface ServiceContext {
@@ -20,16 +25,45 @@ export interface ServiceContext {
   readonly logger?: Logger;
   /** --enable_serialization_as_tensor_content: Predict outputs in tensor_content. */
   readonly predictTensorContent?: boolean;
+  /** --admin_token_file: model management calls (UnaryMethod.admin) need it. Absent: open, as TF Serving. */
+  readonly adminToken?: AdminToken;
+  /** The request-bytes budget shared with REST (--max_inflight_request_bytes): RESOURCE_EXHAUSTED when over. */
+  readonly inflightBytes?: InflightBytes;
 }
 
 export interface UnaryMethod<Req, Res> {
   /** Absent: the call is not reported (health checks). */
   readonly api?: ApiName;
+  /** Model management: needs the admin token when the server has one (what the error calls it). */
+  readonly admin?: string;
   /** The model a request is for (metrics label); '' when there is none. */
   readonly modelOf: (request: NoInfer<Req>) => string;
   /** The version label and signature a request names (metrics labels), when the method has them. */
   readonly factsOf?: (request: NoInfer<Req>) => { readonly label?: string | undefined; readonly signature?: string | undefined };
-  readonly handle: (request: Req) => Promise<Res>;
+  /** `keys`: the call's metadata, for routing. */
+  readonly handle: (request: Req, keys: RequestKeys) => Promise<Res>;
+}
+
+/** Routing reads a call's metadata (first value of a lower-case key; binary keys are skipped). */
+class MetadataKeys implements RequestKeys {
+  version: bigint | undefined = undefined;
+
+  constructor(private readonly metadata: Metadata) {}
+
+  onVersion(version: bigint): void {
+    this.version = version;
+  }
+
+  keyValue(name: string): string | undefined {
+    const value = this.metadata.get(name)[0];
+    return typeof value === 'string' ? value : undefined;
+  }
+}
+
+/** The version a response reports in its model_spec (the version that answered). */
+function answeredVersion(response: unknown): bigint | undefined {
+  const choice = (response as { modelSpec?: { versionChoice?: { case?: string; value?: { value?: unknown } } } } | undefined)?.modelSpec?.versionChoice;
+  return choice?.case === 'version' && typeof choice.value?.value === 'bigint' ? choice.value.value : undefined;
 }
 
 const METADATA_GETTER = {
@@ -44,8 +78,8 @@ export function unaryHandler<Req, Res>(context: ServiceContext, method: UnaryMet
   return function onUnaryCall(call, callback) {
     const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, () => ({ 'rpc.system': 'grpc', 'rpc.method': call.getPath() }));
     const served = traced
-      ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, callback, performance.now(), traced))
-      : serveUnary(context, method, call.request, callback, performance.now(), undefined);
+      ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, call.metadata, callback, performance.now(), traced))
+      : serveUnary(context, method, call.request, call.metadata, callback, performance.now(), undefined);
     served.catch((error: unknown) => {
       // Only the observer or grpc-js itself can get here; never let it become an unhandled rejection.
       context.logger?.error('grpc_call_bookkeeping_failed', { api: method.api, error: String(error) });
@@ -57,6 +91,7 @@ async function serveUnary<Req, Res>(
   context: ServiceContext,
   method: UnaryMethod<Req, Res>,
   request: Received<Req>,
+  metadata: Metadata,
   callback: sendUnaryData<Res>,
   started: number,
   traced: TracedRequest | undefined,
@@ -65,11 +100,21 @@ async function serveUnary<Req, Res>(
   let facts: { readonly label?: string | undefined; readonly signature?: string | undefined } | undefined;
   let response: Res | undefined;
   let failure: GrpcErrorStatus | undefined;
+  let held = 0;
+  const keys = new MetadataKeys(metadata);
   try {
+    if (method.admin !== undefined) context.adminToken?.check(metadata.get('authorization').map(String), method.admin);
     if (request instanceof MalformedRequest) throw request.error;
     model = method.modelOf(request);
     facts = method.factsOf?.(request);
-    response = await method.handle(request);
+    const bytes = receivedBytesOf(request as object);
+    if (bytes > 0 && context.inflightBytes) {
+      if (!context.inflightBytes.tryHold(bytes)) throw context.inflightBytes.refusal(bytes);
+      held = bytes;
+    }
+    // A big message is converted and run in a later turn: calls waiting for the loop go first.
+    if (bytes >= YIELD_FROM_BYTES) await setImmediate();
+    response = await method.handle(request, keys);
   } catch (error) {
     failure = toGrpcStatus(error);
     if (!(error instanceof ServingError)) {
@@ -77,10 +122,12 @@ async function serveUnary<Req, Res>(
     }
   }
   // Outside the try: a throwing callback must not be answered twice.
+  if (held > 0) context.inflightBytes?.release(held);
   if (failure) callback(failure);
   else callback(null, response);
   if (traced) endRequestSpan(traced, failure ? codeOf(failure) : Code.OK, { 'tfmodel.model': model, 'tfmodel.signature': facts?.signature, 'tfmodel.version_label': facts?.label });
   if (method.api === undefined) return;
+  const version = keys.version ?? (failure ? undefined : answeredVersion(response));
   context.observer.request({
     model,
     api: method.api,
@@ -89,5 +136,6 @@ async function serveUnary<Req, Res>(
     latencyMicros: Math.round((performance.now() - started) * 1000),
     ...(facts?.label !== undefined ? { label: facts.label } : {}),
     ...(facts?.signature !== undefined ? { signature: facts.signature } : {}),
+    ...(version !== undefined ? { version } : {}),
   });
 }

@@ -4,8 +4,10 @@
  * buffered), decompressed when Content-Encoding is gzip, deflate or br, with the same limit on the
  * decompressed size (so a small zip bomb cannot expand in memory).
  */
+import { isUtf8 } from 'node:buffer';
 import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import { Code, invalidArgument } from '../../errors.js';
+import { type ChunkVerdict, watchChunkSizes } from './chunk-sizes.js';
 import { errorJson } from './errors.js';
 import { type BodyHandler, type RawBodyHandler, type RestRequest, answer, answerError } from './exchange.js';
 
@@ -40,10 +42,27 @@ function startReading(req: RestRequest): boolean {
     answer(req, Code.INVALID_ARGUMENT, errorJson(`Unsupported Content-Encoding: ${encoding}`), 415);
     return false;
   }
+  if (declared !== undefined && !hold(req, Number(declared))) return false;
+  req.heldUpfront = declared !== undefined;
   req.chunks = [];
   req.on('data', onData);
   req.on('end', onEnd);
+  if (isChunked(req)) {
+    req.unwatchChunks = watchChunkSizes(req.socket, `${req.method} ${req.url} HTTP/`, limit, (verdict) => badChunk(req, verdict));
+  }
   return true;
+}
+
+function isChunked(req: RestRequest): boolean {
+  const header = req.headers['transfer-encoding'];
+  return header !== undefined && header.toLowerCase().includes('chunked');
+}
+
+/** A chunk size announced past the limit or past int64: refused before its bytes arrive. */
+function badChunk(req: RestRequest, verdict: ChunkVerdict): void {
+  if (verdict.status === 413) return tooLarge(req, verdict.message);
+  req.chunks = undefined;
+  answer(req, Code.INVALID_ARGUMENT, errorJson(verdict.message), 400, true);
 }
 
 function contentEncoding(req: RestRequest): string | undefined {
@@ -60,10 +79,13 @@ function onData(this: RestRequest, chunk: Buffer): void {
     tooLarge(this, `Request body exceeds the limit of ${this.context.maxBodyBytes} bytes`);
     return;
   }
+  if (!this.heldUpfront && !hold(this, chunk.length)) return;
   this.chunks.push(chunk);
 }
 
 function onEnd(this: RestRequest): void {
+  this.unwatchChunks?.();
+  this.unwatchChunks = undefined;
   const chunks = this.chunks;
   this.chunks = undefined;
   if (chunks === undefined || (this.onBody === undefined && this.onRawBody === undefined) || this.answered) return;
@@ -76,9 +98,15 @@ function onEnd(this: RestRequest): void {
   decompress(this, encoding, body);
 }
 
+/**
+ * Text for JSON: UTF-8 as a rule; a body that is not valid UTF-8 is handed on one character per
+ * byte (latin1) and marked so, for the parser keeps such bytes in strings as TF Serving does.
+ */
 function deliver(req: RestRequest, body: Buffer): void {
-  if (req.onRawBody) req.onRawBody(req, body);
-  else req.onBody!(req, body.toString('utf8'));
+  if (req.onRawBody) return req.onRawBody(req, body);
+  if (isUtf8(body)) return req.onBody!(req, body.toString('utf8'));
+  req.latin1Body = true;
+  req.onBody!(req, body.toString('latin1'));
 }
 
 function decompress(req: RestRequest, encoding: string, body: Buffer): void {
@@ -89,6 +117,22 @@ function decompress(req: RestRequest, encoding: string, body: Buffer): void {
       tooLarge(req, `Decompressed request body exceeds the limit of ${req.context.maxBodyBytes} bytes`);
     } else answerError(req, invalidArgument(`Failed to decompress the ${encoding} request body: ${error.message}`));
   });
+}
+
+/**
+ * Holds request bytes in the in-flight budget shared with gRPC (released when the request's
+ * response closes); refuses the request with 429 RESOURCE_EXHAUSTED when they do not fit.
+ */
+function hold(req: RestRequest, bytes: number): boolean {
+  const budget = req.context.inflightBytes;
+  if (budget === undefined || !(bytes > 0)) return true;
+  if (budget.tryHold(bytes)) {
+    req.heldBytes += bytes;
+    return true;
+  }
+  req.chunks = undefined;
+  answer(req, Code.RESOURCE_EXHAUSTED, errorJson(budget.refusal(bytes).message), 429, true);
+  return false;
 }
 
 /**

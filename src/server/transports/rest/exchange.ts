@@ -5,7 +5,7 @@
  * hot path needs no per-request state object and no closures for its listeners and timer.
  */
 import { IncomingMessage, type ServerResponse } from 'node:http';
-import type { ServingCore } from '../../core/types.js';
+import type { RequestKeys, ServingCore } from '../../core/types.js';
 import { Code, type ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
@@ -13,6 +13,9 @@ import { errorJson, httpStatusOf } from './errors.js';
 import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
 import { context as otelContext } from '@opentelemetry/api';
 import type { Route } from './router.js';
+import type { InflightBytes } from '../inflight-bytes.js';
+import type { AdminToken } from '../../admin-token.js';
+import type { RoutingAdmin } from '../../routing/routing-admin.js';
 
 export interface MetricsEndpoint {
   readonly path: string;
@@ -27,7 +30,13 @@ export interface RestContext {
   readonly timeoutMs: number;
   readonly maxBodyBytes: number;
   readonly metrics: MetricsEndpoint | undefined;
+  /** GET|PUT /tfmodel/routing; absent: 501. */
+  readonly routing: RoutingAdmin | undefined;
   readonly logger: Logger | undefined;
+  /** --admin_token_file: repository load/unload need it. Absent: open, as TF Serving. */
+  readonly adminToken: AdminToken | undefined;
+  /** The request-bytes budget shared with gRPC (--max_inflight_request_bytes); absent: none. */
+  readonly inflightBytes: InflightBytes | undefined;
   /** Requests not yet answered (or whose connection has not closed). */
   inflight: number;
   /** Set by close(): answers carry `Connection: close`. */
@@ -36,7 +45,10 @@ export interface RestContext {
   onDrained: (() => void) | undefined;
 }
 
-export class RestRequest extends IncomingMessage {
+/** The response header naming the version that answered an API call (after routing). */
+export const VERSION_HEADER = 'X-TFModel-Version';
+
+export class RestRequest extends IncomingMessage implements RequestKeys {
   context!: RestContext;
   response!: ServerResponse<RestRequest>;
   route!: Route;
@@ -48,6 +60,14 @@ export class RestRequest extends IncomingMessage {
   /** Body chunks while reading; undefined once done (or refused). */
   chunks: Buffer[] | undefined = undefined;
   received = 0;
+  /** Bytes this request holds in the in-flight budget (released when its response closes). */
+  heldBytes = 0;
+  /** The whole declared Content-Length was held before reading (else chunks are held as they come). */
+  heldUpfront = false;
+  /** The body was not valid UTF-8: the text handed on holds its bytes one per character. */
+  latin1Body = false;
+  /** Stops watching a chunked body's framing (chunk-sizes.ts), while one is watched. */
+  unwatchChunks: (() => void) | undefined = undefined;
   /** Gets the body once read (a function shared by all requests). */
   onBody: BodyHandler | undefined = undefined;
   /** Set instead of onBody when the bytes are wanted as they are (binary tensor data). */
@@ -56,6 +76,18 @@ export class RestRequest extends IncomingMessage {
   signature: string | undefined = undefined;
   /** The request's span, when tracing is on and the request is sampled. */
   traced: TracedRequest | undefined = undefined;
+  /** The version that answered an API call, once the call has acquired it. */
+  version: bigint | undefined = undefined;
+
+  onVersion(version: bigint): void {
+    this.version = version;
+  }
+
+  /** Routing's request key: the first value of a header. */
+  keyValue(name: string): string | undefined {
+    const value = this.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
 }
 
 const HEADER_GETTER = {
@@ -88,9 +120,10 @@ const CORS_HEADERS = [
 ];
 
 /** Writes a complete response. */
-export function send(context: RestContext, res: ServerResponse, status: number, contentType: string | undefined, body: string, close = false): void {
+export function send(context: RestContext, res: ServerResponse, status: number, contentType: string | undefined, body: string, close = false, version?: bigint): void {
   const headers: string[] = [];
   if (contentType !== undefined) headers.push('Content-Type', contentType);
+  if (version !== undefined) headers.push(VERSION_HEADER, String(version));
   headers.push('Content-Length', String(Buffer.byteLength(body)));
   if (context.corsEnabled) headers.push(...CORS_HEADERS);
   if (close || context.closing) headers.push('Connection', 'close');
@@ -108,7 +141,7 @@ export function sendJson(context: RestContext, res: ServerResponse, status: numb
  */
 export function answer(req: RestRequest, code: Code, body: string, httpStatus?: number, close = false): void {
   if (req.answered) return;
-  sendJson(req.context, req.response, httpStatus ?? httpStatusOf(code), body, close);
+  send(req.context, req.response, httpStatus ?? httpStatusOf(code), JSON_TYPE, body, close, req.version);
   finishAnswer(req, code);
 }
 
@@ -143,6 +176,7 @@ function finishAnswer(req: RestRequest, code: Code): void {
       latencyMicros: Math.round((performance.now() - req.startedAt) * 1000),
       ...(req.route.label !== undefined ? { label: req.route.label } : {}),
       ...(req.signature !== undefined ? { signature: req.signature } : {}),
+      ...(req.version !== undefined ? { version: req.version } : {}),
     });
   }
 }

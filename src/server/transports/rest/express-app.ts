@@ -10,7 +10,7 @@ import { Code, toServingError } from '../../errors.js';
 import { restMetadata } from './api-calls.js';
 import { type MetricsEndpoint, type RestContext, type RestRequest, answer, answerError, failed, send, sendJson } from './exchange.js';
 import { errorJson } from './errors.js';
-import { modelsJson, readinessJson } from './responses.js';
+import { readinessJson } from './responses.js';
 
 export function createExpressApp(context: RestContext): express.Express {
   const app = express();
@@ -25,6 +25,7 @@ export function createExpressApp(context: RestContext): express.Express {
       void answerMetrics(restRequest(req), metrics);
     });
   }
+  // The front answers /healthz and /readyz exactly; these catch express's variants (/HEALTHZ, /healthz/).
   app.get('/healthz', (_req, res) => sendJson(context, res, 200, '{"alive":true}'));
   app.get('/readyz', (_req, res) => {
     const ready = context.core.isReady();
@@ -44,14 +45,12 @@ function restRequest(req: IncomingMessage): RestRequest {
 }
 
 function v1Route(req: RestRequest, next: NextFunction): void {
-  const { route, context } = req;
+  const { route } = req;
   switch (route.kind) {
     case 'metadata':
       req.api = 'get_model_metadata';
       if (route.error) return answerError(req, route.error);
       return void answerMetadata(req);
-    case 'models':
-      return sendJson(context, req.response, 200, modelsJson(context.core.listModels()));
     case 'preflight':
       return preflight(req);
     case 'malformed':
@@ -64,7 +63,9 @@ function v1Route(req: RestRequest, next: NextFunction): void {
 async function answerMetadata(req: RestRequest): Promise<void> {
   let body: string;
   try {
-    body = await restMetadata(req.context.core, req.route);
+    // Express swapped the request's prototype: facts and keys travel in an object of their own.
+    const facts = { signature: undefined, keyValue: (name: string) => firstValue(req.headers[name]), onVersion: (version: bigint) => void (req.version = version) };
+    body = await restMetadata(req.context.core, req.route, facts);
   } catch (error) {
     return answerError(req, toServingError(error));
   }
@@ -83,6 +84,10 @@ async function answerMetrics(req: RestRequest, metrics: MetricsEndpoint): Promis
     if (req.response.headersSent) return failed(req, error);
     send(req.context, req.response, 500, 'text/plain; charset=utf-8', `Failed to render metrics: ${String(error)}`);
   }
+}
+
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** OPTIONS under /v1, as TF Serving answers it (whether or not CORS is enabled). */

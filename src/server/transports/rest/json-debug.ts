@@ -4,7 +4,7 @@
  * cut off once 256 bytes are written. Type names are rapidjson's (JsonTypeString).
  */
 import { type ServingError, invalidArgument } from '../../errors.js';
-import { FloatToken, type JsonValue } from './json-parse.js';
+import { ByteString, FloatToken, type JsonValue } from './json-parse.js';
 
 const MAX_DEBUG_CHARS = 256;
 
@@ -12,7 +12,7 @@ export function jsonTypeName(value: JsonValue): string {
   if (value === null) return 'Null';
   if (value === true) return 'True';
   if (value === false) return 'False';
-  if (typeof value === 'string') return 'String';
+  if (typeof value === 'string' || value instanceof ByteString) return 'String';
   if (typeof value === 'number' || typeof value === 'bigint' || value instanceof FloatToken) return 'Number';
   return Array.isArray(value) ? 'Array' : 'Object';
 }
@@ -52,6 +52,7 @@ class DebugWriter {
     if (value === null) return this.emit(`${prefix}null`);
     if (typeof value === 'boolean') return this.emit(prefix + String(value));
     if (typeof value === 'string') return this.emit(prefix + JSON.stringify(value));
+    if (value instanceof ByteString) return this.emit(prefix + JSON.stringify(value.text));
     if (typeof value === 'number' || typeof value === 'bigint' || value instanceof FloatToken) {
       return this.emit(prefix + debugNumber(value));
     }

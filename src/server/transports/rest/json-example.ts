@@ -12,7 +12,7 @@ import type { ExampleInput } from '../../api/examples.js';
 import { invalidArgument } from '../../errors.js';
 import { decodeBase64, isBase64Object } from './base64.js';
 import { jsonTypeName, jsonValueError } from './json-debug.js';
-import { FloatToken, type JsonObject, type JsonValue, isJsonObject, member } from './json-parse.js';
+import { ByteString, FloatToken, type JsonObject, type JsonValue, isJsonObject, member } from './json-parse.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
 
@@ -55,9 +55,9 @@ class FeatureBuilder {
     if (typeof value === 'boolean') {
       this.expect('int64');
       this.ints.push(value ? 1n : 0n);
-    } else if (typeof value === 'string') {
+    } else if (typeof value === 'string' || value instanceof ByteString) {
       this.expect('bytes');
-      this.bytes.push(Buffer.from(value, 'utf8'));
+      this.bytes.push(typeof value === 'string' ? Buffer.from(value, 'utf8') : value.bytes);
     } else if (value instanceof FloatToken) {
       this.expect('float');
       this.floats.push(value.value);

@@ -5,8 +5,23 @@
  * tf.Example; int dtypes reject `1.0`) and int64 values beyond 2^53. The precise parser below keeps
  * both, and reports errors with rapidjson's texts ("JSON Parse error: Invalid value. at offset: 0").
  */
+import { isUtf8 } from 'node:buffer';
 import { invalidArgument } from '../../errors.js';
 import { jsonValueError } from './json-debug.js';
+
+/**
+ * A JSON string whose bytes are not valid UTF-8. TF Serving's rapidjson parse does not validate
+ * the encoding (no kParseValidateEncodingFlag): the bytes reach a DT_STRING tensor or a bytes
+ * feature exactly as sent, so they are kept as bytes here. `text` is their lossy reading, for
+ * places that need text (signature names, error messages).
+ */
+export class ByteString {
+  constructor(readonly bytes: Buffer) {}
+
+  get text(): string {
+    return this.bytes.toString('utf8');
+  }
+}
 
 /** A number written with a fraction or exponent (or NaN/Infinity): rapidjson's "double". */
 export class FloatToken {
@@ -17,7 +32,7 @@ export class FloatToken {
  * A parsed value. From JSON.parse numbers are plain `number`s; from the precise parser integer
  * tokens are `number` (or `bigint` past 2^53) and other numbers are FloatTokens.
  */
-export type JsonValue = null | boolean | number | bigint | string | FloatToken | JsonValue[] | JsonObject;
+export type JsonValue = null | boolean | number | bigint | string | ByteString | FloatToken | JsonValue[] | JsonObject;
 export interface JsonObject {
   readonly [key: string]: JsonValue;
 }
@@ -29,7 +44,7 @@ export interface ParsedBody {
 }
 
 export const isJsonObject = (value: JsonValue | undefined): value is JsonObject =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof FloatToken);
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof FloatToken) && !(value instanceof ByteString);
 
 /** An own member (never one inherited from Object.prototype). */
 export function member(object: JsonObject, key: string): JsonValue | undefined {
@@ -38,12 +53,17 @@ export function member(object: JsonObject, key: string): JsonValue | undefined {
 
 /**
  * Parses a request body that must be a JSON object (TF Serving's ParseJson). `precise` forces the
- * precise parser; otherwise it is used only when JSON.parse rejects the text.
+ * precise parser; otherwise it is used only when JSON.parse rejects the text. `latin1`: the body
+ * was not valid UTF-8 and `text` holds its bytes one per character; strings come back as text
+ * where their bytes are UTF-8, as ByteStrings where not (always the precise parser).
  */
-export function parseBody(text: string, precise: boolean): ParsedBody {
+export function parseBody(text: string, precise: boolean, latin1 = false): ParsedBody {
   if (text.length === 0) throw invalidArgument('JSON Parse error: The document is empty');
   let value: JsonValue;
-  if (precise) {
+  if (latin1) {
+    value = new PreciseParser(text, true).document();
+    precise = true;
+  } else if (precise) {
     value = parsePrecise(text);
   } else {
     try {
@@ -70,7 +90,11 @@ class PreciseParser {
   private pos = 0;
   private depth = 0;
 
-  constructor(private readonly text: string) {}
+  /** `bytes`: the text holds bytes (latin1), strings are decoded as UTF-8 where they can be. */
+  constructor(
+    private readonly text: string,
+    private readonly bytes = false,
+  ) {}
 
   document(): JsonValue {
     if (this.text.charCodeAt(0) === 0xfeff) this.pos = 1;
@@ -99,7 +123,7 @@ class PreciseParser {
     switch (c) {
       case 0x7b: return this.object();
       case 0x5b: return this.array();
-      case 0x22: return this.string();
+      case 0x22: return this.bytes ? stringOfBytes(this.string()) : this.string();
       case 0x6e: return this.literal('null', null);
       case 0x74: return this.literal('true', true);
       case 0x66: return this.literal('false', false);
@@ -129,7 +153,7 @@ class PreciseParser {
     }
     for (;;) {
       if (this.text.charCodeAt(this.pos) !== 0x22) this.fail('Missing a name for object member.');
-      const key = this.string();
+      const key = this.bytes ? Buffer.from(this.string(), 'latin1').toString('utf8') : this.string();
       this.skipSpace();
       if (this.text.charCodeAt(this.pos) !== 0x3a) this.fail('Missing a colon after a name of object member.');
       this.pos++;
@@ -228,10 +252,10 @@ class PreciseParser {
             if (text[pos] !== '\\' || text[pos + 1] !== 'u') this.fail('The surrogate pair in string is invalid.', pos);
             const low = this.hex4(pos + 2);
             if (low < 0xdc00 || low > 0xdfff) this.fail('The surrogate pair in string is invalid.', pos + 2);
-            out += String.fromCharCode(unit, low);
+            out += this.bytes ? utf8AsLatin1(String.fromCharCode(unit, low)) : String.fromCharCode(unit, low);
             pos += 6;
           } else {
-            out += String.fromCharCode(unit);
+            out += this.bytes ? wtf8AsLatin1(unit) : String.fromCharCode(unit);
           }
           break;
         }
@@ -305,4 +329,21 @@ class PreciseParser {
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
+}
+
+/** A parsed string of bytes (latin1 text): text when it is UTF-8, else a ByteString. */
+function stringOfBytes(latin1: string): string | ByteString {
+  const bytes = Buffer.from(latin1, 'latin1');
+  return isUtf8(bytes) ? bytes.toString('utf8') : new ByteString(bytes);
+}
+
+function utf8AsLatin1(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** One UTF-16 unit's UTF-8 bytes, a lone surrogate encoded as rapidjson does (3 bytes). */
+function wtf8AsLatin1(unit: number): string {
+  if (unit < 0x80) return String.fromCharCode(unit);
+  if (unit < 0x800) return String.fromCharCode(0xc0 | (unit >> 6), 0x80 | (unit & 0x3f));
+  return String.fromCharCode(0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f));
 }

@@ -10,7 +10,7 @@ import { DataType } from '../../runtime/tensor/dtypes.js';
 import { type HostTensor, type TensorData, allocateData, numElements } from '../../runtime/tensor/host-tensor.js';
 import { decodeBase64, isBase64Object } from './base64.js';
 import { debugString, jsonTypeName, jsonValueError } from './json-debug.js';
-import { FloatToken, type JsonObject, type JsonValue, isJsonObject, member } from './json-parse.js';
+import { ByteString, FloatToken, type JsonObject, type JsonValue, isJsonObject, member } from './json-parse.js';
 
 export type PredictFormat = 'row' | 'columnar';
 
@@ -283,6 +283,8 @@ function writeValue(value: JsonValue, dtype: DataType, data: TensorData | undefi
       let bytes: Uint8Array;
       if (typeof value === 'string') {
         bytes = Buffer.from(value, 'utf8');
+      } else if (value instanceof ByteString) {
+        bytes = value.bytes;
       } else if (isJsonObject(value)) {
         if (!isBase64Object(value)) throw invalidArgument(`JSON Value: ${debugString(value)} not formatted correctly for base64 data`);
         const decoded = decodeBase64(value.b64);

@@ -83,7 +83,8 @@ export function regressJson(regressions: readonly number[]): string {
 /**
  * GET /v1/models (beyond TF Serving):
  * `{"models": [{"name": "m", "model_version_status": [...as GET /v1/models/m...],
- *   "version_labels": {"stable": "123"}}]}`, models sorted by name, version labels as int64 strings.
+ *   "version_labels": {"stable": "123"}, "routing"?: {...}}]}`, models sorted by name, version labels
+ *   as int64 strings; `routing` (a model's part of the routing config) when it has one.
  */
 export function modelsJson(models: readonly ModelStatus[]): string {
   const list = [...models]
@@ -92,6 +93,7 @@ export function modelsJson(models: readonly ModelStatus[]): string {
       name: model.name,
       model_version_status: statusObject(model.versions).model_version_status ?? [],
       version_labels: Object.fromEntries([...model.labels].map(([label, version]) => [label, String(version)])),
+      ...(model.routing ? { routing: model.routing } : {}),
     }));
   return JSON.stringify({ models: list });
 }

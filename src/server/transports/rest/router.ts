@@ -23,6 +23,8 @@ export type RouteKind =
   | 'malformed'
   /** Under /v2: the Open Inference Protocol (oip/oip-router.ts routes further). */
   | 'oip'
+  /** /tfmodel/routing: GET or PUT the routing config (weighted labels, shadow). */
+  | 'routing'
   /** Outside /v1 (health, readiness, metrics, plain 404). */
   | 'other';
 
@@ -43,6 +45,8 @@ export class Route {
 }
 
 const V1_PREFIX = /^\/v1\//i;
+/** Outside /v1 so TF Serving's grammar is untouched. */
+export const ROUTING_PATH = '/tfmodel/routing';
 const API_PATH = /^\/v1\/models\/([^/:]+)(?:\/versions\/(\d+)|\/labels\/([^/:]+))?:(classify|regress|predict)$/i;
 const STATUS_PATH = /^\/v1\/models(?:\/([^/:]+))?(?:\/versions\/(\d+)|\/labels\/([^/:]+))?(?:\/(metadata))?$/i;
 const INT64_MAX = (1n << 63n) - 1n;
@@ -56,6 +60,7 @@ export function routeOf(method: string, url: string, exactPaths?: ReadonlySet<st
   const path = query < 0 ? url : url.slice(0, query);
   if (exactPaths?.has(path)) return new Route('other', path);
   if (path === '/v2' || path.startsWith('/v2/')) return new Route('oip', path);
+  if (path === ROUTING_PATH) return new Route('routing', path);
   if (!V1_PREFIX.test(path)) return new Route('other', path);
   if (method === 'POST') return apiRoute(path);
   if (method === 'GET') return statusRoute(path);

@@ -1,0 +1,84 @@
+/**
+ * Reading and replacing the routing config at run time (REST `GET|PUT /tfmodel/routing`, the
+ * routing file poller): one place that parses, validates against what is loaded, and applies it.
+ */
+import { readFile } from 'node:fs/promises';
+import { invalidArgument, toServingError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { type RoutingConfig, parseRoutingConfig, routingConfigJson } from './routing-config.js';
+
+/** The part of RoutedCore the admin needs. */
+export interface RoutingTarget {
+  routing(): RoutingConfig;
+  /** Throws (FAILED_PRECONDITION) when a routed version is not AVAILABLE; nothing changes then. */
+  setRouting(config: RoutingConfig): void;
+}
+
+export interface RoutingAdmin {
+  /** The routing config as JSON text (the file format). */
+  get(): string;
+  /** Parses, validates and applies JSON text; returns the applied config as JSON text. */
+  set(text: string): string;
+}
+
+export function routingAdmin(target: RoutingTarget): RoutingAdmin {
+  return {
+    get: () => JSON.stringify(routingConfigJson(target.routing())),
+    set: (text) => {
+      const config = parseRoutingConfig(text);
+      target.setRouting(config);
+      return JSON.stringify(routingConfigJson(config));
+    },
+  };
+}
+
+/** --routing_config_file at start: unreadable or invalid stops the server (as model.config does). */
+export async function readRoutingFile(path: string): Promise<{ text: string; config: RoutingConfig }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw invalidArgument(`Could not read routing config file ${path}: ${(error as Error).message}`);
+  }
+  return { text, config: parseRoutingConfig(text, `routing config file ${path}`) };
+}
+
+export interface RoutingPoller {
+  pollOnce(): Promise<void>;
+  stop(): void;
+}
+
+/**
+ * Re-reads the routing file every `intervalMs` and applies it when its text changed. A file that
+ * does not parse or validate is logged once (per content) and the running routing stays.
+ */
+export function startRoutingPoller(options: { path: string; intervalMs: number; initialText: string; target: RoutingTarget; log: Logger }): RoutingPoller {
+  let lastSeen = options.initialText;
+  let running = false;
+  const pollOnce = async (): Promise<void> => {
+    if (running) return;
+    running = true;
+    try {
+      let text: string;
+      try {
+        text = await readFile(options.path, 'utf8');
+      } catch (error) {
+        options.log.warn('routing_file_unreadable', { path: options.path, error: (error as Error).message });
+        return;
+      }
+      if (text === lastSeen) return;
+      lastSeen = text;
+      try {
+        options.target.setRouting(parseRoutingConfig(text, `routing config file ${options.path}`));
+        options.log.info('routing_file_reloaded', { path: options.path });
+      } catch (error) {
+        options.log.error('routing_reload_rejected', { path: options.path, error: toServingError(error).toString(), kept: 'previous routing' });
+      }
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void pollOnce(), options.intervalMs);
+  timer.unref();
+  return { pollOnce, stop: () => clearInterval(timer) };
+}
