@@ -25,6 +25,7 @@ import { PayloadLogs } from './payload-log/payload-logger.js';
 import { parseRedactionRules } from './payload-log/redaction.js';
 import type { Tracing } from './tracing/start-tracing.js';
 import { availableMemoryBytes } from './core/memory.js';
+import { ModelCache, objectStoreSources } from './core/sources/index.js';
 import { estimateVersionBytes, savedModelLoader } from './core/version-loader.js';
 import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
@@ -36,6 +37,8 @@ import type { BatchingObserver } from './batching/index.js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
+import { InflightBytes } from './transports/inflight-bytes.js';
+import { AdminToken } from './admin-token.js';
 import { RoutedCore } from './api/routed-core.js';
 import { ShadowRunner } from './routing/shadow-runner.js';
 import { type RoutingPoller, readRoutingFile, routingAdmin, startRoutingPoller } from './routing/routing-admin.js';
@@ -95,6 +98,10 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     session,
     preferTfliteModel: flags.preferTfliteModel,
     keepMetaGraph: !flags.removeUnusedFieldsFromBundleMetagraph,
+    onEngineFault: (version, trap) => {
+      metrics.engineFault(version.model);
+      log.warn('engine_fault', { model: version.model, version: String(version.version), trap });
+    },
     ...(batching
       ? { wrap: flags.enablePerModelBatchingParameters ? (engine, version) => batching.wrapWithModelParameters(engine, version.dir, version) : (engine, version) => batching.wrap(engine, version) }
       : {}),
@@ -108,6 +115,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     numLoadThreads: flags.numLoadThreads,
     numUnloadThreads: flags.numUnloadThreads,
     maxConcurrentLoadBytes: flags.maxConcurrentLoadBytes || Math.floor(availableMemoryBytes() / 4),
+    sources: objectStoreSources({ cache: new ModelCache(flags.modelCacheDir, flags.modelCacheMaxBytes) }),
     estimateLoadBytes: (version) => estimateVersionBytes(version.dir, { runtime: flags.runtime, threads: flags.inferenceThreads }),
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
@@ -144,7 +152,12 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     }
   }
 
+  const inflightBytes = new InflightBytes(flags.maxInflightRequestBytes);
+  const adminToken = flags.adminTokenFile ? await AdminToken.fromFile(flags.adminTokenFile) : undefined;
+  if (!adminToken) log.info('model_management_open', { reason: 'no --admin_token_file: any client of the gRPC port may reload the config, as with TF Serving' });
   const grpc = createGrpcServer({
+    inflightBytes,
+    adminToken,
     core,
     reloader: manager,
     observer,
@@ -185,6 +198,8 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       corsEnabled: flags.restApiCors,
       timeoutMs: flags.restApiTimeoutMs,
       maxBodyBytes: flags.maxRequestBytes,
+      inflightBytes,
+      adminToken,
       logger: log,
       repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),

@@ -17,7 +17,7 @@ import { describeMismatch } from '../support/tensor-compare.js';
  * a case leave those ranges, we must refuse with INVALID_ARGUMENT rather than answer wrongly.
  */
 function beyondTfjsRange(testCase: CorpusCase): string | undefined {
-  const tensors: Array<[string, JsonTensor]> = [...Object.entries(testCase.inputs), ...Object.entries(testCase.outputs)];
+  const tensors: Array<[string, JsonTensor]> = [...Object.entries(testCase.inputs), ...Object.entries(testCase.outputs ?? {})];
   for (const [alias, t] of tensors) {
     if (t.dtype === 'int64' || t.dtype === 'uint64') {
       const v = t.values.find((x) => BigInt(x as string) > 2147483647n || BigInt(x as string) < -2147483648n);
@@ -69,6 +69,20 @@ for (const runtime of testRuntimes()) describe(`TensorFlow ground-truth corpus (
         // The native engine carries int64 and float64 whole: it must answer them exactly.
         const beyond = runtime === 'wasm' ? beyondTfjsRange(testCase) : undefined;
         const title = `${testCase.signature} #${index} ${shape}`;
+        const tfError = testCase.error;
+        if (tfError) {
+          it(`${title} fails as in TensorFlow (${Code[tfError.code]})`, async function () {
+            if (!engine) this.skip();
+            await assert.rejects(engine.run({ signature: testCase.signature, inputs: decodeTensors(testCase.inputs) }), (error: unknown) => {
+              assert.ok(error instanceof ServingError, String(error));
+              assert.equal(Code[error.code], Code[tfError.code], error.message);
+              // TensorFlow's text wraps the op's message in node and stack context.
+              assert.ok(error.message.length > 16 && tfError.message.includes(error.message), `${error.message}\nis not part of TensorFlow's\n${tfError.message}`);
+              return true;
+            });
+          });
+          return;
+        }
         if (beyond) {
           it(`${title} is refused with INVALID_ARGUMENT (${beyond})`, async function () {
             // Intended skip: after a refused step, a stateful model's values stay below TensorFlow's

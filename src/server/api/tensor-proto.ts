@@ -6,9 +6,16 @@
 import { create } from '@bufbuild/protobuf';
 import { type TensorProto, TensorProtoSchema } from '../../gen/tensorflow/core/framework/tensor_pb.js';
 import { TensorShapeProtoSchema } from '../../gen/tensorflow/core/framework/tensor_shape_pb.js';
-import { invalidArgument, unimplemented } from '../errors.js';
+import { Code, ServingError, invalidArgument, unimplemented } from '../errors.js';
 import { DataType, dtypeEnumName, isSupportedHostDtype } from '../runtime/tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../runtime/tensor/host-tensor.js';
+
+/**
+ * The most bytes a tensor may be filled to from fewer typed values than elements (TensorFlow's
+ * rule: the last value repeats). A tensor given in full is bounded by the message size already; a
+ * fill is not: a 60-byte request with shape [2^31] and one int64 value would ask for 16 GiB.
+ */
+export const MAX_FILLED_TENSOR_BYTES = 64 * 1024 * 1024;
 
 /** Decodes a request tensor; `alias` names it in errors. */
 export function hostTensorFromProto(proto: TensorProto, alias: string): HostTensor {
@@ -16,10 +23,26 @@ export function hostTensorFromProto(proto: TensorProto, alias: string): HostTens
     throw unimplemented(`tensor ${alias}: dtype ${dtypeEnumName(proto.dtype)} is not supported`);
   }
   if (proto.tensorShape?.unknownRank) throw invalidArgument(`tensor parsing error: ${alias}`);
+  checkFill(proto, alias);
   try {
     return tensorFromProto(proto);
   } catch (error) {
     throw invalidArgument(`tensor parsing error: ${alias} (${(error as Error).message})`);
+  }
+}
+
+function checkFill(proto: TensorProto, alias: string): void {
+  if (proto.tensorContent.length > 0 && proto.dtype !== DataType.DT_STRING) return;
+  let elements = 1;
+  for (const dim of proto.tensorShape?.dim ?? []) elements *= Math.max(0, Number(dim.size));
+  const given = Math.max(proto.floatVal.length, proto.doubleVal.length, proto.intVal.length, proto.int64Val.length, proto.stringVal.length,
+    proto.boolVal.length, proto.halfVal.length, proto.uint32Val.length, proto.uint64Val.length, proto.scomplexVal.length / 2, proto.dcomplexVal.length / 2);
+  if (given >= elements) return;
+  const bytes = elements * 8;
+  if (bytes > MAX_FILLED_TENSOR_BYTES) {
+    const shape = (proto.tensorShape?.dim ?? []).map((d) => String(d.size)).join(',');
+    throw new ServingError(Code.RESOURCE_EXHAUSTED,
+      `tensor ${alias}: shape [${shape}] with ${given} value(s) would be filled to ${elements} elements, more than the ${MAX_FILLED_TENSOR_BYTES} bytes a filled tensor may take`);
   }
 }
 

@@ -3,7 +3,8 @@
  * syntax (`--name=value`; booleans also as `--name` / `--name=false`), plus a few of our own.
  * Unknown flags and bad values are a usage error (exit code 2).
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type RuntimeSelection, parseRuntimeSelection } from '../runtime/backend.js';
 import { FLAGS, type FlagName, flagSpec } from './flag-table.js';
 
@@ -46,6 +47,9 @@ export interface ServerFlags {
   readonly numUnloadThreads: number;
   /** Cap on the estimated bytes of concurrent loads (ours); 0: derived from the memory available. */
   readonly maxConcurrentLoadBytes: number;
+  /** Local cache of versions from object stores (ours). */
+  readonly modelCacheDir: string;
+  readonly modelCacheMaxBytes: number;
   /** Negative: no wait between retries (TF Serving). */
   readonly loadRetryIntervalMicros: number;
   readonly enableGrpcHealthcheckService: boolean;
@@ -60,6 +64,10 @@ export interface ServerFlags {
   readonly inferenceThreads: number;
   readonly bindAddress: string;
   readonly maxRequestBytes: number;
+  /** Model management needs the token in this file; empty: open (TF Serving's behaviour). */
+  readonly adminTokenFile: string;
+  /** Request bytes REST and gRPC calls in flight may hold together (0: no limit). */
+  readonly maxInflightRequestBytes: number;
   /** logging_config limits (ours). */
   readonly payloadLogMaxFileBytes: number;
   readonly payloadLogMaxFiles: number;
@@ -184,6 +192,8 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       numLoadThreads: nonNegative('num_load_threads', get('num_load_threads', 0)),
       numUnloadThreads: nonNegative('num_unload_threads', get('num_unload_threads', 0)),
       maxConcurrentLoadBytes: nonNegative('max_concurrent_load_bytes', get('max_concurrent_load_bytes', 0)),
+      modelCacheDir: get<string>('model_cache_dir', '') || join(tmpdir(), 'tfmodel-model-cache'),
+      modelCacheMaxBytes: positive('model_cache_max_bytes', get('model_cache_max_bytes', 10 * 1024 ** 3)),
       loadRetryIntervalMicros: get('load_retry_interval_micros', 60_000_000),
       enableGrpcHealthcheckService: get('enable_grpc_healthcheck_service', false),
       sslConfigFile,
@@ -197,6 +207,8 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       inferenceThreads: threads,
       bindAddress: get('bind_address', '0.0.0.0'),
       maxRequestBytes: positive('max_request_bytes', get('max_request_bytes', 64 * 1024 * 1024)),
+      adminTokenFile: get<string>('admin_token_file', ''),
+      maxInflightRequestBytes: nonNegative('max_inflight_request_bytes', get('max_inflight_request_bytes', 256 * 1024 * 1024)),
       payloadLogMaxFileBytes: positive('payload_log_max_file_bytes', get('payload_log_max_file_bytes', 64 * 1024 * 1024)),
       payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
       payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),

@@ -92,6 +92,11 @@ export abstract class PollingSource implements ModelSource {
     return this.stopped;
   }
 
+  /** The version policy now (sources that fetch versions pick what to fetch with it). */
+  protected get currentPolicy(): VersionPolicy {
+    return this.policy;
+  }
+
   private async poll(): Promise<void> {
     if (this.looking || this.stopped) return;
     this.looking = true;
@@ -116,14 +121,22 @@ export abstract class PollingSource implements ModelSource {
 
 /** TF Serving's FileSystemStoragePathSource: numeric children of the base path are versions. */
 class FileSystemSource extends PollingSource {
-  protected async look(): Promise<ReadonlyMap<bigint, string>> {
+  /**
+   * A base path that cannot be listed (missing: a typo in a reload, a volume not mounted yet)
+   * changes nothing: the versions served now keep serving, as in TF Serving, whose poll fails with
+   * "Could not find base path" and calls back nothing. An empty but readable base path unloads.
+   */
+  protected async look(): Promise<ReadonlyMap<bigint, string> | undefined> {
     const { model, basePath, log } = this.context;
     const found = await findVersions(basePath);
-    if (found.problem) log.warn('base_path_unreadable', { model, problem: found.problem });
+    if (found.problem) {
+      log.warn('base_path_unreadable', { model, problem: found.problem, message: 'the versions served now (if any) keep serving' });
+      return undefined;
+    }
     for (const { name, reason } of found.skipped) {
       if (reason !== 'not an integer') log.warn('version_dir_skipped', { model, dir: name, reason });
     }
-    if (!found.problem && found.versions.size === 0) {
+    if (found.versions.size === 0) {
       log.warn('no_versions_found', {
         model,
         base_path: basePath,

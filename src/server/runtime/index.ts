@@ -12,7 +12,7 @@ import { NativeEngine } from './native/native-engine.js';
 import type { SessionConfig } from './native/session-config.js';
 import { SessionEngine } from './native/session-engine.js';
 import { isMissingOpsError } from './tfjs/missing-ops.js';
-import { TfjsEngine } from './tfjs/tfjs-engine.js';
+import { RebuildingEngine } from './tfjs/rebuilding-engine.js';
 import { WorkerPoolEngine } from './pool/worker-pool.js';
 
 export type { ModelEngine, RunRequest } from './engine.js';
@@ -32,6 +32,8 @@ export interface LoadSavedModelOptions {
    * model in the calling thread. Models whose signatures assign variables always use one instance.
    */
   readonly threads?: number;
+  /** Called each time an engine instance traps (a WebAssembly fault) and is discarded. */
+  readonly onFault?: ((trap: string) => void) | undefined;
   /** Native engine (tfmodel's addon) only: the TensorFlow session's options. */
   readonly session?: SessionConfig;
 }
@@ -49,8 +51,8 @@ export async function loadSavedModel(exportDir: string, options: LoadSavedModelO
   if (choice.backend === 'tensorflow') throw new Error('unreachable: the tensorflow backend always has a native provider');
   const threads = options.threads ?? defaultThreadCount();
   try {
-    if (threads === 0) return await TfjsEngine.load(exportDir, { tags, backend: choice.backend });
-    return await WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads });
+    if (threads === 0) return await RebuildingEngine.load(exportDir, { tags, backend: choice.backend, onFault: options.onFault });
+    return await WorkerPoolEngine.load(exportDir, { tags, backend: choice.backend, threads, onFault: options.onFault });
   } catch (error) {
     // `auto` on a portable engine that lacks ops: the native engine, when installed, runs them.
     const native = nativeFallbackFor(selection, installed);

@@ -18,11 +18,24 @@ export type Received<T> = T | MalformedRequest;
 export type Decoder<T> = (bytes: Buffer) => Received<T>;
 export type Encoder<T> = (message: T) => Buffer;
 
+/** Smaller requests are not worth a WeakMap entry: they count as 0 bytes in flight. */
+const RECORDED_FROM_BYTES = 4096;
+
+/** The size on the wire of each decoded request (for the in-flight bytes budget). */
+const RECEIVED_BYTES = new WeakMap<object, number>();
+
+/** How many bytes a request decoded by a decoder() took on the wire (0 if unknown). */
+export function receivedBytesOf(request: object): number {
+  return RECEIVED_BYTES.get(request) ?? 0;
+}
+
 export function decoder<Desc extends DescMessage>(schema: Desc): Decoder<MessageShape<Desc>> {
   const typeName = schema.typeName;
   return function decode(bytes) {
     try {
-      return fromBinary(schema, bytes);
+      const message = fromBinary(schema, bytes);
+      if (bytes.length >= RECORDED_FROM_BYTES) RECEIVED_BYTES.set(message, bytes.length);
+      return message;
     } catch (error) {
       return new MalformedRequest(invalidArgument(`Could not parse the request as ${typeName}: ${(error as Error).message}`));
     }

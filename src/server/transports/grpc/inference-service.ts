@@ -71,6 +71,7 @@ export function inferenceServiceHandlers(context: ServiceContext, repository: Mo
     }),
     repositoryModelLoad: unaryHandler(context, {
       api: 'repository_load',
+      admin: 'RepositoryModelLoad',
       modelOf: (request) => request.modelName,
       handle: async (request) => {
         await needRepository().load(request.modelName);
@@ -79,6 +80,7 @@ export function inferenceServiceHandlers(context: ServiceContext, repository: Mo
     }),
     repositoryModelUnload: unaryHandler(context, {
       api: 'repository_unload',
+      admin: 'RepositoryModelUnload',
       modelOf: (request) => request.modelName,
       handle: async (request) => {
         await needRepository().unload(request.modelName);

@@ -30,6 +30,7 @@ export function modelServiceHandlers(context: ServiceContext): ModelServiceHandl
     }),
     handleReloadConfigRequest: unaryHandler(context, {
       api: 'reload_config',
+      admin: 'HandleReloadConfigRequest',
       modelOf: () => '',
       handle: async (request) => {
         try {

@@ -9,8 +9,13 @@ import type { ModelConfigReloader, RequestKeys, ServingCore } from '../../core/t
 import { Code, ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
-import { MalformedRequest, type Received } from './codec.js';
+import { setImmediate } from 'node:timers/promises';
+import type { InflightBytes } from '../inflight-bytes.js';
+import type { AdminToken } from '../../admin-token.js';
+import { MalformedRequest, type Received, receivedBytesOf } from './codec.js';
 import { type GrpcErrorStatus, codeOf, toGrpcStatus } from './status.js';
+
+const YIELD_FROM_BYTES = 64 * 1024;
 
 /** What the service implementations share. */
 export interface ServiceContext {
@@ -20,11 +25,17 @@ export interface ServiceContext {
   readonly logger?: Logger;
   /** --enable_serialization_as_tensor_content: Predict outputs in tensor_content. */
   readonly predictTensorContent?: boolean;
+  /** --admin_token_file: model management calls (UnaryMethod.admin) need it. Absent: open, as TF Serving. */
+  readonly adminToken?: AdminToken;
+  /** The request-bytes budget shared with REST (--max_inflight_request_bytes): RESOURCE_EXHAUSTED when over. */
+  readonly inflightBytes?: InflightBytes;
 }
 
 export interface UnaryMethod<Req, Res> {
   /** Absent: the call is not reported (health checks). */
   readonly api?: ApiName;
+  /** Model management: needs the admin token when the server has one (what the error calls it). */
+  readonly admin?: string;
   /** The model a request is for (metrics label); '' when there is none. */
   readonly modelOf: (request: NoInfer<Req>) => string;
   /** The version label and signature a request names (metrics labels), when the method has them. */
@@ -89,11 +100,20 @@ async function serveUnary<Req, Res>(
   let facts: { readonly label?: string | undefined; readonly signature?: string | undefined } | undefined;
   let response: Res | undefined;
   let failure: GrpcErrorStatus | undefined;
+  let held = 0;
   const keys = new MetadataKeys(metadata);
   try {
+    if (method.admin !== undefined) context.adminToken?.check(metadata.get('authorization').map(String), method.admin);
     if (request instanceof MalformedRequest) throw request.error;
     model = method.modelOf(request);
     facts = method.factsOf?.(request);
+    const bytes = receivedBytesOf(request as object);
+    if (bytes > 0 && context.inflightBytes) {
+      if (!context.inflightBytes.tryHold(bytes)) throw context.inflightBytes.refusal(bytes);
+      held = bytes;
+    }
+    // A big message is converted and run in a later turn: calls waiting for the loop go first.
+    if (bytes >= YIELD_FROM_BYTES) await setImmediate();
     response = await method.handle(request, keys);
   } catch (error) {
     failure = toGrpcStatus(error);
@@ -102,6 +122,7 @@ async function serveUnary<Req, Res>(
     }
   }
   // Outside the try: a throwing callback must not be answered twice.
+  if (held > 0) context.inflightBytes?.release(held);
   if (failure) callback(failure);
   else callback(null, response);
   if (traced) endRequestSpan(traced, failure ? codeOf(failure) : Code.OK, { 'tfmodel.model': model, 'tfmodel.signature': facts?.signature, 'tfmodel.version_label': facts?.label });

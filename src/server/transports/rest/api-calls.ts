@@ -3,6 +3,7 @@
  * implementation in src/server/api, and converts the result to JSON (as TF Serving's
  * http_rest_api_handler.cc does around its Predictor/Classifier/Regressor).
  */
+import { setImmediate } from 'node:timers/promises';
 import { classify, regress } from '../../api/classify.js';
 import { modelMetadata, SIGNATURE_DEF_FIELD } from '../../api/metadata.js';
 import { withServable } from '../../api/model-spec.js';
@@ -19,6 +20,12 @@ import { classifyJson, metadataJson, regressJson, statusJson } from './responses
 import type { Route } from './router.js';
 import { predictResponseJson } from './tensor-json.js';
 
+/**
+ * Bodies this large are parsed, converted and run in separate turns of the event loop, so that
+ * probes and small requests waiting for the loop are served between the steps of big ones.
+ */
+const YIELD_AFTER_CHARS = 64 * 1024;
+
 export async function restPredict(core: ServingCore, route: Route, text: string, facts?: RequestFacts): Promise<string> {
   const latin1 = facts?.latin1Body ?? false;
   let parsed = parseBody(text, false, latin1);
@@ -28,6 +35,7 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
   return withServable(core, specOf(route, signatureName, facts), async (handle) => {
     const inputs = signatureInputs(handle, signatureName || DEFAULT_SIGNATURE);
     if (!parsed.precise && needsPreciseNumbers(inputs)) parsed = parseBody(text, true, latin1);
+    if (text.length >= YIELD_AFTER_CHARS) await setImmediate();
     let tensors: PredictTensors;
     try {
       tensors = tensorsFromJson(parsed.doc, inputs, signatureName, text.length);
@@ -37,6 +45,7 @@ export async function restPredict(core: ServingCore, route: Route, text: string,
       // quotes the request as TF Serving would.
       tensors = tensorsFromJson(parseBody(text, true, latin1).doc, inputs, signatureName, text.length);
     }
+    if (text.length >= YIELD_AFTER_CHARS) await setImmediate();
     const result = await predictWith(handle, signatureName || DEFAULT_SIGNATURE, tensors.inputs, undefined, core.signatureMethodNameCheck ?? false);
     return predictResponseJson(result.outputs, tensors.format);
   });

@@ -42,6 +42,8 @@ function startReading(req: RestRequest): boolean {
     answer(req, Code.INVALID_ARGUMENT, errorJson(`Unsupported Content-Encoding: ${encoding}`), 415);
     return false;
   }
+  if (declared !== undefined && !hold(req, Number(declared))) return false;
+  req.heldUpfront = declared !== undefined;
   req.chunks = [];
   req.on('data', onData);
   req.on('end', onEnd);
@@ -77,6 +79,7 @@ function onData(this: RestRequest, chunk: Buffer): void {
     tooLarge(this, `Request body exceeds the limit of ${this.context.maxBodyBytes} bytes`);
     return;
   }
+  if (!this.heldUpfront && !hold(this, chunk.length)) return;
   this.chunks.push(chunk);
 }
 
@@ -114,6 +117,22 @@ function decompress(req: RestRequest, encoding: string, body: Buffer): void {
       tooLarge(req, `Decompressed request body exceeds the limit of ${req.context.maxBodyBytes} bytes`);
     } else answerError(req, invalidArgument(`Failed to decompress the ${encoding} request body: ${error.message}`));
   });
+}
+
+/**
+ * Holds request bytes in the in-flight budget shared with gRPC (released when the request's
+ * response closes); refuses the request with 429 RESOURCE_EXHAUSTED when they do not fit.
+ */
+function hold(req: RestRequest, bytes: number): boolean {
+  const budget = req.context.inflightBytes;
+  if (budget === undefined || !(bytes > 0)) return true;
+  if (budget.tryHold(bytes)) {
+    req.heldBytes += bytes;
+    return true;
+  }
+  req.chunks = undefined;
+  answer(req, Code.RESOURCE_EXHAUSTED, errorJson(budget.refusal(bytes).message), 429, true);
+  return false;
 }
 
 /**

@@ -13,6 +13,8 @@ import { errorJson, httpStatusOf } from './errors.js';
 import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../tracing/tracing.js';
 import { context as otelContext } from '@opentelemetry/api';
 import type { Route } from './router.js';
+import type { InflightBytes } from '../inflight-bytes.js';
+import type { AdminToken } from '../../admin-token.js';
 import type { RoutingAdmin } from '../../routing/routing-admin.js';
 
 export interface MetricsEndpoint {
@@ -31,6 +33,10 @@ export interface RestContext {
   /** GET|PUT /tfmodel/routing; absent: 501. */
   readonly routing: RoutingAdmin | undefined;
   readonly logger: Logger | undefined;
+  /** --admin_token_file: repository load/unload need it. Absent: open, as TF Serving. */
+  readonly adminToken: AdminToken | undefined;
+  /** The request-bytes budget shared with gRPC (--max_inflight_request_bytes); absent: none. */
+  readonly inflightBytes: InflightBytes | undefined;
   /** Requests not yet answered (or whose connection has not closed). */
   inflight: number;
   /** Set by close(): answers carry `Connection: close`. */
@@ -54,6 +60,10 @@ export class RestRequest extends IncomingMessage implements RequestKeys {
   /** Body chunks while reading; undefined once done (or refused). */
   chunks: Buffer[] | undefined = undefined;
   received = 0;
+  /** Bytes this request holds in the in-flight budget (released when its response closes). */
+  heldBytes = 0;
+  /** The whole declared Content-Length was held before reading (else chunks are held as they come). */
+  heldUpfront = false;
   /** The body was not valid UTF-8: the text handed on holds its bytes one per character. */
   latin1Body = false;
   /** Stops watching a chunked body's framing (chunk-sizes.ts), while one is watched. */

@@ -10,7 +10,7 @@ import { Code, toServingError } from '../../errors.js';
 import { restMetadata } from './api-calls.js';
 import { type MetricsEndpoint, type RestContext, type RestRequest, answer, answerError, failed, send, sendJson } from './exchange.js';
 import { errorJson } from './errors.js';
-import { modelsJson, readinessJson } from './responses.js';
+import { readinessJson } from './responses.js';
 
 export function createExpressApp(context: RestContext): express.Express {
   const app = express();
@@ -25,6 +25,7 @@ export function createExpressApp(context: RestContext): express.Express {
       void answerMetrics(restRequest(req), metrics);
     });
   }
+  // The front answers /healthz and /readyz exactly; these catch express's variants (/HEALTHZ, /healthz/).
   app.get('/healthz', (_req, res) => sendJson(context, res, 200, '{"alive":true}'));
   app.get('/readyz', (_req, res) => {
     const ready = context.core.isReady();
@@ -44,14 +45,12 @@ function restRequest(req: IncomingMessage): RestRequest {
 }
 
 function v1Route(req: RestRequest, next: NextFunction): void {
-  const { route, context } = req;
+  const { route } = req;
   switch (route.kind) {
     case 'metadata':
       req.api = 'get_model_metadata';
       if (route.error) return answerError(req, route.error);
       return void answerMetadata(req);
-    case 'models':
-      return sendJson(context, req.response, 200, modelsJson(context.core.listModels()));
     case 'preflight':
       return preflight(req);
     case 'malformed':

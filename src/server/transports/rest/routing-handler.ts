@@ -13,7 +13,15 @@ export function serveRouting(req: RestRequest): void {
   const admin = req.context.routing;
   if (!admin) return answerError(req, unimplemented('Routing is not enabled on this server'));
   if (req.method === 'GET') return answer(req, Code.OK, admin.get());
-  if (req.method === 'PUT' || req.method === 'POST') return readBody(req, applyRouting);
+  if (req.method === 'PUT' || req.method === 'POST') {
+    // Changing the routing is model management: it needs the admin token when the server has one.
+    try {
+      req.context.adminToken?.check(req.headers.authorization, 'Setting the routing');
+    } catch (error) {
+      return answerError(req, toServingError(error));
+    }
+    return readBody(req, applyRouting);
+  }
   answer(req, Code.INVALID_ARGUMENT, errorJson(`Malformed request: ${req.method ?? ''} ${req.route.path}`), 405);
 }
 

@@ -14,11 +14,14 @@ import { NO_OBSERVER, type ServingObserver } from '../../observability.js';
 import { type RequestFacts, restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
 import { readBody } from './body.js';
 import { onClientError } from './client-errors.js';
-import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, inRequestContext, onRequestTimeout, traceRequest } from './exchange.js';
+import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, inRequestContext, onRequestTimeout, sendJson, traceRequest } from './exchange.js';
+import { modelsJson, readinessJson } from './responses.js';
 import { createExpressApp } from './express-app.js';
 import { type Route, routeOf } from './router.js';
 import type { ModelRepository } from '../../api/oip/repository.js';
 import { serveOip } from './oip/oip-handler.js';
+import type { InflightBytes } from '../inflight-bytes.js';
+import type { AdminToken } from '../../admin-token.js';
 import { serveRouting } from './routing-handler.js';
 import type { RoutingAdmin } from '../../routing/routing-admin.js';
 
@@ -31,6 +34,10 @@ export interface RestServerOptions {
   readonly timeoutMs?: number;
   /** Largest request body, compressed or not (default 64 MiB): 413 beyond. */
   readonly maxBodyBytes?: number;
+  /** The request-bytes budget shared with gRPC (--max_inflight_request_bytes): 429 when over. */
+  readonly inflightBytes?: InflightBytes;
+  /** --admin_token_file: repository load/unload need `Authorization: Bearer <token>`. */
+  readonly adminToken?: AdminToken;
   /** Served on the REST port (TF Serving's Prometheus endpoint). */
   readonly metrics?: MetricsEndpoint;
   /** The Open Inference Protocol's model repository extension (/v2/repository/...); absent: 501. */
@@ -62,6 +69,8 @@ export function createRestServer(options: RestServerOptions): RestServer {
     metrics: options.metrics,
     routing: options.routing,
     logger: options.logger,
+    inflightBytes: options.inflightBytes,
+    adminToken: options.adminToken,
     inflight: 0,
     closing: false,
     onDrained: undefined,
@@ -86,9 +95,16 @@ export function createRestServer(options: RestServerOptions): RestServer {
           return answerStatus(req);
         case 'oip':
           return serveOip(req, options.repository);
+        case 'models':
+          return sendJson(context, res, 200, modelsJson(context.core.listModels()));
         case 'routing':
           return serveRouting(req);
         default:
+          // Probes are answered here, before express: no middleware between them and the answer.
+          if (req.method === 'GET' || req.method === 'HEAD') {
+            if (route.path === '/healthz') return sendJson(context, res, 200, '{"alive":true}');
+            if (route.path === '/readyz') return answerReadiness(req);
+          }
           return void app(req, res);
       }
     } catch (error) {
@@ -144,6 +160,12 @@ function answerStatus(req: RestRequest): void {
   answer(req, Code.OK, body);
 }
 
+function answerReadiness(req: RestRequest): void {
+  const core = req.context.core;
+  const ready = core.isReady();
+  sendJson(req.context, req.response, ready ? 200 : 503, readinessJson(ready, ready ? [] : core.listModels()));
+}
+
 function onResponseClose(this: ServerResponse<RestRequest>): void {
   const req = this.req;
   // A request whose connection closed before we answered is not waited for any more.
@@ -153,6 +175,10 @@ function onResponseClose(this: ServerResponse<RestRequest>): void {
   req.unwatchChunks?.();
   req.unwatchChunks = undefined;
   const context = req.context;
+  if (req.heldBytes > 0) {
+    context.inflightBytes?.release(req.heldBytes);
+    req.heldBytes = 0;
+  }
   if (--context.inflight === 0 && context.closing) context.onDrained?.();
 }
 

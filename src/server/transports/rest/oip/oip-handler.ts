@@ -47,6 +47,13 @@ export function serveOip(req: RestRequest, repository: ModelRepository | undefin
     case 'repository_unload':
       req.api = oip.kind;
       if (!repository) return answerError(req, unimplemented('the model repository extension is not enabled on this server'));
+      if (oip.kind !== 'repository_index' && req.context.adminToken) {
+        try {
+          req.context.adminToken.check(req.headers.authorization, oip.kind === 'repository_load' ? 'Repository load' : 'Repository unload');
+        } catch (error) {
+          return answerError(req, toServingError(error));
+        }
+      }
       return startBodyCall(req, (body) => runRepository(req, oip, repository, body));
     default:
       return answerError(req, oip.error!);

@@ -1,0 +1,49 @@
+/**
+ * The short seeded fuzz run CI makes (issue 7): every campaign against one real server, failing
+ * on any crash, hang, 5xx / INTERNAL / UNKNOWN / DATA_LOSS for a client's error, REST error without
+ * TF Serving's {"error"} body, or good request lost or answered differently. Longer runs:
+ * `npm run fuzz -- --seed N --cases N` (docs/hostile-input.md).
+ */
+import assert from 'node:assert/strict';
+import { type CampaignResult, FuzzServer, corruptVersionCampaign, floodCampaign, grpcCampaign, reloadFaultCampaign, renderTable, restCampaign } from './campaigns.js';
+
+const SEED = Number(process.env['TFMODEL_FUZZ_SEED'] ?? 7);
+
+describe(`fuzz campaigns, short seeded run (seed ${SEED})`, function () {
+  this.timeout(600_000);
+  let server: FuzzServer;
+  const results: CampaignResult[] = [];
+
+  before(async () => {
+    server = await FuzzServer.start();
+  });
+  after(async () => {
+    await server?.stop();
+    if (results.length > 0) process.stdout.write(`${renderTable(results)}\n`);
+  });
+
+  const check = (result: CampaignResult): void => {
+    results.push(result);
+    assert.deepEqual(result.findings, [], `${result.campaign} (seed ${SEED}):\n${result.findings.join('\n')}`);
+    assert.equal(result.crashes + result.hangs + result.serverErrors + result.lost, 0);
+  };
+
+  it('gRPC reproducer of seed 202 case 1470: shape [2^31] int64 from one value is refused, not allocated (the server was OOM-killed)', async () => {
+    const { grpcRaw } = await import('./campaigns.js');
+    const bytes = Buffer.from('CgcKBWhhbGYAEh4KAXgSGQgJEggSBgiAgICACFILAf///////////wEaBG5vcGU=', 'base64');
+    const named = Buffer.from('CgYKBGhhbGYSHgoBeBIZCAkSCBIGCICAgIAIUgsB////////////AQ==', 'base64');
+    for (const request of [bytes, named]) {
+      const reply = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', request);
+      assert.notEqual(reply.code, 4, 'no deadline exceeded');
+      assert.ok(server.alive);
+    }
+    const reply = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', named);
+    assert.equal(reply.code, 8, reply.details); // RESOURCE_EXHAUSTED
+  });
+
+  it('REST: 2000 mutated requests (JSON, paths, headers, encodings, bytes, bombs, OIP)', async () => check(await restCampaign(server, SEED, 2000)));
+  it('gRPC: 1000 mutated messages (dtypes, shapes, tensor_content, huge dims, random bytes)', async () => check(await grpcCampaign(server, SEED, 1000)));
+  it('corrupt versions dropped into the polled base path while version 123 is asked', async () => check(await corruptVersionCampaign(server, SEED, 4)));
+  it('faulty reloads: the served models keep answering', async () => check(await reloadFaultCampaign(server, SEED, 15)));
+  it('connection floods (half-sent headers, garbage, connect-and-close)', async () => check(await floodCampaign(server, SEED, 2)));
+});

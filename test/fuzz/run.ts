@@ -1,0 +1,50 @@
+/**
+ * `npm run fuzz -- --seed N --cases N [--grpc-cases N] [--versions N] [--reloads N] [--floods N]
+ * [--campaigns rest,grpc,versions,reloads,floods]`: the seeded fuzz campaigns against one real
+ * tfmodel-server process; prints the findings (with reproducers) and the table
+ * campaign | cases | crashes | hangs | 5xx/INTERNAL | lost requests | RSS before/after. Exits 1 on
+ * any finding. The same seed replays the same cases.
+ */
+import { type CampaignResult, FuzzServer, corruptVersionCampaign, floodCampaign, grpcCampaign, reloadFaultCampaign, renderTable, restCampaign } from './campaigns.js';
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  const inline = process.argv.find((a) => a.startsWith(`--${name}=`));
+  const text = inline ? inline.slice(name.length + 3) : at >= 0 ? process.argv[at + 1] : undefined;
+  return text === undefined ? fallback : Number(text);
+}
+
+async function main(): Promise<void> {
+  const seed = option('seed', 1);
+  const cases = option('cases', 2000);
+  const grpcCases = option('grpc-cases', Math.ceil(cases / 2));
+  const versions = option('versions', 5);
+  const reloads = option('reloads', 20);
+  const floods = option('floods', 3);
+  const campaignsArg = process.argv.find((a) => a.startsWith('--campaigns='))?.slice('--campaigns='.length) ?? 'rest,grpc,versions,reloads,floods';
+  const campaigns = new Set(campaignsArg.split(','));
+  const server = await FuzzServer.start();
+  const results: CampaignResult[] = [];
+  const started = Date.now();
+  try {
+    const log = (r: CampaignResult): void => {
+      results.push(r);
+      process.stderr.write(`${r.campaign}: ${r.cases} cases, ${r.findings.length} findings (${Math.round((Date.now() - started) / 1000)} s)\n`);
+    };
+    if (campaigns.has('rest')) log(await restCampaign(server, seed, cases));
+    if (campaigns.has('grpc') && server.alive) log(await grpcCampaign(server, seed, grpcCases));
+    if (campaigns.has('versions') && server.alive) log(await corruptVersionCampaign(server, seed, versions));
+    if (campaigns.has('reloads') && server.alive) log(await reloadFaultCampaign(server, seed, reloads));
+    if (campaigns.has('floods') && server.alive) log(await floodCampaign(server, seed, floods));
+  } finally {
+    await server.stop();
+  }
+  for (const r of results) for (const f of r.findings) process.stdout.write(`finding [${r.campaign}] ${f}\n`);
+  process.stdout.write(`\nseed ${seed}, ${Math.round((Date.now() - started) / 1000)} s\n${renderTable(results)}\n`);
+  if (results.some((r) => r.findings.length > 0)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(2);
+});
