@@ -4,14 +4,16 @@
  *    vs /v2/.../infer; gRPC: Predict vs ModelInfer with raw contents, both with raw tensor bytes),
  *    on half_plus_two and ResNet50 (target >= 0.9x);
  * 2. tracing at 10% sampling (OTLP/HTTP to a local sink) and payload logging at 10% (TFRecord)
- *    against a server with both off, on REST predict (target >= 0.9x).
+ *    against a server with both off (its own, warmed like them), on REST predict (target >= 0.9x);
+ * 3. what tracing, payload logging and the OIP REST codec add per request in CPU (costs.ts,
+ *    in-process; steady where throughput on a shared machine is not).
  * Contestants alternate round by round, the order rotated each round (the machine is noisy);
  * each ratio is the median over rounds of the ratio within a round, and the server CPU per
  * request ratio is quoted beside it (less disturbed by other load on a shared machine). Every
  * server serves each workload a while before anything is measured, and each measured run has its
  * own warm-up second. Prints a markdown report and writes dist/bench-results/protocols.json.
  * BENCH_SECONDS, BENCH_ROUNDS, BENCH_MODELS=half_plus_two,resnet50 and
- * BENCH_SECTIONS=protocols,observability adjust it.
+ * BENCH_SECTIONS=protocols,observability,costs adjust it.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,13 +31,14 @@ import { type LoadResult, measureRest } from '../server/load.js';
 import { HALF_PLUS_TWO_BASE, REPO_ROOT, RESULTS_DIR, SERVER_MAIN, progress } from '../server/paths.js';
 import type { Contestant, ContestantSummary } from '../server/rounds.js';
 import { median } from '../server/stats.js';
+import { type CallCost, type CostWorkload, payloadLogCost, restCodecCost, tracingCost } from './costs.js';
 import { type PairedRatio, alternateRotating, pairedRatio } from './paired.js';
 import type { UnaryLoadOptions, UnaryLoadReport } from './unary-load.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const MODELS = (process.env['BENCH_MODELS'] ?? 'half_plus_two,resnet50').split(',');
-const SECTIONS = (process.env['BENCH_SECTIONS'] ?? 'protocols,observability').split(',');
+const SECTIONS = (process.env['BENCH_SECTIONS'] ?? 'protocols,observability,costs').split(',');
 const TARGET = 0.9;
 
 interface Workload {
@@ -219,15 +222,15 @@ async function protocolsSection(w: Workload, plain: Served): Promise<Section> {
 }
 
 /** Tracing at 10% and payload logging at 10% (servers of their own) against both off. */
-async function observabilitySection(w: Workload, plain: Served, tracing: Served, logging: Served): Promise<Section> {
+async function observabilitySection(w: Workload, off: Served, tracing: Served, logging: Served): Promise<Section> {
   const predict = `/v1/models/${w.model}:predict`;
   const grpcPredict = '/tensorflow.serving.PredictionService/Predict';
   const observed: Contestant[] = [
-    { key: 'off', label: 'tracing and logging off', note: '', measure: restMeasure(plain, predict, tfRestBody(w), w.connections) },
+    { key: 'off', label: 'tracing and logging off', note: '', measure: restMeasure(off, predict, tfRestBody(w), w.connections) },
     { key: 'tracing', label: 'tracing at 10%', note: 'OTLP/HTTP to a local sink', measure: restMeasure(tracing, predict, tfRestBody(w), w.connections) },
     { key: 'logging', label: 'payload logging at 10%', note: 'TFRecord files', measure: restMeasure(logging, predict, tfRestBody(w), w.connections) },
     { key: 'tracing-grpc', label: 'tracing at 10% (gRPC)', note: '', measure: grpcMeasure(tracing, grpcPredict, tfGrpcRequest(w), w.connections) },
-    { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpcMeasure(plain, grpcPredict, tfGrpcRequest(w), w.connections) },
+    { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpcMeasure(off, grpcPredict, tfGrpcRequest(w), w.connections) },
   ];
   const summaries = await alternateRotating(`${w.key}: observability`, observed, ROUNDS);
   const by = (k: string) => summaries.find((s) => s.key === k);
@@ -240,6 +243,40 @@ async function observabilitySection(w: Workload, plain: Served, tracing: Served,
       pairedRatio(`${w.key} tracing 10% / off (gRPC)`, by('tracing-grpc'), by('off-grpc')),
     ],
   };
+}
+
+/** Starts the four servers, warms them up, and runs the throughput sections asked for. */
+async function throughputSections(work: string, list: readonly Workload[], sinkPort: number, servers: Served[]): Promise<Section[]> {
+  const plainConfig = modelConfig(work, list);
+  progress('starting servers (plain, off, tracing 10%, payload logging 10%)');
+  const plain = await startServer('plain', plainConfig, []);
+  servers.push(plain);
+  // The observability section's baseline: a server of its own, warmed and loaded exactly as the
+  // tracing and logging servers (the plain server also serves the whole protocols section).
+  const off = await startServer('off', plainConfig, []);
+  servers.push(off);
+  const tracing = await startServer('tracing', plainConfig, [`--tracing_otlp_endpoint=http://127.0.0.1:${sinkPort}`, '--tracing_sampling_rate=0.1']);
+  servers.push(tracing);
+  const logging = await startServer('logging', modelConfig(work, list, join(work, 'logs')), []);
+  servers.push(logging);
+
+  // Every server serves each workload a while before anything is measured (JIT, first
+  // allocations): the plain server on all four APIs, the others on the two they are measured on.
+  progress('warming every server up');
+  for (const w of list) {
+    for (const served of servers) {
+      await restMeasure(served, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections)();
+      await grpcMeasure(served, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections)();
+    }
+    await restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections)();
+    await grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections)();
+  }
+  const sections: Section[] = [];
+  for (const w of list) {
+    if (SECTIONS.includes('protocols')) sections.push(await protocolsSection(w, plain));
+    if (SECTIONS.includes('observability')) sections.push(await observabilitySection(w, off, tracing, logging));
+  }
+  return sections;
 }
 
 async function main(): Promise<void> {
@@ -255,31 +292,23 @@ async function main(): Promise<void> {
   const servers: Served[] = [];
   try {
     const list = workloads();
-    const plainConfig = modelConfig(work, list);
-    progress('starting servers (plain, tracing 10%, payload logging 10%)');
-    const plain = await startServer('plain', plainConfig, []);
-    servers.push(plain);
-    const tracing = await startServer('tracing', plainConfig, [`--tracing_otlp_endpoint=http://127.0.0.1:${sinkPort}`, '--tracing_sampling_rate=0.1']);
-    servers.push(tracing);
-    const logging = await startServer('logging', modelConfig(work, list, join(work, 'logs')), []);
-    servers.push(logging);
-
-    // Every server serves each workload a while before anything is measured (JIT, first
-    // allocations): the plain server on all four APIs, the others on the APIs they are measured on.
-    progress('warming every server up');
-    for (const w of list) {
-      for (const served of servers) {
-        await restMeasure(served, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections)();
-        await grpcMeasure(served, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections)();
-      }
-      await restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections)();
-      await grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections)();
-    }
     const sections: Section[] = [];
-    for (const w of list) {
-      if (SECTIONS.includes('protocols')) sections.push(await protocolsSection(w, plain));
-      if (SECTIONS.includes('observability')) sections.push(await observabilitySection(w, plain, tracing, logging));
+    if (SECTIONS.includes('protocols') || SECTIONS.includes('observability')) sections.push(...await throughputSections(work, list, sinkPort, servers));
+    const costs: Array<CallCost & { readonly baseMicros: number; readonly cpuBoundRatio: number }> = [];
+    if (SECTIONS.includes('costs')) {
+      progress('CPU per call of tracing, payload logging and the OIP REST codec (in-process)');
+      const baseOf = (key: string, title: string): number =>
+        sections.find((s) => s.title.startsWith(title))?.summaries.find((s) => s.key === key)?.serverCpuMicrosPerRequest ?? Number.NaN;
+      const withBase = (cost: CallCost, base: number) => ({ ...cost, baseMicros: base, cpuBoundRatio: base / (base + cost.addedMicros) });
+      for (const w of list) {
+        const workload: CostWorkload = { key: w.key, alias: w.alias, shape: w.shape, values: w.values, outputShape: w.key === 'resnet50' ? [1, 1000] : [1], tfBody: tfRestBody(w), oipBody: oipRestBody(w), calls: w.key === 'resnet50' ? 20 : 10_000 };
+        const observedBase = baseOf('off', `${w.key}: tracing`);
+        if (w.key === list[0]!.key) costs.push(withBase(await tracingCost(0.1), observedBase));
+        costs.push(withBase(await payloadLogCost(workload, 0.1), observedBase));
+        costs.push(withBase(await restCodecCost(workload), baseOf('tf-rest', `${w.key}: the Open`)));
+      }
     }
+
     const lines = [`# tfmodel-server: protocols and observability (${new Date(started).toISOString()}, load average before ${load.map((l) => l.toFixed(2)).join(' ')})`, ''];
     lines.push('Server cores below ~0.9 with machine cores at the core count mean the machine, not the server, set the pace: such ratios say little.', '');
     lines.push(`${ROUNDS} rounds of ${SECONDS} s per contestant, the order rotated each round; req/s and CPU are medians over rounds, each ratio the median over rounds of the ratio within a round (CPU ratio: the denominator's server CPU per request over the numerator's). Target: every ratio >= ${TARGET}.`, '');
@@ -295,9 +324,17 @@ async function main(): Promise<void> {
       }
       lines.push('');
     }
+    if (costs.length > 0) {
+      lines.push('## CPU per request added (in-process, medians of 5; the base is the server CPU per request measured above)', '');
+      lines.push('| what | with µs | without µs | added µs | base µs/req | CPU-bound ratio base/(base+added) |', '|---|---:|---:|---:|---:|---:|');
+      for (const c of costs) {
+        lines.push(`| ${c.what} | ${c.withMicros.toFixed(2)} | ${c.withoutMicros.toFixed(2)} | ${c.addedMicros.toFixed(2)} | ${c.baseMicros.toFixed(0)} | ${c.cpuBoundRatio.toFixed(3)} |`);
+      }
+      lines.push('');
+    }
     process.stdout.write(`${lines.join('\n')}\n`);
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(join(RESULTS_DIR, 'protocols.json'), `${JSON.stringify({ startedAt: new Date(started).toISOString(), seconds: SECONDS, rounds: ROUNDS, sections }, null, 2)}\n`);
+    writeFileSync(join(RESULTS_DIR, 'protocols.json'), `${JSON.stringify({ startedAt: new Date(started).toISOString(), seconds: SECONDS, rounds: ROUNDS, sections, costs }, null, 2)}\n`);
   } finally {
     await Promise.all(servers.map((s) => s.process.stop()));
     sink.close();

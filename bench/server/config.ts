@@ -7,14 +7,16 @@
  *   BENCH_SERVER_ROUNDS=3           A B C ... rounds per comparison (medians are quoted)
  *   BENCH_SERVER_CONNECTIONS=64     concurrent connections / in-flight calls
  *   BENCH_SERVER_GRPC_CHANNELS=1    HTTP/2 connections the gRPC load generator spreads calls over
- *   BENCH_SERVER_SECTIONS=rest,grpc,cnn,hotload
+ *   BENCH_SERVER_SECTIONS=rest,grpc,cnn,hotload   (resnet: the native engine with batching on ResNet50 vs TF)
  *   BENCH_SERVER_PYTHON=0           skip the Python baselines (Flask, grpcio)
  *   BENCH_SERVER_HOTLOAD_TRIALS=3
  *   BENCH_SERVER_PROFILE=1          also profile tfmodel-server (--cpu-prof) under REST and gRPC load
  */
-export type Section = 'rest' | 'grpc' | 'cnn' | 'hotload';
+export type Section = 'rest' | 'grpc' | 'cnn' | 'hotload' | 'resnet';
 
-const ALL_SECTIONS: readonly Section[] = ['rest', 'grpc', 'cnn', 'hotload'];
+const ALL_SECTIONS: readonly Section[] = ['rest', 'grpc', 'cnn', 'hotload', 'resnet'];
+/** The sections run without BENCH_SERVER_SECTIONS (resnet needs the native engine: ask for it). */
+const DEFAULT_SECTIONS: readonly Section[] = ['rest', 'grpc', 'cnn', 'hotload'];
 
 export interface ServerBenchConfig {
   readonly seconds: number;
@@ -44,7 +46,7 @@ function flagFromEnv(name: string, fallback: boolean): boolean {
 
 function sectionsFromEnv(): Set<Section> {
   const text = process.env['BENCH_SERVER_SECTIONS'];
-  if (!text) return new Set(ALL_SECTIONS);
+  if (!text) return new Set(DEFAULT_SECTIONS);
   const chosen = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const name of chosen) {
     if (!ALL_SECTIONS.includes(name as Section)) throw new Error(`BENCH_SERVER_SECTIONS: unknown section "${name}" (known: ${ALL_SECTIONS.join(', ')})`);

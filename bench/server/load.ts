@@ -192,6 +192,7 @@ export async function measureGrpc(server: ManagedProcess, spec: GrpcLoadSpec, on
     channels: spec.channels,
     seconds,
     expect: spec.expect,
+    ...(spec.requestFile ? { requestFile: spec.requestFile } : {}),
   });
   if (spec.warmupSeconds > 0) await nodeGenerator<GrpcLoadReport>('grpc-load.js', options(spec.warmupSeconds));
   onMeasuredStart?.();

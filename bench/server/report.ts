@@ -1,4 +1,5 @@
 /** The results of one `npm run bench:server`, the targets they are checked against, and the markdown report. */
+import type { NativeResnetResult } from './native-resnet.js';
 import type { HotLoadResult } from './hot-load.js';
 import type { ProfileResult } from './profile.js';
 import { type ContestantSummary, ratio } from './rounds.js';
@@ -32,6 +33,8 @@ export interface BenchResults {
   readonly cnn?: CnnSectionResult;
   readonly hotLoad?: readonly HotLoadResult[];
   readonly profiles?: readonly ProfileResult[];
+  /** The native engine with batching on ResNet50 (section resnet). */
+  readonly resnet?: NativeResnetResult;
   readonly targets: readonly TargetCheck[];
 }
 

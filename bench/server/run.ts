@@ -15,6 +15,7 @@ import { RESULTS_DIR, progress } from './paths.js';
 import { ensureBaselineVenv, pythonVersions } from './python-baselines.js';
 import { type BenchResults, evaluateTargets, renderReport } from './report.js';
 import { runApiSections, runCnnSection, runProfiles } from './sections.js';
+import { renderNativeResnet, runNativeResnetSection } from './native-resnet.js';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
       ]
       : undefined;
     const profiles = config.profile ? await runProfiles(config, workDir) : undefined;
+    const resnet = config.sections.has('resnet') ? await runNativeResnetSection(config, workDir) : undefined;
 
     const results: BenchResults = {
       startedAt: new Date(started).toISOString(),
@@ -53,12 +55,14 @@ async function main(): Promise<void> {
       ...(cnn ? { cnn } : {}),
       ...(hotLoad ? { hotLoad } : {}),
       ...(profiles ? { profiles } : {}),
+      ...(resnet ? { resnet } : {}),
       targets: evaluateTargets(api, cnn, hotLoad),
     };
     mkdirSync(RESULTS_DIR, { recursive: true });
     const jsonPath = join(RESULTS_DIR, 'server.json');
     writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
     console.log(renderReport(results));
+    if (resnet) console.log(renderNativeResnet(resnet));
     progress(`raw results: ${jsonPath}`);
   } finally {
     rmSync(workDir, { recursive: true, force: true });

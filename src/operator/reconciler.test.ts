@@ -9,6 +9,8 @@ import { type ClusterReader, TFModelReconciler } from './reconciler.js';
 import type { PodAddress } from './serving-client/pod-address.js';
 import type { ServingClient } from './serving-client/serving-client.js';
 import { pod, servingReport, tfmodel } from './test-support.js';
+import { Code } from '../server/errors.js';
+import { ServingMetrics } from '../server/metrics/index.js';
 
 /** An in-memory cluster: applies land in the reader's view, like an informer cache that caught up. */
 class FakeCluster implements ClusterReader, ClusterWriter {
@@ -63,20 +65,36 @@ class FakeServers implements ServingClient {
   readonly pushes: Array<{ pod: string; labels: Record<string, bigint> }> = [];
   failPush = false;
 
+  /** Per pod: its metrics text; the routing each pod serves (set by pushRouting, reported back). */
+  readonly metricsText = new Map<string, string>();
+  readonly routing = new Map<string, unknown>();
+  readonly routingPushes: Array<{ pod: string; body: unknown }> = [];
+
   async report(_address: PodAddress, podName: string): Promise<PodReport> {
-    return this.reports.get(podName) ?? { pod: podName, kind: 'unreachable', error: 'ECONNREFUSED' };
+    const report = this.reports.get(podName) ?? { pod: podName, kind: 'unreachable', error: 'ECONNREFUSED' };
+    const routing = this.routing.get(podName);
+    return report.kind === 'serving' && routing !== undefined ? { ...report, routing } : report;
   }
   async pushConfig(address: PodAddress, config: ModelServerConfig): Promise<void> {
     if (this.failPush) throw new Error('UNAVAILABLE: connection refused');
     const list = config.config.case === 'modelConfigList' ? config.config.value.config : [];
     this.pushes.push({ pod: address.host, labels: { ...list[0]!.versionLabels } });
   }
+  async metrics(address: PodAddress): Promise<string> {
+    return this.metricsText.get(address.host) ?? '';
+  }
+  async pushRouting(address: PodAddress, body: unknown): Promise<void> {
+    this.routingPushes.push({ pod: address.host, body });
+    const models = (body as { models?: Record<string, unknown> }).models ?? {};
+    if (models['iris'] === undefined) this.routing.delete(address.host);
+    else this.routing.set(address.host, models['iris']);
+  }
   close(): void {}
 }
 
 const RENDER = { serverImage: 'server:1', serverGpuImage: 'server-gpu:1' };
 
-function setup(model: TFModel, reader?: (cluster: FakeCluster) => ClusterReader) {
+function setup(model: TFModel, reader?: (cluster: FakeCluster) => ClusterReader, now: () => Date = () => new Date('2026-11-23T12:00:00Z')) {
   const cluster = new FakeCluster();
   const servers = new FakeServers();
   cluster.put(model);
@@ -87,7 +105,7 @@ function setup(model: TFModel, reader?: (cluster: FakeCluster) => ClusterReader)
     addresses: { resolve: (p) => ({ host: p.metadata!.name!, restPort: 8501, grpcPort: 8500 }) },
     render: RENDER,
     log: memoryLogger(),
-    now: () => new Date('2026-11-23T12:00:00Z'),
+    now,
   });
   return { cluster, servers, reconciler };
 }
@@ -259,10 +277,140 @@ describe('operator reconciler', () => {
     assert.deepEqual(other.cluster.deleted, []);
   });
 
+  it('renders spec.autoscaling as an autoscaling/v2 HPA on the TFModel\'s scale subresource, and deletes it once removed', async () => {
+    const model = tfmodel({ autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 70 } });
+    const { cluster, reconciler } = setup(model);
+    await reconciler.reconcile('ml/iris');
+    const hpa = cluster.applied.find((o) => o.kind === 'HorizontalPodAutoscaler') as KubernetesObject & { spec: Record<string, unknown> };
+    assert.equal(hpa.apiVersion, 'autoscaling/v2');
+    assert.equal(hpa.metadata!.name, 'iris-server');
+    assert.equal(hpa.metadata!.ownerReferences![0]!.uid, 'uid-iris');
+    assert.deepEqual(hpa.spec, {
+      scaleTargetRef: { apiVersion: 'serving.tfmodel.dev/v1alpha1', kind: 'TFModel', name: 'iris' },
+      minReplicas: 2,
+      maxReplicas: 5,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+    });
+    const applies = cluster.applied.length;
+    await reconciler.reconcile('ml/iris');
+    assert.equal(cluster.applied.length, applies, 'an unchanged HPA is not applied again');
+    cluster.put({ ...model, spec: { ...model.spec, autoscaling: undefined } } as KubernetesObject);
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.deleted, ['HorizontalPodAutoscaler/iris-server']);
+
+    const other = setup(tfmodel());
+    other.cluster.put({ apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'iris-server', namespace: 'ml' } });
+    await other.reconciler.reconcile('ml/iris');
+    await other.reconciler.reconcile('ml/iris');
+    assert.deepEqual(other.cluster.deleted, [], 'never an HPA it did not create');
+  });
+
   it('ignores a TFModel that is gone or being deleted', async () => {
     const { cluster, reconciler } = setup(tfmodel({}, { deletionTimestamp: new Date() }));
     assert.deepEqual(await reconciler.reconcile('ml/iris'), {});
     assert.deepEqual(await reconciler.reconcile('ml/missing'), {});
     assert.deepEqual(cluster.applied, []);
   });
+});
+
+describe('operator reconciler: spec.rollout', () => {
+  const ROLLOUT_SPEC = {
+    versionLabels: { stable: 1 },
+    versionPolicy: { specific: { versions: [1, 2] } },
+    rollout: { candidate: 2, shadowPercent: 50, steps: [20, 100], interval: '10s', gates: { maxErrorRate: '0.1', maxOutputDivergence: '0.01', minRequests: 5 } },
+  };
+
+  /** The pods' metrics endpoint, from tfmodel-server's own metrics code. */
+  async function serve(servers: FakeServers, pods: string[], traffic: { canaryErrors?: number; divergence?: number }, metrics: Map<string, ServingMetrics>): Promise<void> {
+    for (const name of pods) {
+      const m = metrics.get(name) ?? new ServingMetrics({ processMetrics: false });
+      metrics.set(name, m);
+      for (let i = 0; i < 20; i++) {
+        const status = i < (traffic.canaryErrors ?? 0) ? Code.INTERNAL : Code.OK;
+        m.request({ model: 'iris', api: 'predict', entrypoint: 'REST', status, latencyMicros: 2000, label: 'stable', signature: 'serving_default', version: 2n });
+        m.request({ model: 'iris', api: 'predict', entrypoint: 'REST', status: Code.OK, latencyMicros: 2000, label: 'stable', signature: 'serving_default', version: 1n });
+        m.shadow({ model: 'iris', primary: 1n, shadow: 2n, outcome: 'run', primaryFailed: false, shadowFailed: false, comparisons: [{ output: 'y', maxAbsDiff: traffic.divergence ?? 0, maxRelDiff: 0 }] });
+      }
+      servers.metricsText.set(name, (await m.render()).body);
+    }
+  }
+
+  function rolloutSetup() {
+    let clock = new Date('2026-11-23T12:00:00Z').getTime();
+    const env = setup(tfmodel(ROLLOUT_SPEC), undefined, () => new Date(clock));
+    const tick = (seconds: number): void => void (clock += seconds * 1000);
+    return { ...env, tick };
+  }
+
+  async function servingPods(env: ReturnType<typeof rolloutSetup>, stable: number): Promise<void> {
+    runPods(env.cluster, ['pod-a', 'pod-b']);
+    for (const name of ['pod-a', 'pod-b']) env.servers.reports.set(name, servingReport(name, { 1: 'AVAILABLE', 2: 'AVAILABLE' }, { stable }));
+  }
+
+  /** The first reconciles: objects created, then the label committed (no rollout before it serves). */
+  async function started(env: ReturnType<typeof rolloutSetup>): Promise<void> {
+    await env.reconciler.reconcile('ml/iris');
+    await servingPods(env, 1);
+    await env.reconciler.reconcile('ml/iris');
+    assert.equal(env.cluster.status!.rollout, undefined, 'nothing to compare with before the label serves');
+  }
+
+  it('walks a good candidate through its steps, moves the label with the safe move and clears the canary', async () => {
+    const env = rolloutSetup();
+    const metrics = new Map<string, ServingMetrics>();
+    await started(env);
+    await serve(env.servers, ['pod-a', 'pod-b'], {}, metrics);
+    await env.reconciler.reconcile('ml/iris');
+    assert.deepEqual(env.cluster.status!.rollout, { candidate: 2, label: 'stable', state: 'Progressing', step: 0, weight: 20, stepStartedAt: '2026-11-23T12:00:00.000Z' });
+    assert.deepEqual(env.servers.routing.get('pod-a'), {
+      request_key: 'x-request-id',
+      labels: { stable: { canaries: [{ version: '2', percent: 20 }], shadow: { version: '2', percent: 50 } } },
+    });
+    assert.equal(env.cluster.status!.conditions!.find((c) => c.type === 'RolloutFailed')!.status, 'False');
+
+    // Healthy traffic for the interval: advance to 100 = promote.
+    env.tick(5);
+    await serve(env.servers, ['pod-a', 'pod-b'], {}, metrics);
+    await env.reconciler.reconcile('ml/iris');
+    assert.equal(env.cluster.status!.rollout!.weight, 20, 'not before the interval');
+    env.tick(6);
+    await serve(env.servers, ['pod-a', 'pod-b'], {}, metrics);
+    await env.reconciler.reconcile('ml/iris');
+    assert.equal(env.cluster.status!.rollout!.state, 'Promoting');
+    assert.deepEqual(env.servers.pushes.at(-1), { pod: 'pod-b', labels: { stable: 2n } }, 'the label moved: every pod has version 2 AVAILABLE');
+    await servingPods(env, 2);
+    await env.reconciler.reconcile('ml/iris');
+    assert.equal(env.cluster.status!.rollout!.state, 'Succeeded');
+    assert.equal(env.cluster.status!.rollout!.weight, 0);
+    assert.equal(env.servers.routing.get('pod-a'), undefined, 'the canary is cleared');
+    assert.deepEqual(env.cluster.status!.servedLabels, { stable: 2 });
+    assert.deepEqual(env.cluster.events.filter((e) => e.reason.startsWith('Rollout')).map((e) => e.reason), ['RolloutStarted', 'RolloutPromoted', 'RolloutSucceeded']);
+  });
+
+  for (const [what, traffic, gate, value] of [
+    ['answers differently', { divergence: 0.5 }, 'maxOutputDivergence', '1'],
+    ['fails a fraction of requests', { canaryErrors: 5 }, 'maxErrorRate', '0.125'],
+  ] as const) {
+    it(`rolls back a candidate that ${what} at the first step, with RolloutFailed and an event`, async () => {
+      const env = rolloutSetup();
+      const metrics = new Map<string, ServingMetrics>();
+      await started(env);
+      await serve(env.servers, ['pod-a', 'pod-b'], {}, metrics);
+      await env.reconciler.reconcile('ml/iris');
+      env.tick(3);
+      await serve(env.servers, ['pod-a'], traffic, metrics);
+      await env.reconciler.reconcile('ml/iris');
+      const rollout = env.cluster.status!.rollout!;
+      assert.equal(rollout.state, 'Failed');
+      assert.equal(rollout.weight, 0);
+      assert.deepEqual(rollout.failure, { gate, pod: 'pod-a', value, threshold: gate === 'maxErrorRate' ? '0.1' : '0.01' });
+      const condition = env.cluster.status!.conditions!.find((c) => c.type === 'RolloutFailed')!;
+      assert.equal(condition.status, 'True');
+      assert.match(condition.message, new RegExp(`gate ${gate} failed on pod pod-a: measured ${value.replace('.', '\\.')}, threshold`));
+      assert.equal(env.servers.routing.get('pod-a'), undefined, 'all traffic back to the primary');
+      assert.equal(env.servers.routing.get('pod-b'), undefined);
+      assert.ok(env.cluster.events.some((e) => e.type === 'Warning' && e.reason === 'RolloutFailed'));
+      assert.deepEqual(env.cluster.status!.servedLabels, { stable: 1 });
+    });
+  }
 });

@@ -5,7 +5,7 @@
  */
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import {
-  ANNOTATION_APPLIED_HASH, ANNOTATION_LABELS, InvalidSpecError, type LabelStatus, type ResolvedSpec, type TFModel, type TFModelStatus, ownedNames, resolveSpec,
+  ANNOTATION_APPLIED_HASH, ANNOTATION_LABELS, InvalidSpecError, type LabelStatus, type ResolvedSpec, type RolloutStatus, type TFModel, type TFModelStatus, ownedNames, resolveSpec,
   selectorLabels,
 } from './api/tfmodel.js';
 import type { ClusterWriter } from './kube/cluster-writer.js';
@@ -14,13 +14,15 @@ import type { PodReport } from './promotion/pod-report.js';
 import { type PromotionPlan, planPromotion } from './promotion/plan.js';
 import { contentHash, withAppliedHash } from './render/metadata.js';
 import {
-  MODEL_CONFIG_FILE, type RenderOptions, desiredConfigMap, desiredDeployment, desiredService, desiredServiceMonitor, servedModel,
+  MODEL_CONFIG_FILE, type RenderOptions, desiredConfigMap, desiredDeployment, desiredHorizontalPodAutoscaler, desiredService, desiredServiceMonitor, servedModel,
 } from './render/owned-objects.js';
 import type { PodAddressResolver } from './serving-client/pod-address.js';
 import type { ServingClient } from './serving-client/serving-client.js';
 import { type ApplyOutcome, buildStatus } from './status/build-status.js';
 import { conditionOf } from './status/conditions.js';
 import type { Logger } from '../server/logging.js';
+import { RolloutDriver, desiredModelRouting, routingBody, toStatus } from './rollout/rollout-driver.js';
+import type { RolloutPlan } from './rollout/step-planner.js';
 
 /** What the reconciler reads, normally from informer caches. */
 export interface ClusterReader {
@@ -67,10 +69,14 @@ export class TFModelReconciler {
   private readonly statuses = new Map<string, TFModelStatus>();
   /** Per TFModel UID: the generation whose disabled ServiceMonitor we made sure is gone. */
   private readonly monitorChecked = new Map<string, number | undefined>();
+  /** Per TFModel UID: the generation whose removed spec.autoscaling we made sure has no HPA left. */
+  private readonly autoscalerChecked = new Map<string, number | undefined>();
   private readonly now: () => Date;
+  private readonly rollouts: RolloutDriver;
 
   constructor(private readonly options: ReconcilerOptions) {
     this.now = options.now ?? (() => new Date());
+    this.rollouts = new RolloutDriver({ serving: options.serving, addresses: options.addresses });
   }
 
   async reconcile(key: string): Promise<ReconcileResult> {
@@ -110,9 +116,13 @@ export class TFModelReconciler {
     const pods = reader.pods(namespace, selectorLabels(name)).filter((pod) => isControlledByDeployment(pod, existing.deployment));
     const readyPods = pods.filter(isReadyPod);
     const reports = await Promise.all(readyPods.map((pod) => this.report(pod, spec.modelName)));
+    const committed = this.committed.get(uid) ?? committedLabels(existing.configMap);
+    const rollout = await this.rollouts.plan(uid, spec, tfmodel.status?.rollout, readyPods, spec.rollout ? committed.get(spec.rollout.plan.label) : undefined, this.now());
+    // At 100% the rollout's label moves to the candidate, with the same safe move as a spec edit.
+    const desired = rollout.promote && spec.rollout ? new Map([...spec.labels, [spec.rollout.plan.label, spec.rollout.plan.candidate]]) : spec.labels;
     const plan = planPromotion({
-      desired: spec.labels,
-      committed: this.committed.get(tfmodel.metadata.uid ?? '') ?? committedLabels(existing.configMap),
+      desired,
+      committed,
       policy: spec.policy,
       reports,
       previous: tfmodel.status?.labels ?? [],
@@ -137,14 +147,19 @@ export class TFModelReconciler {
       this.options.onLabelMoved?.(tfmodel, label, from, to);
       await this.event(tfmodel, 'Normal', 'LabelMoved', `label ${label} now serves version ${to}${from === undefined ? '' : ` (was ${from})`}`);
     }
-    const status = await this.finish(tfmodel, { spec, plan: shownPlan, outcome, deployment: existing.deployment, pods, reports: observedReports, configHash });
+    const routingFailures = outcome.ok ? await this.pushRouting(readyPods, reports, spec, rollout) : 0;
+    if (rollout.event) await this.event(tfmodel, rollout.event.type, rollout.event.reason, rollout.event.message);
+    const status = await this.finish(tfmodel, {
+      spec, plan: shownPlan, outcome, deployment: existing.deployment, pods, reports: observedReports, configHash, ...(rollout.status ? { rollout: toStatus(rollout.status) } : {}),
+    });
 
     // After a push, look again soon: the pods' own reports confirm it.
-    const settled = outcome.ok && pushFailures.size === 0 && push.pushed.size === 0 && plan.moved.size === 0
+    const settled = outcome.ok && pushFailures.size === 0 && push.pushed.size === 0 && plan.moved.size === 0 && routingFailures === 0
       && plan.labelStatus.every((l) => l.state === 'Served')
       && reports.every((r) => r.kind === 'serving')
       && (status.readyReplicas ?? 0) >= spec.replicas;
-    return { requeueAfterMs: settled ? this.options.idleRequeueMs ?? 30_000 : this.options.busyRequeueMs ?? 1000 };
+    const requeueAfterMs = settled ? this.options.idleRequeueMs ?? 30_000 : this.options.busyRequeueMs ?? 1000;
+    return { requeueAfterMs: rollout.requeueAfterMs === undefined ? requeueAfterMs : Math.min(requeueAfterMs, rollout.requeueAfterMs) };
   }
 
   /**
@@ -162,8 +177,33 @@ export class TFModelReconciler {
     this.pushed.delete(uid);
   }
 
+  /**
+   * Pushes the rollout's routing (canary weight, shadow rate) to each ready pod whose report shows
+   * another; with no rollout, clears what a pod still routes. Returns how many pushes failed.
+   */
+  private async pushRouting(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, rollout: RolloutPlan): Promise<number> {
+    const desired = desiredModelRouting(rollout);
+    const wanted = JSON.stringify(desired ?? null);
+    let failures = 0;
+    await Promise.all(readyPods.map(async (pod, index) => {
+      const report = reports[index]!;
+      if (report.kind !== 'serving' || JSON.stringify(report.routing ?? null) === wanted) return;
+      const address = this.options.addresses.resolve(pod);
+      if (!address) return;
+      try {
+        await this.options.serving.pushRouting(address, routingBody(spec.modelName, desired));
+      } catch (error) {
+        failures++;
+        this.options.log.warn('routing_push_failed', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: (error as Error).message });
+      }
+    }));
+    return failures;
+  }
+
   /** Forgets a TFModel that is gone. */
   forgetTFModel(uid: string): void {
+    this.rollouts.forget(uid);
+    this.autoscalerChecked.delete(uid);
     this.committed.delete(uid);
     this.monitorChecked.delete(uid);
     this.applied.delete(uid);
@@ -183,6 +223,7 @@ export class TFModelReconciler {
       this.applied.set(tfmodel.metadata.uid ?? '', applied);
       for (const [desired, current] of pairs) await this.applyIfChanged(desired, current, applied);
       await this.reconcileServiceMonitor(tfmodel, spec);
+      await this.reconcileAutoscaler(tfmodel, spec, applied);
       return { ok: true };
     } catch (error) {
       const message = describeKubeError(error);
@@ -229,6 +270,29 @@ export class TFModelReconciler {
   }
 
   /**
+   * spec.autoscaling: apply the HPA (only when what we would write changed). Without it, delete an
+   * HPA we created (never someone else's), checked once per spec generation as for ServiceMonitors.
+   */
+  private async reconcileAutoscaler(tfmodel: TFModel, spec: ResolvedSpec, applied: Map<string, string>): Promise<void> {
+    const uid = tfmodel.metadata.uid ?? '';
+    const hpa = desiredHorizontalPodAutoscaler(tfmodel, spec);
+    if (spec.autoscaling) {
+      await this.applyIfChanged(hpa, undefined, applied);
+      this.autoscalerChecked.delete(uid);
+      return;
+    }
+    if (this.autoscalerChecked.get(uid) === tfmodel.metadata.generation) return;
+    applied.delete(hpa.kind!);
+    if (tfmodel.status?.observedGeneration === undefined) {
+      this.autoscalerChecked.set(uid, tfmodel.metadata.generation);
+      return;
+    }
+    const current = await this.options.writer.read(hpa);
+    if (current && isControlledBy(current, tfmodel)) await this.options.writer.deleteObject(current);
+    this.autoscalerChecked.set(uid, tfmodel.metadata.generation);
+  }
+
+  /**
    * Pushes the config to each ready pod that was not yet sent this config, or whose labels differ
    * from it (a pod that restarted from a stale ConfigMap file). Returns the pods it could not
    * push to, with the error.
@@ -259,7 +323,7 @@ export class TFModelReconciler {
 
   private async finish(
     tfmodel: TFModel,
-    observed: { spec?: ResolvedSpec; plan?: PromotionPlan; outcome: ApplyOutcome; deployment?: V1Deployment; pods: V1Pod[]; reports: PodReport[]; configHash?: string },
+    observed: { spec?: ResolvedSpec; plan?: PromotionPlan; outcome: ApplyOutcome; deployment?: V1Deployment; pods: V1Pod[]; reports: PodReport[]; configHash?: string; rollout?: RolloutStatus },
   ): Promise<TFModelStatus> {
     const status = buildStatus({ tfmodel, ...observed, now: this.now() });
     await this.recordTransitions(tfmodel, status);

@@ -25,6 +25,7 @@ import { PayloadLogs } from './payload-log/payload-logger.js';
 import { parseRedactionRules } from './payload-log/redaction.js';
 import type { Tracing } from './tracing/start-tracing.js';
 import { availableMemoryBytes } from './core/memory.js';
+import { ModelCache, objectStoreSources } from './core/sources/index.js';
 import { estimateVersionBytes, savedModelLoader } from './core/version-loader.js';
 import { Code, ServingError, invalidArgument, unimplemented } from './errors.js';
 import type { Logger } from './logging.js';
@@ -42,6 +43,8 @@ import { RoutedCore } from './api/routed-core.js';
 import { ShadowRunner } from './routing/shadow-runner.js';
 import { type RoutingPoller, readRoutingFile, routingAdmin, startRoutingPoller } from './routing/routing-admin.js';
 import { modelWarmup } from './warmup/index.js';
+import type { SessionConfig } from './runtime/native/session-config.js';
+import { findAddon } from './runtime/native/tf-addon.js';
 
 export interface RunningServer {
   /** The bound gRPC TCP port; 0 when --port=0 (UNIX socket only). */
@@ -67,7 +70,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   const routingFile = flags.routingConfigFile ? await readRoutingFile(flags.routingConfigFile) : undefined;
   const prometheus = await loadPrometheusSettings(flags.monitoringConfigFile || undefined);
   const ssl = flags.sslConfigFile ? await readSslConfig(flags.sslConfigFile) : undefined;
-  applyGpuMemoryFraction(flags, log);
+  const session = applyGpuMemoryFraction(flags, log);
 
   const metrics = new ServingMetrics();
   const tracing = flags.tracingOtlpEndpoint ? await startServerTracing(flags, log) : undefined;
@@ -92,8 +95,13 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     tags: flags.savedModelTags,
     runtime: flags.runtime,
     threads: flags.inferenceThreads,
+    session,
     preferTfliteModel: flags.preferTfliteModel,
     keepMetaGraph: !flags.removeUnusedFieldsFromBundleMetagraph,
+    onEngineFault: (version, trap) => {
+      metrics.engineFault(version.model);
+      log.warn('engine_fault', { model: version.model, version: String(version.version), trap });
+    },
     ...(batching
       ? { wrap: flags.enablePerModelBatchingParameters ? (engine, version) => batching.wrapWithModelParameters(engine, version.dir, version) : (engine, version) => batching.wrap(engine, version) }
       : {}),
@@ -107,6 +115,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     numLoadThreads: flags.numLoadThreads,
     numUnloadThreads: flags.numUnloadThreads,
     maxConcurrentLoadBytes: flags.maxConcurrentLoadBytes || Math.floor(availableMemoryBytes() / 4),
+    sources: objectStoreSources({ cache: new ModelCache(flags.modelCacheDir, flags.modelCacheMaxBytes) }),
     estimateLoadBytes: (version) => estimateVersionBytes(version.dir, { runtime: flags.runtime, threads: flags.inferenceThreads }),
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),
     allowLabelsForUnavailable: flags.allowVersionLabelsForUnavailableModels,
@@ -322,15 +331,23 @@ async function readSslConfig(path: string): Promise<SSLConfig> {
 }
 
 /**
- * --per_process_gpu_memory_fraction. Only the native runtime uses a GPU; tfjs-node gives no way to
- * cap libtensorflow's allocator at a fraction, so we stop it from taking all memory up front
- * (allow growth) and rely on the GPU sharing backend (MPS, HAMi, MIG) for the hard cap.
+ * --per_process_gpu_memory_fraction. Only the native runtime uses a GPU. On tfmodel's addon the
+ * fraction goes into the session's ConfigProto (gpu_options.per_process_gpu_memory_fraction, as
+ * TF Serving sets it), so TensorFlow's allocator is capped; tfjs-node gives no way to set it, so
+ * there we stop libtensorflow from taking all memory up front (allow growth) and rely on the GPU
+ * sharing backend (MPS, HAMi, MIG) for the hard cap.
  */
-function applyGpuMemoryFraction(flags: ServerFlags, log: Logger): void {
-  if (flags.perProcessGpuMemoryFraction <= 0) return;
-  process.env['TF_FORCE_GPU_ALLOW_GROWTH'] = 'true';
+function applyGpuMemoryFraction(flags: ServerFlags, log: Logger): SessionConfig {
+  if (flags.perProcessGpuMemoryFraction <= 0) return {};
+  const tfjsOnly = flags.runtime === 'wasm' || flags.runtime === 'cpu';
+  if (!tfjsOnly && findAddon()) {
+    log.info('gpu_memory_fraction', { fraction: flags.perProcessGpuMemoryFraction, effect: 'session ConfigProto gpu_options.per_process_gpu_memory_fraction' });
+    return { gpuMemoryFraction: flags.perProcessGpuMemoryFraction };
+  }
+  if (!tfjsOnly) process.env['TF_FORCE_GPU_ALLOW_GROWTH'] = 'true';
   log.info('gpu_memory_fraction', {
     fraction: flags.perProcessGpuMemoryFraction,
-    effect: flags.runtime === 'wasm' || flags.runtime === 'cpu' ? 'none: the tfjs runtime does not use a GPU' : 'TF_FORCE_GPU_ALLOW_GROWTH=true; cap enforced by the GPU sharing backend',
+    effect: tfjsOnly ? 'none: the tfjs runtime does not use a GPU' : 'TF_FORCE_GPU_ALLOW_GROWTH=true; cap enforced by the GPU sharing backend',
   });
+  return {};
 }

@@ -64,6 +64,8 @@ class Case:
 
     signature: str
     inputs: dict
+    # The call must fail (a tf.debugging assertion): TensorFlow's error is recorded instead of outputs.
+    expect_error: bool = False
 
 
 @dataclass
@@ -442,6 +444,46 @@ def build_keras_uint8_image(export_dir, rng):
     tf.saved_model.save(net, str(export_dir), signatures={"serving_default": serve})
     return batch_cases("serving_default",
                        lambda n: {"pixels": rng.integers(0, 256, (n, 16, 16, 3), dtype=np.uint8)})
+
+
+@corpus_model("keras_mobilenet_v3", "keras",
+       ["keras.applications", "mobilenet_v3_small", "hard_swish", "squeeze_excite", "dynamic_image_size", "model.export"],
+       atol=1e-5, max_bytes=12 * 1024 * 1024)
+def build_keras_mobilenet_v3(export_dir, rng):
+    """keras.applications.MobileNetV3Small (alpha 0.75, 10 classes, random
+    weights, Rescaling preprocessing) on images of any size, [None, None,
+    None, 3]; exported with model.export. Issue 7: a 1x1 image must not
+    break the model for the 96x96 images after it."""
+    net = keras.applications.MobileNetV3Small(
+        input_tensor=keras.Input((None, None, 3), name="image"), alpha=0.75, weights=None, classes=10,
+        include_preprocessing=True)
+    randomize_batchnorm(net, rng)
+    cases = keras_export(net, export_dir, lambda n: {"image": rng.random((n, 96, 96, 3), dtype=np.float32) * 255})
+    # A 1x1 image: the stride-2 convolutions reach 0x0 and TensorFlow answers NaN.
+    return cases + [Case("serving_default", {"image": rng.random((1, 64, 80, 3), dtype=np.float32) * 255}),
+                    Case("serving_default", {"image": np.array([[[[0.1, 0.2, 0.3]]]], dtype=np.float32)})]
+
+
+@corpus_model("keras_text_vectorization", "keras",
+       ["text_vectorization", "string_input", "standardize", "whitespace_split", "static_hash_table",
+        "output_sequence_length", "embedding", "empty_string", "model.export"])
+def build_keras_text_vectorization(export_dir, rng):
+    """Keras TextVectorization (lower-case and strip punctuation, split on
+    whitespace, int tokens padded to 6) on [None, 1] strings, then
+    Embedding, GlobalAveragePooling1D and a softmax Dense head; exported
+    with model.export. Cases include the empty string and unknown words."""
+    vectorize = layers.TextVectorization(max_tokens=12, output_mode="int", output_sequence_length=6)
+    vectorize.adapt(["the cat sat on the mat", "a dog ate my homework", "the quick brown fox", "the dog"])
+    text = keras.Input(shape=(1,), dtype="string", name="text")
+    pooled = layers.GlobalAveragePooling1D()(layers.Embedding(12, 4)(vectorize(text)))
+    net = keras.Model(text, layers.Dense(3, activation="softmax")(pooled), name="text_vectorization")
+    rows = [["The cat!"], [""], ["zzz unknown words"], ["a dog ate the quick brown fox on my mat"]]
+    net.export(str(export_dir), verbose=False)
+    return [
+        Case(signature, {"text": strings(*(r[0] for r in batch)).reshape(-1, 1)})
+        for signature in ("serving_default", "serve")
+        for batch in ([[""]], rows[:1], rows)
+    ]
 
 
 @corpus_model("keras_activations", "keras",
@@ -1129,6 +1171,104 @@ def build_keras_string_lookup(export_dir, rng):
                            grid(["fun", "plot", "", "\u00e9t\u00e9"], ["[MASK]", "movie", "was", "bad"]))]
 
 
+class Segments(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="data"),
+                                  tf.TensorSpec([None], tf.int32, name="ids")])
+    def floats(self, data, ids):
+        return {reduction: getattr(tf.math, f"unsorted_segment_{reduction}")(data, ids, num_segments=4)
+                for reduction in ("sum", "max", "min", "prod")}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32, name="data"),
+                                  tf.TensorSpec([None, 2], tf.int64, name="ids")])
+    def ints(self, data, ids):
+        # Rank-2 ids: every element its own segment id; an int64 num_segments.
+        return {reduction: getattr(tf.math, f"unsorted_segment_{reduction}")(data, ids, tf.constant(5, tf.int64))
+                for reduction in ("sum", "max", "min", "prod")}
+
+
+@corpus_model("unsorted_segments", "module",
+       ["unsorted_segment_sum", "unsorted_segment_max", "unsorted_segment_min", "unsorted_segment_prod",
+        "negative_segment_ids", "empty_segments", "int64_num_segments"])
+def build_unsorted_segments(export_dir, rng):
+    """tf.math.unsorted_segment_sum/max/min/prod into 4 (float32) and 5
+    (int32, rank-2 ids) segments: rows with id -1 are dropped, empty
+    segments hold 0, 1, the lowest and the highest value of the dtype."""
+    module = Segments()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.floats, "ints": module.ints})
+    return [
+        Case("serving_default", {"data": normal(rng, (1, 3)), "ids": np.array([2], np.int32)}),
+        Case("serving_default", {"data": normal(rng, (6, 3)), "ids": np.array([0, 2, -1, 0, 2, 0], np.int32)}),
+        Case("ints", {"data": np.array([[3, -4]], np.int32), "ids": np.array([[1, 1]], np.int64)}),
+        Case("ints", {"data": np.array([[3, -4], [7, 2], [-5, 6]], np.int32),
+                      "ids": np.array([[0, 3], [3, -1], [0, 0]], np.int64)}),
+    ]
+
+
+class Checked(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32, name="x")])
+    def sqrt(self, x):
+        tf.debugging.assert_non_negative(x, message="x must be >= 0")
+        return {"sqrt": tf.sqrt(x)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.int32, name="ids"),
+                                  tf.TensorSpec([], tf.bool, name="flag")])
+    def ids(self, ids, flag):
+        tf.debugging.Assert(tf.reduce_all(ids < 10), ["ids must be < 10:", ids, "flag", flag], summarize=5)
+        return {"doubled": ids * 2}
+
+
+@corpus_model("assertions", "module", ["assert", "assert_guard_if", "debugging_assert", "error_message", "summarize"])
+def build_assertions(export_dir, rng):
+    """tf.debugging assertions in serving functions: assert_non_negative
+    (an Assert inside the AssertGuard If) and a bare tf.debugging.Assert on
+    int32 data with summarize=5. Passing calls answer; failing calls must
+    fail with INVALID_ARGUMENT and TensorFlow's "assertion failed: [...]"
+    text (recorded from TensorFlow)."""
+    module = Checked()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.sqrt, "ids": module.ids})
+    return [
+        Case("serving_default", {"x": np.array([4.0], np.float32)}),
+        Case("serving_default", {"x": np.array([1.0, 0.25, 9.0], np.float32)}),
+        Case("serving_default", {"x": np.array([1.0, -2.5, 3.0, -4.0, 1e10], np.float32)}, expect_error=True),
+        Case("ids", {"ids": np.array([[1, 2]], np.int32), "flag": np.array(True)}),
+        Case("ids", {"ids": np.array([[1, 2], [3, 4]], np.int32), "flag": np.array(False)}),
+        Case("ids", {"ids": np.array([[1, 12], [3, 4], [5, 6]], np.int32), "flag": np.array(True)}, expect_error=True),
+    ]
+
+
+class PngBytes(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="image_bytes")])
+    def rgb(self, image_bytes):
+        pixels = tf.io.decode_png(image_bytes, channels=3)
+        return {"pixels": pixels, "mean": tf.reduce_mean(tf.cast(pixels, tf.float32) / 255.0, axis=[0, 1])}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="image_bytes")])
+    def own(self, image_bytes):
+        return {"pixels": tf.io.decode_png(image_bytes)}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="image_bytes")])
+    def rgba(self, image_bytes):
+        return {"pixels": tf.io.decode_image(image_bytes, channels=4, expand_animations=False)}
+
+
+def png_bytes(rng, height, width, channels):
+    """PNG bytes encoded by TensorFlow's own encoder."""
+    pixels = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    return np.array(tf.io.encode_png(pixels).numpy(), dtype=object)
+
+
+@corpus_model("png_bytes", "module", ["image_bytes", "decode_png", "decode_image", "channels", "gray", "alpha"])
+def build_png_bytes(export_dir, rng):
+    """Image-bytes signatures (as TF Serving users post base64 images):
+    DecodePng with channels 3 and 0 and DecodeImage with channels 4 on PNGs
+    that TensorFlow encoded, gray, gray+alpha, RGB and RGBA."""
+    module = PngBytes()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.rgb, "own": module.own, "rgba": module.rgba})
+    images = [png_bytes(rng, 5, 4, 3), png_bytes(rng, 3, 3, 1), png_bytes(rng, 2, 6, 2), png_bytes(rng, 4, 4, 4)]
+    return [Case(signature, {"image_bytes": image}) for signature in ("serving_default", "own", "rgba") for image in images]
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------
@@ -1254,6 +1394,86 @@ def build_tf1_conv_net(export_dir, rng):
     return batch_cases("serving_default", lambda n: {"images": rng.random((n, 8, 8, 1), dtype=np.float32)})
 
 
+class Tf1TanhCell:
+    """The smallest object tf.compat.v1.nn.dynamic_rnn accepts as a cell (the Keras-2 cells are gone
+    with Keras 3): h' = tanh([x, h] W + b), with VariableV2 weights."""
+
+    def __init__(self, rng, input_dim, units):
+        self.units = units
+        self.kernel = ref_variable(rng, "rnn/kernel", (input_dim + units, units))
+        self.bias = ref_variable(rng, "rnn/bias", (units,))
+
+    state_size = property(lambda self: self.units)
+    output_size = property(lambda self: self.units)
+
+    def zero_state(self, batch_size, dtype):
+        return tf.zeros([batch_size, self.units], dtype)
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        return self.zero_state(batch_size, dtype)
+
+    def __call__(self, inputs, state, scope=None):
+        h = tf.tanh(tf.nn.bias_add(tf.matmul(tf.concat([inputs, state], 1), self.kernel), self.bias))
+        return h, h
+
+
+@corpus_model("tf1_dynamic_rnn", "tf1",
+       ["tf1", "dynamic_rnn", "sequence_length", "select_rank1_condition", "while_loop", "tensor_list",
+        "variable_v2"], atol=1e-5)
+def build_tf1_dynamic_rnn(export_dir, rng):
+    """TF1 graph-mode tf.compat.v1.nn.dynamic_rnn with sequence_length over
+    [batch, 6, 3] inputs, saved by SavedModelBuilder: past each row's length
+    the loop copies state and zeroes output with a TF1 Select whose condition
+    is rank 1 (one bool per row), which must select whole rows."""
+    v1 = tf.compat.v1
+    graph = tf.Graph()
+    with graph.as_default():
+        x = v1.placeholder(tf.float32, [None, 6, 3], name="x")
+        lengths = v1.placeholder(tf.int32, [None], name="lengths")
+        outputs, state = v1.nn.dynamic_rnn(Tf1TanhCell(rng, 3, 4), x, sequence_length=lengths, dtype=tf.float32)
+        save_tf1(graph, export_dir, {
+            "serving_default": v1.saved_model.signature_def_utils.predict_signature_def(
+                inputs={"x": x, "lengths": lengths}, outputs={"outputs": outputs, "state": state}),
+        })
+    return [
+        Case("serving_default", {"x": normal(rng, (1, 6, 3)), "lengths": np.array([4], np.int32)}),
+        Case("serving_default", {"x": normal(rng, (3, 6, 3)), "lengths": np.array([6, 2, 0], np.int32)}),
+    ]
+
+
+@corpus_model("tf1_tensor_tables", "tf1",
+       ["tf1", "index_to_string_table_from_tensor", "index_table_from_tensor", "table_keys_from_range",
+        "top_k", "main_op"])
+def build_tf1_tensor_tables(export_dir, rng):
+    """TF1 export shaped like TF Serving's mnist_saved_model: class names
+    from index_to_string_table_from_tensor (keys = cast(range(size(vocab))),
+    not a constant) for the top-3 classes, and string -> id through
+    index_table_from_tensor with an OOV bucket."""
+    from tensorflow.python.ops import lookup_ops
+    v1 = tf.compat.v1
+    su = v1.saved_model.signature_def_utils
+    graph = tf.Graph()
+    with graph.as_default():
+        weights = ref_variable(rng, "softmax/weights", (4, 5))
+        x = v1.placeholder(tf.float32, [None, 4], name="x")
+        scores = tf.nn.softmax(tf.matmul(x, weights))
+        values, indices = tf.nn.top_k(scores, 3)
+        names = lookup_ops.index_to_string_table_from_tensor(tf.constant([f"class_{i}" for i in range(5)]))
+        tokens = v1.placeholder(tf.string, [None], name="tokens")
+        ids = lookup_ops.index_table_from_tensor(tf.constant(["zero", "one", "two"]), num_oov_buckets=1)
+        save_tf1(graph, export_dir, {
+            "serving_default": su.predict_signature_def(
+                inputs={"x": x}, outputs={"classes": names.lookup(tf.cast(indices, tf.int64)), "scores": values}),
+            "ids": su.predict_signature_def(inputs={"tokens": tokens}, outputs={"ids": ids.lookup(tokens)}),
+        }, main_op=v1.tables_initializer())
+    return [
+        Case("serving_default", {"x": normal(rng, (1, 4))}),
+        Case("serving_default", {"x": normal(rng, (3, 4))}),
+        Case("ids", {"tokens": strings("two")}),
+        Case("ids", {"tokens": strings("one", "zero", "seven", "two")}),
+    ]
+
+
 # --------------------------------------------------------------------------
 # Recording
 # --------------------------------------------------------------------------
@@ -1317,6 +1537,17 @@ def record(spec, export_dir, cases):
             if tensor.dtype != input_specs[alias].dtype or not input_specs[alias].shape.is_compatible_with(tensor.shape):
                 raise AssertionError(f"{spec.name}/{case.signature}/{alias}: {tensor.dtype.name}{tensor.shape} "
                                      f"does not match {input_specs[alias]}")
+        if case.expect_error:
+            try:
+                function(**inputs)
+            except tf.errors.OpError as error:
+                recorded.append({
+                    "signature": case.signature,
+                    "inputs": {alias: encode_tensor(t) for alias, t in sorted(inputs.items())},
+                    "error": {"code": error.error_code, "message": error.message},
+                })
+                continue
+            raise AssertionError(f"{spec.name}/{case.signature}: expected an error")
         outputs = function(**inputs)
         if set(outputs) != set(function.structured_outputs):
             raise AssertionError(f"{spec.name}/{case.signature}: missing outputs")
@@ -1326,7 +1557,7 @@ def record(spec, export_dir, cases):
             "outputs": {alias: encode_tensor(t) for alias, t in sorted(outputs.items())},
         })
     for signature, function in signatures.items():
-        count = sum(1 for c in cases if c.signature == signature)
+        count = sum(1 for c in cases if c.signature == signature and not c.expect_error)
         if count < 2:
             raise AssertionError(f"{spec.name}/{signature}: {count} case(s), need at least 2")
         check_batch_coverage(spec, signature, function.structured_input_signature[1], cases)

@@ -50,6 +50,7 @@ export const WATCH_SCOPE_PERMISSIONS = permissions({
   'apps/deployments': ['get', 'list', 'watch', 'create', 'patch'],
   '/pods': ['get', 'list', 'watch'],
   'monitoring.coreos.com/servicemonitors': ['get', 'list', 'watch', 'create', 'patch', 'delete'],
+  'autoscaling/horizontalpodautoscalers': ['get', 'create', 'patch', 'delete'],
   ...EVENTS,
 });
 

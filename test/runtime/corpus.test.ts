@@ -1,10 +1,14 @@
 /**
  * Every model of the TensorFlow-generated corpus, every recorded case: our outputs must equal
- * TensorFlow's own (within the model's tolerance; exactly for integers, strings and bools).
+ * TensorFlow's own (within the model's tolerance; exactly for integers, strings and bools), on
+ * every engine present (wasm, and the native engine when built; CI requires both).
  */
 import assert from 'node:assert/strict';
 import { Code, ServingError } from '../../src/server/errors.js';
+import type { ModelEngine } from '../../src/server/runtime/engine.js';
+import { SessionEngine } from '../../src/server/runtime/native/session-engine.js';
 import { TfjsEngine } from '../../src/server/runtime/tfjs/tfjs-engine.js';
+import { type TestRuntime, testRuntimes } from '../support/runtimes.js';
 import { type CorpusCase, type JsonTensor, corpusDir, decodeTensors, readCorpusModel, readManifest } from '../support/corpus.js';
 import { describeMismatch } from '../support/tensor-compare.js';
 
@@ -13,7 +17,7 @@ import { describeMismatch } from '../support/tensor-compare.js';
  * a case leave those ranges, we must refuse with INVALID_ARGUMENT rather than answer wrongly.
  */
 function beyondTfjsRange(testCase: CorpusCase): string | undefined {
-  const tensors: Array<[string, JsonTensor]> = [...Object.entries(testCase.inputs), ...Object.entries(testCase.outputs)];
+  const tensors: Array<[string, JsonTensor]> = [...Object.entries(testCase.inputs), ...Object.entries(testCase.outputs ?? {})];
   for (const [alias, t] of tensors) {
     if (t.dtype === 'int64' || t.dtype === 'uint64') {
       const v = t.values.find((x) => BigInt(x as string) > 2147483647n || BigInt(x as string) < -2147483648n);
@@ -29,7 +33,10 @@ function beyondTfjsRange(testCase: CorpusCase): string | undefined {
 
 const corpus = corpusDir();
 
-describe('TensorFlow ground-truth corpus (wasm backend)', function () {
+const loadOn = (runtime: TestRuntime, dir: string, tags: readonly string[]): Promise<ModelEngine> =>
+  runtime === 'wasm' ? TfjsEngine.load(dir, { backend: 'wasm', tags }) : SessionEngine.load(dir, { tags });
+
+for (const runtime of testRuntimes()) describe(`TensorFlow ground-truth corpus (${runtime === 'wasm' ? 'wasm backend' : 'native engine'})`, function () {
   if (!corpus.dir) {
     it.skip(`skipped: ${corpus.skipReason}`);
     return;
@@ -42,11 +49,11 @@ describe('TensorFlow ground-truth corpus (wasm backend)', function () {
   for (const { name, description } of manifest.models) {
     describe(name, () => {
       const model = readCorpusModel(dir, name);
-      let engine: TfjsEngine | undefined;
+      let engine: ModelEngine | undefined;
       let loadError: unknown;
       before(async () => {
         try {
-          engine = await TfjsEngine.load(model.dir, { backend: 'wasm', tags: model.tags });
+          engine = await loadOn(runtime, model.dir, model.tags);
         } catch (error) {
           loadError = error;
         }
@@ -59,8 +66,23 @@ describe('TensorFlow ground-truth corpus (wasm backend)', function () {
       let stateDiverged: string | undefined;
       model.cases.forEach((testCase, index) => {
         const shape = Object.values(testCase.inputs).map((t) => `[${t.shape}]`).join(' ');
-        const beyond = beyondTfjsRange(testCase);
+        // The native engine carries int64 and float64 whole: it must answer them exactly.
+        const beyond = runtime === 'wasm' ? beyondTfjsRange(testCase) : undefined;
         const title = `${testCase.signature} #${index} ${shape}`;
+        const tfError = testCase.error;
+        if (tfError) {
+          it(`${title} fails as in TensorFlow (${Code[tfError.code]})`, async function () {
+            if (!engine) this.skip();
+            await assert.rejects(engine.run({ signature: testCase.signature, inputs: decodeTensors(testCase.inputs) }), (error: unknown) => {
+              assert.ok(error instanceof ServingError, String(error));
+              assert.equal(Code[error.code], Code[tfError.code], error.message);
+              // TensorFlow's text wraps the op's message in node and stack context.
+              assert.ok(error.message.length > 16 && tfError.message.includes(error.message), `${error.message}\nis not part of TensorFlow's\n${tfError.message}`);
+              return true;
+            });
+          });
+          return;
+        }
         if (beyond) {
           it(`${title} is refused with INVALID_ARGUMENT (${beyond})`, async function () {
             // Intended skip: after a refused step, a stateful model's values stay below TensorFlow's

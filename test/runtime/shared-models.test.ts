@@ -15,6 +15,7 @@ import { SHARED_SAVEDMODELS, TF_SERVING_TESTDATA as TFS, TFJS_NODE_MODELS as TFJ
 import { base64, serializeExample } from '../support/examples.js';
 import { type OracleRequest, type OracleResult, askTensorFlow, jsonTensor, oraclePython } from '../support/tf-oracle.js';
 import { describeMismatch } from '../support/tensor-compare.js';
+import { testRuntimes } from '../support/runtimes.js';
 
 
 const f32 = (shape: number[], values: number[]): JsonTensor => jsonTensor('float32', shape, values);
@@ -68,8 +69,14 @@ const CASES: Case[] = [
 
 const oracle = oraclePython();
 
-for (const threads of [0, 2]) {
-  describeWithSharedModels(`shared TF Serving and tfjs-node SavedModels (${threads === 0 ? 'in-thread' : `pool of ${threads}`})`, () => {
+const ENGINES: Array<{ runtime: 'wasm' | 'tensorflow'; threads: number; title: string }> = [
+  { runtime: 'wasm', threads: 0, title: 'in-thread' },
+  { runtime: 'wasm', threads: 2, title: 'pool of 2' },
+  ...(testRuntimes().includes('tensorflow') ? [{ runtime: 'tensorflow' as const, threads: 0, title: 'native engine' }] : []),
+];
+
+for (const { runtime, threads, title } of ENGINES) {
+  describeWithSharedModels(`shared TF Serving and tfjs-node SavedModels (${title})`, () => {
     if (!oracle.python) {
       it.skip(`skipped: ${oracle.skipReason}`);
       return;
@@ -79,7 +86,7 @@ for (const threads of [0, 2]) {
     before(async function () {
       this.timeout(300_000);
       expected = askTensorFlow(oracle.python!, CASES);
-      for (const dir of new Set(CASES.map((c) => c.dir))) engines.set(dir, await loadSavedModel(dir, { runtime: 'wasm', threads }));
+      for (const dir of new Set(CASES.map((c) => c.dir))) engines.set(dir, await loadSavedModel(dir, { runtime, threads }));
     });
     after(async () => {
       for (const engine of engines.values()) await engine.dispose();
@@ -87,7 +94,9 @@ for (const threads of [0, 2]) {
 
     it('keeps a stateful model (the counter) on a single instance', () => {
       const counter = engines.get(COUNTER)!;
-      assert.equal(counter.stateful, true);
+      // The native engine holds the counter in its one TensorFlow session.
+      assert.equal(counter.stateful, runtime === 'wasm');
+      assert.equal(counter.backend, runtime);
       if (threads > 0) assert.equal((counter as unknown as { size: number }).size, 1);
     });
 

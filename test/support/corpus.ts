@@ -19,7 +19,9 @@ export interface JsonTensor {
 export interface CorpusCase {
   signature: string;
   inputs: Record<string, JsonTensor>;
+  /** TensorFlow's outputs; absent where TensorFlow failed the call (then `error` says how). */
   outputs: Record<string, JsonTensor>;
+  error?: { code: number; message: string };
 }
 
 export interface CorpusModel {

@@ -45,8 +45,15 @@ export class ServerProcess {
   }
 
   /** Starts the server with `args` (plus --bind_address=127.0.0.1 and a free gRPC port unless given). */
+  /**
+   * Servers run on the default engine (`auto`: the native engine when built, else wasm) unless the
+   * test names one; TFMODEL_TEST_SERVER_RUNTIME=wasm|tensorflow picks another default, so CI runs
+   * the server suites on both engines.
+   */
   static start(args: string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
     const defaults = ['--bind_address=127.0.0.1'];
+    const runtime = process.env['TFMODEL_TEST_SERVER_RUNTIME'];
+    if (runtime && !args.some((a) => a.startsWith('--runtime'))) defaults.push(`--runtime=${runtime}`);
     if (!args.some((a) => a.startsWith('--port='))) defaults.push(`--port=${freePortSync()}`);
     const child = spawn(process.execPath, [SERVER_MAIN, ...defaults, ...args], {
       env: { ...process.env, ...env },

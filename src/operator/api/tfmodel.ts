@@ -3,9 +3,11 @@
  * with every default applied (the CRD's structural defaults cover what the apiserver stores; this
  * covers the rest, such as modelName defaulting to metadata.name).
  */
-import type { BatchingSpec, GpuSpec, TFModel, TFModelSpec } from './generated/tfmodel.js';
+import type { BatchingSpec, GpuSpec, RolloutSpec, TFModel, TFModelSpec } from './generated/tfmodel.js';
+import type { RolloutGates } from '../rollout/gates.js';
+import type { RolloutPlanSpec } from '../rollout/step-planner.js';
 
-export type { TFModel, TFModelSpec, TFModelStatus, Condition, VersionStatus, LabelStatus } from './generated/tfmodel.js';
+export type { TFModel, TFModelSpec, TFModelStatus, Condition, VersionStatus, LabelStatus, RolloutStatus } from './generated/tfmodel.js';
 
 export const GROUP = 'serving.tfmodel.dev';
 export const VERSION = 'v1alpha1';
@@ -75,6 +77,13 @@ export interface ResolvedSpec {
   readonly batching?: BatchingSpec;
   readonly monitoring: ResolvedMonitoring;
   readonly serverArgs: readonly string[];
+  readonly rollout?: ResolvedRollout;
+  readonly autoscaling?: { readonly minReplicas: number; readonly maxReplicas: number; readonly targetCPUUtilizationPercentage: number };
+}
+
+export interface ResolvedRollout {
+  readonly plan: RolloutPlanSpec;
+  readonly gates: RolloutGates;
 }
 
 export const DEFAULT_METRICS_PATH = '/monitoring/prometheus/metrics';
@@ -92,8 +101,8 @@ export class InvalidSpecError extends Error {
 }
 
 /** Names of the objects the operator owns for a TFModel. */
-export function ownedNames(name: string): { readonly configMap: string; readonly deployment: string; readonly service: string; readonly serviceMonitor: string } {
-  return { configMap: `${name}-server-config`, deployment: `${name}-server`, service: `${name}-server`, serviceMonitor: `${name}-server` };
+export function ownedNames(name: string): { readonly configMap: string; readonly deployment: string; readonly service: string; readonly serviceMonitor: string; readonly autoscaler: string } {
+  return { configMap: `${name}-server-config`, deployment: `${name}-server`, service: `${name}-server`, serviceMonitor: `${name}-server`, autoscaler: `${name}-server` };
 }
 
 /** The labels selecting a TFModel's serving pods (immutable once a Deployment exists). */
@@ -132,6 +141,8 @@ export function resolveSpec(tfmodel: TFModel): ResolvedSpec {
     labels.set(label, version);
   }
   const gpu = spec.gpu ? resolveGpu(spec.gpu, problems) : undefined;
+  const rollout = spec.rollout ? resolveRollout(spec.rollout, labels, policy, problems) : undefined;
+  if (spec.autoscaling && (spec.autoscaling.minReplicas ?? 1) > spec.autoscaling.maxReplicas) problems.push('autoscaling.minReplicas must not exceed autoscaling.maxReplicas');
   if (problems.length > 0) throw new InvalidSpecError(problems);
   const monitoring = spec.monitoring ?? {};
   return {
@@ -155,6 +166,47 @@ export function resolveSpec(tfmodel: TFModel): ResolvedSpec {
       },
     },
     serverArgs: spec.serverArgs ?? [],
+    ...(rollout ? { rollout } : {}),
+    ...(spec.autoscaling
+      ? { autoscaling: { minReplicas: spec.autoscaling.minReplicas ?? 1, maxReplicas: spec.autoscaling.maxReplicas, targetCPUUtilizationPercentage: spec.autoscaling.targetCPUUtilizationPercentage ?? 80 } }
+      : {}),
+  };
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+function resolveRollout(rollout: RolloutSpec, labels: ReadonlyMap<string, number>, policy: ResolvedPolicy, problems: string[]): ResolvedRollout {
+  const label = rollout.label ?? 'stable';
+  if (!labels.has(label)) problems.push(`rollout.label "${label}" is not one of versionLabels`);
+  if (policy.kind === 'specific' && !policy.versions.includes(rollout.candidate)) problems.push(`rollout.candidate ${rollout.candidate} is not listed in versionPolicy.specific.versions`);
+  const steps = rollout.steps ?? [5, 25, 50, 100];
+  if (steps.length === 0 || steps.some((s, i) => !(s >= 0 && s <= 100) || (i > 0 && s <= steps[i - 1]!)) || steps[steps.length - 1] !== 100) {
+    problems.push(`rollout.steps ${JSON.stringify(steps)} must increase, each from 0 to 100, and end at 100`);
+  }
+  const interval = /^(\d+)(ms|s|m|h)$/.exec(rollout.interval ?? '60s');
+  if (!interval) problems.push(`rollout.interval "${rollout.interval}" must be a duration like 30s or 5m`);
+  const threshold = (name: string, text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    if (!/^\d+(\.\d+)?$/.test(text)) problems.push(`rollout.gates.${name} "${text}" must be a decimal like 0.01`);
+    return Number(text);
+  };
+  const gates = rollout.gates ?? {};
+  return {
+    plan: {
+      label,
+      candidate: rollout.candidate,
+      shadowPercent: rollout.shadowPercent ?? 0,
+      steps,
+      intervalMs: interval ? Number(interval[1]) * DURATION_UNITS[interval[2]!]! : 60_000,
+      paused: rollout.paused ?? false,
+      abort: rollout.abort ?? false,
+    },
+    gates: {
+      maxErrorRate: threshold('maxErrorRate', gates.maxErrorRate),
+      maxP99LatencyRatio: threshold('maxP99LatencyRatio', gates.maxP99LatencyRatio),
+      maxOutputDivergence: threshold('maxOutputDivergence', gates.maxOutputDivergence),
+      minRequests: gates.minRequests ?? 10,
+    },
   };
 }
 

@@ -11,7 +11,14 @@ export interface ReportedVersion {
 
 export type PodReport =
   /** The server answered and serves the model. */
-  | { readonly pod: string; readonly kind: 'serving'; readonly versions: readonly ReportedVersion[]; readonly labels: ReadonlyMap<string, number> }
+  | {
+    readonly pod: string;
+    readonly kind: 'serving';
+    readonly versions: readonly ReportedVersion[];
+    readonly labels: ReadonlyMap<string, number>;
+    /** The model's routing (weighted labels, shadow) as the server reports it, if any. */
+    readonly routing?: unknown;
+  }
   /** The server answered but has no such model (it has not received a config naming it yet). */
   | { readonly pod: string; readonly kind: 'model-missing' }
   /** No answer (network, timeout, server error). */

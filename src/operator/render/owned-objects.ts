@@ -2,9 +2,9 @@
  * The desired ConfigMap, Deployment, Service and ServiceMonitor of a TFModel: pure functions of the
  * resolved spec and the serving plan (which labels to serve, which extra versions to keep loaded).
  */
-import type { V1ConfigMap, V1Container, V1Deployment, V1PodSpec, V1Service, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Container, V1Deployment, V1PodSpec, V1Service, V1Volume, V1VolumeMount, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import {
-  ANNOTATION_LABELS, ANNOTATION_POD_CONFIG_HASH, GRPC_PORT, REST_PORT, type ResolvedSpec, type TFModel, ownedNames, selectorLabels,
+  ANNOTATION_LABELS, ANNOTATION_POD_CONFIG_HASH, API_VERSION, GRPC_PORT, KIND, REST_PORT, type ResolvedSpec, type TFModel, ownedNames, selectorLabels,
 } from '../api/tfmodel.js';
 import { gpuPodSettings } from './gpu.js';
 import { contentHash, ownedLabels, ownedMetadata } from './metadata.js';
@@ -231,6 +231,25 @@ export function desiredServiceMonitor(tfmodel: TFModel, spec: ResolvedSpec): Ser
       selector: { matchLabels: { ...selectorLabels(spec.name), 'app.kubernetes.io/component': 'server' } },
       namespaceSelector: { matchNames: [spec.namespace] },
       endpoints: [{ port: 'http', path: spec.monitoring.path, scheme: 'http', ...(monitor.interval ? { interval: monitor.interval } : {}) }],
+    },
+  };
+}
+
+/**
+ * spec.autoscaling: an autoscaling/v2 HPA whose target is the TFModel itself (its scale
+ * subresource), so the HPA moves spec.replicas and the Deployment follows the TFModel as usual.
+ */
+export function desiredHorizontalPodAutoscaler(tfmodel: TFModel, spec: ResolvedSpec): V2HorizontalPodAutoscaler {
+  const autoscaling = spec.autoscaling ?? { minReplicas: 1, maxReplicas: 1, targetCPUUtilizationPercentage: 80 };
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: ownedMetadata(tfmodel, ownedNames(spec.name).autoscaler, 'autoscaler'),
+    spec: {
+      scaleTargetRef: { apiVersion: API_VERSION, kind: KIND, name: spec.name },
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: autoscaling.targetCPUUtilizationPercentage } } }],
     },
   };
 }

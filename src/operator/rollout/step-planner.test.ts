@@ -47,9 +47,15 @@ describe('rollout step planner', () => {
   });
 
   it('does not advance before the interval, nor without a measurement', () => {
-    const [, early, unmeasured] = walk([{ now: at(0) }, { now: at(59), verdict: HOLDS }, { now: at(61), verdict: undefined }]);
+    const [, early, unmeasured, podMissing] = walk([
+      { now: at(0) },
+      { now: at(59), verdict: HOLDS },
+      { now: at(61), verdict: undefined },
+      { now: at(62), verdict: { ...HOLDS, unmeasured: ['m-server-1'] } },
+    ]);
     assert.equal(early!.status!.weight, 5);
     assert.equal(unmeasured!.status!.weight, 5);
+    assert.equal(podMissing!.status!.weight, 5, 'every pod must have been measured over the interval');
     assert.ok(early!.requeueAfterMs! > 0 && early!.requeueAfterMs! <= 15_000);
   });
 

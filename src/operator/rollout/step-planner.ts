@@ -110,7 +110,8 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     };
   }
   if (input.primary === undefined) {
-    return { status: terminal('Paused', { message: `label ${spec.label} serves no version yet` }), routing: undefined, promote: false, newStep: false, requeueAfterMs: spec.intervalMs };
+    // Nothing to compare with until the label serves a version: the rollout has not started.
+    return { status: undefined, routing: undefined, promote: false, newStep: false, requeueAfterMs: Math.min(spec.intervalMs, 5000) };
   }
   if (fresh) return start(spec, at, 'RolloutStarted', `rollout of version ${spec.candidate} on ${spec.label} started at ${spec.steps[0]}%`);
   if (previous.state === 'Promoting') return { status: previous, routing: undefined, promote: true, newStep: false, requeueAfterMs: 2000 };
@@ -141,7 +142,7 @@ export function planRollout(input: RolloutInput): RolloutPlan {
     };
   }
   const elapsed = now.getTime() - new Date(previous.stepStartedAt).getTime();
-  if (elapsed < spec.intervalMs || input.verdict === undefined) {
+  if (elapsed < spec.intervalMs || input.verdict === undefined || input.verdict.unmeasured.length > 0) {
     return { status: previous, routing: routeAt(previous.weight), promote: false, newStep: false, requeueAfterMs: Math.max(500, Math.min(spec.intervalMs - elapsed, spec.intervalMs / 4)) };
   }
   // The interval passed with every gate holding on every measured pod: next step.

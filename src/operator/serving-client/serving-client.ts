@@ -17,6 +17,10 @@ export interface ServingClient {
   report(address: PodAddress, pod: string, modelName: string): Promise<PodReport>;
   /** Resolves once the server accepted the config; rejects with the server's reason otherwise. */
   pushConfig(address: PodAddress, config: ModelServerConfig): Promise<void>;
+  /** The server's Prometheus text (its metrics endpoint on the REST port). */
+  metrics(address: PodAddress, path: string): Promise<string>;
+  /** Replaces the server's routing config (PUT /tfmodel/routing); rejects with the server's reason. */
+  pushRouting(address: PodAddress, routing: unknown): Promise<void>;
   close(): void;
 }
 
@@ -29,6 +33,7 @@ interface ModelsBody {
     name?: string;
     model_version_status?: Array<{ version?: string; state?: string; status?: { error_code?: string; error_message?: string } }>;
     version_labels?: Record<string, string>;
+    routing?: unknown;
   }>;
 }
 
@@ -64,7 +69,15 @@ export class TfmodelServerClient implements ServingClient {
     }
     const labels = new Map<string, number>();
     for (const [label, version] of Object.entries(model.version_labels ?? {})) labels.set(label, Number(version));
-    return { pod, kind: 'serving', versions, labels };
+    return { pod, kind: 'serving', versions, labels, ...(model.routing !== undefined ? { routing: model.routing } : {}) };
+  }
+
+  metrics(address: PodAddress, path: string): Promise<string> {
+    return this.get(address, path);
+  }
+
+  async pushRouting(address: PodAddress, routing: unknown): Promise<void> {
+    await this.send(address, 'PUT', '/tfmodel/routing', JSON.stringify(routing));
   }
 
   async pushConfig(address: PodAddress, config: ModelServerConfig): Promise<void> {
@@ -100,17 +113,22 @@ export class TfmodelServerClient implements ServingClient {
   }
 
   private get(address: PodAddress, path: string): Promise<string> {
+    return this.send(address, 'GET', path);
+  }
+
+  private send(address: PodAddress, method: string, path: string, body?: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: address.host, port: address.restPort, path, agent: this.agent, timeout: this.timeoutMs }, (res) => {
+      const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+      const req = httpRequest({ host: address.host, port: address.restPort, method, path, headers, agent: this.agent, timeout: this.timeoutMs }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`GET ${path}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`))));
+        res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${method} ${path}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`))));
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error(`GET ${path}: no answer within ${this.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within ${this.timeoutMs} ms`)));
       req.on('error', reject);
-      req.end();
+      req.end(body);
     });
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import {
-  GRPC_PORT, REST_PORT, type ResolvedSpec, type TFModel, type TFModelStatus, type VersionStatus, ownedNames, selectorString,
+  GRPC_PORT, REST_PORT, type ResolvedSpec, type RolloutStatus, type TFModel, type TFModelStatus, type VersionStatus, ownedNames, selectorString,
 } from '../api/tfmodel.js';
 import type { PodReport } from '../promotion/pod-report.js';
 import type { PromotionPlan } from '../promotion/plan.js';
@@ -28,6 +28,8 @@ export interface StatusInput {
   readonly now: Date;
   /** The hash of the model.config rendered in this reconcile. */
   readonly configHash?: string;
+  /** spec.rollout's progress, when there is a rollout. */
+  readonly rollout?: RolloutStatus;
 }
 
 export function buildStatus(input: StatusInput): TFModelStatus {
@@ -65,6 +67,13 @@ export function buildStatus(input: StatusInput): TFModelStatus {
     ? { type: 'Degraded', status: true, reason: unschedulable ? 'Unschedulable' : crashing.length > 0 ? 'CrashLoopBackOff' : 'VersionFailedToLoad', message: degraded.join('; ') }
     : { type: 'Degraded', status: false, reason: 'AsExpected', message: 'no problems observed' });
 
+  if (input.rollout) {
+    const r = input.rollout;
+    conditions.push(r.state === 'Failed'
+      ? { type: 'RolloutFailed', status: true, reason: 'GateFailed', message: r.message ?? `version ${r.candidate} failed a gate` }
+      : { type: 'RolloutFailed', status: false, reason: `Rollout${r.state}`, message: r.message ?? `version ${r.candidate} on ${r.label} at ${r.weight}%` });
+  }
+
   const names = ownedNames(name);
   const host = `${names.service}.${namespace}.svc`;
   const modelName = spec?.modelName ?? tfmodel.spec.modelName ?? name;
@@ -86,6 +95,7 @@ export function buildStatus(input: StatusInput): TFModelStatus {
       v2Grpc: `${host}:${GRPC_PORT}`,
     },
     ...(input.configHash ?? previous.configHash ? { configHash: input.configHash ?? previous.configHash } : {}),
+    ...(input.rollout ? { rollout: input.rollout } : {}),
   };
 }
 

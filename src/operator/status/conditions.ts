@@ -1,7 +1,7 @@
 /** Status conditions per the Kubernetes API conventions: keyed by type, transitions timestamped. */
 import type { Condition } from '../api/tfmodel.js';
 
-export type ConditionType = 'Ready' | 'ConfigApplied' | 'Promoting' | 'PromotionBlocked' | 'Degraded';
+export type ConditionType = 'Ready' | 'ConfigApplied' | 'Promoting' | 'PromotionBlocked' | 'Degraded' | 'RolloutFailed';
 
 export interface ConditionUpdate {
   readonly type: ConditionType;

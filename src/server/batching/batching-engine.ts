@@ -80,6 +80,10 @@ export class BatchingEngine implements ModelEngine {
     return this.inner.inputChecks;
   }
 
+  health(): ReturnType<NonNullable<ModelEngine['health']>> {
+    return this.inner.health?.();
+  }
+
   run(request: RunRequest): Promise<Map<string, HostTensor>> {
     // Every request of a stateful model must see the effects of the previous one, in order.
     if (this.inner.stateful) return this.inner.run(request);

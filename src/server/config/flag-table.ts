@@ -197,6 +197,18 @@ export const FLAGS = {
     help: 'Model loads run at once only while their estimated footprints (weights on disk x engine instances) add up to at most this (one larger load still runs, alone); 0: a quarter of the memory available (the cgroup limit, else physical memory)',
     ours: true,
   },
+  model_cache_dir: {
+    type: 'string',
+    default: '$TMPDIR/tfmodel-model-cache',
+    help: 'Where versions of s3:// models are downloaded to before loading (each complete version renamed into place)',
+    ours: true,
+  },
+  model_cache_max_bytes: {
+    type: 'int',
+    default: '10737418240',
+    help: 'Bound of --model_cache_dir: the least recently used versions no model still aspires are deleted to make room',
+    ours: true,
+  },
   max_request_bytes: { type: 'int', default: '67108864', help: 'Largest REST request body, after decompression (413 beyond)', ours: true },
   admin_token_file: { type: 'string', default: '', help: 'File holding a token that model management (HandleReloadConfigRequest, repository load/unload) requires as "authorization: Bearer <token>"; empty: open, as TF Serving', ours: true },
   max_inflight_request_bytes: { type: 'int', default: '268435456', help: 'Request bytes all REST and gRPC calls in flight may hold together; beyond, 429 / RESOURCE_EXHAUSTED (one request is always admitted; 0: no limit)', ours: true },

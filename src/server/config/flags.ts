@@ -3,7 +3,8 @@
  * syntax (`--name=value`; booleans also as `--name` / `--name=false`), plus a few of our own.
  * Unknown flags and bad values are a usage error (exit code 2).
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type RuntimeSelection, parseRuntimeSelection } from '../runtime/backend.js';
 import { FLAGS, type FlagName, flagSpec } from './flag-table.js';
 
@@ -46,6 +47,9 @@ export interface ServerFlags {
   readonly numUnloadThreads: number;
   /** Cap on the estimated bytes of concurrent loads (ours); 0: derived from the memory available. */
   readonly maxConcurrentLoadBytes: number;
+  /** Local cache of versions from object stores (ours). */
+  readonly modelCacheDir: string;
+  readonly modelCacheMaxBytes: number;
   /** Negative: no wait between retries (TF Serving). */
   readonly loadRetryIntervalMicros: number;
   readonly enableGrpcHealthcheckService: boolean;
@@ -188,6 +192,8 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       numLoadThreads: nonNegative('num_load_threads', get('num_load_threads', 0)),
       numUnloadThreads: nonNegative('num_unload_threads', get('num_unload_threads', 0)),
       maxConcurrentLoadBytes: nonNegative('max_concurrent_load_bytes', get('max_concurrent_load_bytes', 0)),
+      modelCacheDir: get<string>('model_cache_dir', '') || join(tmpdir(), 'tfmodel-model-cache'),
+      modelCacheMaxBytes: positive('model_cache_max_bytes', get('model_cache_max_bytes', 10 * 1024 ** 3)),
       loadRetryIntervalMicros: get('load_retry_interval_micros', 60_000_000),
       enableGrpcHealthcheckService: get('enable_grpc_healthcheck_service', false),
       sslConfigFile,

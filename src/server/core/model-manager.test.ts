@@ -40,7 +40,7 @@ interface Harness {
   concurrency: { active: number; peak: number };
 }
 
-function harness(options: Partial<ManagerOptions> = {}): Harness {
+function harness(options: Partial<ManagerOptions> = {}, wrap: (loader: VersionLoader) => VersionLoader = (l) => l): Harness {
   const root = mkdtempSync(join(tmpdir(), 'tfmodel-manager-'));
   const loads: VersionToLoad[] = [];
   const disposed: bigint[] = [];
@@ -65,7 +65,7 @@ function harness(options: Partial<ManagerOptions> = {}): Harness {
     }
   };
   const manager = new ModelManager({
-    loader,
+    loader: wrap(loader),
     log: memoryLogger(),
     fileSystemPollMs: 20,
     maxLoadRetries: 0,
@@ -113,8 +113,8 @@ function rejectsWith(code: Code, message: string) {
 
 describe('ModelManager', () => {
   const harnesses: Harness[] = [];
-  const make = (options?: Partial<ManagerOptions>): Harness => {
-    const h = harness(options);
+  const make = (options?: Partial<ManagerOptions>, wrap?: (loader: VersionLoader) => VersionLoader): Harness => {
+    const h = harness(options, wrap);
     harnesses.push(h);
     return h;
   };
@@ -336,31 +336,28 @@ describe('ModelManager', () => {
     it('keeps the estimated bytes of the loads in progress under the cap', async () => {
       // Model mN's estimate is (N + 1) x 5 bytes (5..40); the cap is 50 bytes.
       const estimates: number[] = [];
-      const h = make({
-        numInitialLoadThreads: 8,
-        maxConcurrentLoadBytes: 50,
-        estimateLoadBytes: async (v) => {
-          const bytes = (Number(v.model.slice(1)) + 1) * 5;
-          estimates.push(bytes);
-          return bytes;
-        },
-      });
       let inflight = 0;
       let peakBytes = 0;
-      const loader = h.manager['options'].loader;
-      (h.manager as unknown as { options: ManagerOptions }).options = {
-        ...h.manager['options'],
-        loader: async (v) => {
-          const bytes = (Number(v.model.slice(1)) + 1) * 5;
-          inflight += bytes;
+      const bytesOf = (v: VersionToLoad) => (Number(v.model.slice(1)) + 1) * 5;
+      const h = make(
+        {
+          numInitialLoadThreads: 8,
+          maxConcurrentLoadBytes: 50,
+          estimateLoadBytes: async (v) => {
+            estimates.push(bytesOf(v));
+            return bytesOf(v);
+          },
+        },
+        (loader) => async (v) => {
+          inflight += bytesOf(v);
           peakBytes = Math.max(peakBytes, inflight);
           try {
             return await loader(v);
           } finally {
-            inflight -= bytes;
+            inflight -= bytesOf(v);
           }
         },
-      };
+      );
       await h.manager.start(list(...models(h, 8)));
       assert.equal(estimates.length, 8);
       assert.ok(peakBytes <= 50, `at most 50 estimated bytes loading at once, saw ${peakBytes}`);

@@ -106,10 +106,12 @@ class ManagedVersion {
 
   status(): VersionStatus {
     const servable = this.state === VersionState.AVAILABLE ? this.servable : undefined;
+    // An AVAILABLE version whose engine trapped and could not be rebuilt says why it fails.
+    const error = this.error ?? servable?.engine.health?.();
     return {
       version: this.version,
       state: this.state,
-      ...(this.error ? { error: this.error } : {}),
+      ...(error ? { error } : {}),
       ...(servable ? { engine: servable.engine.backend, ...(servable.memoryBytes !== undefined ? { memoryBytes: servable.memoryBytes } : {}) } : {}),
     };
   }

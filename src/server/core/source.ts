@@ -92,6 +92,11 @@ export abstract class PollingSource implements ModelSource {
     return this.stopped;
   }
 
+  /** The version policy now (sources that fetch versions pick what to fetch with it). */
+  protected get currentPolicy(): VersionPolicy {
+    return this.policy;
+  }
+
   private async poll(): Promise<void> {
     if (this.looking || this.stopped) return;
     this.looking = true;

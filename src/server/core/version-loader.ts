@@ -31,6 +31,8 @@ export type VersionLoader = (version: VersionToLoad) => Promise<LoadedServable>;
 export interface SavedModelLoaderOptions extends LoadSavedModelOptions {
   /** Wraps the engine (server-side batching). */
   readonly wrap?: (engine: ModelEngine, version: VersionToLoad) => ModelEngine | Promise<ModelEngine>;
+  /** Called each time an engine instance of the version traps and is discarded. */
+  readonly onEngineFault?: (version: VersionToLoad, trap: string) => void;
   /** Runs before the version becomes AVAILABLE (warmup); a failure fails the load. */
   readonly beforeAvailable?: (servable: LoadedServable, version: VersionToLoad) => Promise<void>;
   /** --prefer_tflite_model: a version holding model.tflite is a TFLite model (which we cannot run). */
@@ -46,7 +48,7 @@ export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoade
     // GetModelMetadata lists every SignatureDef, __saved_model_init_op included (as TF Serving does).
     // As TF Serving by default, only signature_def outlives the load.
     const signatureDefs = metaGraph.signatureDef;
-    let engine = await loadSavedModel(version.dir, options);
+    let engine = await loadSavedModel(version.dir, { ...options, onFault: (trap) => options.onEngineFault?.(version, trap) });
     try {
       if (options.wrap) engine = await options.wrap(engine, version);
     } catch (error) {

@@ -120,6 +120,11 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
   private readonly wrappedRunCount = this.counter(TF_METRICS.wrappedRunCount, 'Total count of run calls on the wrapped session', []);
   // Ours (tfmodel_*): what TF Serving does not export.
   private readonly modelLoads = this.own.counter('tfmodel_model_loads_total', 'Model version load attempts, by outcome (success, fail) and engine.', ['model_name', 'engine', 'status']);
+  private readonly engineFaults = this.own.counter(
+    'tfmodel_engine_faults_total',
+    'Engine instances (a worker thread, or the in-thread wasm backend) that trapped and were discarded and rebuilt.',
+    ['model_name'],
+  );
   private readonly modelLoadSeconds = this.own.histogram('tfmodel_model_load_duration_seconds', 'Wall time of successful model version loads (warmup included).', ['model_name', 'engine'], SECONDS_BUCKETS);
   private readonly modelUnloads = this.own.counter('tfmodel_model_unloads_total', 'Model versions unloaded.', ['model_name', 'engine']);
   private readonly modelUnloadSeconds = this.own.histogram('tfmodel_model_unload_duration_seconds', 'Wall time of unloads: waiting for requests in flight, then freeing the engine.', ['model_name', 'engine'], SECONDS_BUCKETS);
@@ -179,6 +184,11 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
 
   runtime(model: string, api: ApiName, micros: number): void {
     this.runtimeLatency.observe({ model_name: model, API: API_LABELS[api].GRPC, runtime: this.runtimeLabel }, micros);
+  }
+
+  /** An engine instance of the model trapped and was discarded. */
+  engineFault(model: string): void {
+    this.engineFaults.inc({ model_name: model });
   }
 
   loadAttempt(modelPath: string, ok: boolean, micros: number, version?: LoadedVersionInfo): void {

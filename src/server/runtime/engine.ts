@@ -1,4 +1,5 @@
 /** What every execution engine (tfjs in-thread, worker pool, native TensorFlow) provides. */
+import type { ServingError } from '../errors.js';
 import type { BackendName } from './backend.js';
 import type { SignatureInfo } from './savedmodel/signatures.js';
 import type { TensorMap } from './signature-io.js';
@@ -30,6 +31,11 @@ export interface ModelEngine {
    * shapes are left to the engine's kernels (native TensorFlow checks them itself).
    */
   readonly inputChecks?: ReadonlyMap<string, SignatureChecks>;
+  /**
+   * Why the engine cannot answer now (its instances trapped and could not be rebuilt), or
+   * undefined when it is healthy. Absent: always healthy.
+   */
+  health?(): ServingError | undefined;
   run(request: RunRequest): Promise<Map<string, HostTensor>>;
   dispose(): Promise<void>;
 }
@@ -37,4 +43,6 @@ export interface ModelEngine {
 export interface EngineLoadOptions {
   /** The MetaGraphDef's tag set (default: serve). */
   readonly tags?: readonly string[];
+  /** Called each time an engine instance traps and is discarded (the tfjs engines). */
+  readonly onFault?: ((trap: string) => void) | undefined;
 }

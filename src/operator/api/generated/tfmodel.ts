@@ -36,6 +36,8 @@ export interface TFModelSpec {
   versionLabels?: {
     [k: string]: number | undefined;
   };
+  rollout?: RolloutSpec;
+  autoscaling?: AutoscalingSpec;
   /**
    * Serving pods.
    */
@@ -117,6 +119,75 @@ export interface SpecificPolicy {
    * @maxItems 100
    */
   versions: number[];
+}
+/**
+ * A progressive rollout of a candidate version on one label, inside the pods that already serve the label: the candidate takes steps% of the label's requests (sticky per x-request-id), shadowPercent% of the rest is copied to it and its answers compared, and every interval the operator reads each pod's metrics endpoint and advances a step when every gate held on every pod. At 100 the label moves to the candidate (the usual safe move). A failing gate sends all traffic back to the primary at once and sets RolloutFailed.
+ */
+export interface RolloutSpec {
+  /**
+   * The version to roll out.
+   */
+  candidate: number;
+  /**
+   * The version label to roll out on (it must be in versionLabels).
+   */
+  label?: string;
+  /**
+   * Percent of the primary's requests on the label copied to the candidate (outputs compared; feeds maxOutputDivergence).
+   */
+  shadowPercent?: number;
+  /**
+   * Canary percents, increasing, ending at 100 (default 5, 25, 50, 100). A first step of 0 is shadow only: the candidate is judged on copies before any caller reaches it.
+   *
+   * @minItems 1
+   * @maxItems 20
+   */
+  steps?: number[];
+  /**
+   * How long each step runs before it may advance (e.g. 30s, 5m).
+   */
+  interval?: string;
+  /**
+   * Hold the current step (the interval restarts on resume).
+   */
+  paused?: boolean;
+  /**
+   * Send all traffic back to the primary and stop (Aborted). Clear it to start over.
+   */
+  abort?: boolean;
+  gates?: RolloutGatesSpec;
+}
+/**
+ * What must hold on every pod over each interval. Thresholds are decimal strings (no floats in Kubernetes specs). An unset gate is not checked.
+ */
+export interface RolloutGatesSpec {
+  /**
+   * Largest fraction of the candidate's requests (canary and shadow copies) that may fail, e.g. "0.01".
+   */
+  maxErrorRate?: string;
+  /**
+   * Largest candidate p99 latency over the primary's, e.g. "1.5".
+   */
+  maxP99LatencyRatio?: string;
+  /**
+   * Largest absolute output difference the shadow copies may show, e.g. "0.001" (measured to the bound of the metric's bucket: 0, 1e-7, 1e-6, ... 1000).
+   */
+  maxOutputDivergence?: string;
+  /**
+   * Observations a pod needs in an interval before a gate is judged on it.
+   */
+  minRequests?: number;
+}
+/**
+ * Renders an autoscaling/v2 HorizontalPodAutoscaler (<name>-server) that scales this TFModel through its scale subresource (spec.replicas) on the serving pods' CPU utilization (needs CPU requests in spec.resources and a metrics API such as metrics-server). Removing it deletes the HPA the operator created.
+ */
+export interface AutoscalingSpec {
+  minReplicas?: number;
+  maxReplicas: number;
+  /**
+   * Average CPU utilization of the serving pods (percent of their CPU request) the HPA aims at.
+   */
+  targetCPUUtilizationPercentage?: number;
 }
 /**
  * A GPU (or a fraction of one) per serving pod. The pods run the GPU image with the native TensorFlow runtime and --per_process_gpu_memory_fraction=<fraction>.
@@ -219,6 +290,7 @@ export interface ServiceMonitorSpec {
  * What the operator observed; written by the operator only.
  */
 export interface TFModelStatus {
+  rollout?: RolloutStatus;
   /**
    * The metadata.generation this status describes.
    */
@@ -262,6 +334,34 @@ export interface TFModelStatus {
    * A hash of the model.config the pods should serve.
    */
   configHash?: string;
+}
+/**
+ * The rollout's progress (spec.rollout).
+ */
+export interface RolloutStatus {
+  candidate: number;
+  label: string;
+  state: 'Progressing' | 'Paused' | 'Promoting' | 'Succeeded' | 'Failed' | 'Aborted';
+  /**
+   * Index into spec.rollout.steps.
+   */
+  step: number;
+  /**
+   * Percent of the label's requests the candidate serves now.
+   */
+  weight: number;
+  stepStartedAt: string;
+  message?: string;
+  failure?: RolloutFailure;
+}
+/**
+ * The gate that failed, on which pod, with the measured value and the threshold.
+ */
+export interface RolloutFailure {
+  gate: string;
+  pod: string;
+  value: string;
+  threshold: string;
 }
 export interface Condition {
   type: string;

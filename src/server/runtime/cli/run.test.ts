@@ -7,6 +7,7 @@ import { runCli } from './cli.js';
 import { TFJS_NODE_MODELS as TFJS, sharedSavedModelsPresent } from '../../../../test/support/shared-savedmodels.js';
 import { HALF_PLUS_TWO, HALF_PLUS_TWO_TF2_BASE } from '../../../../test/support/test-models.js';
 import { callOracle, spawnCli, type SpawnResult, venvPython } from './test-oracle.js';
+import { testRuntimes } from '../../../../test/support/runtimes.js';
 
 const HALF_PLUS_TWO_TF2 = join(HALF_PLUS_TWO_TF2_BASE, '00000123');
 
@@ -139,6 +140,21 @@ describe('cli/run against TensorFlow saved_model_cli', function () {
         { name: 'two scalar outputs', args: run(join(TFJS, 'model_multi_output'), 'serving_default', '--input_exprs', 'x=3;y=4'), expect: 'exact' },
         { name: 'int scalar that does not fit', args: run(join(TFJS, 'times_two_int'), 'serving_default', '--input_exprs', 'x=3000000000'), expect: 'error', status: 2 },
       );
+    }
+    // The native engine (when built; CI requires it): spawned binaries, so `--dir` and the other
+    // flags reach a process that has loaded libtensorflow (issue 8, bug 1), with int64 beyond 2^53
+    // and float64 beyond float32 answered whole.
+    if (testRuntimes().includes('tensorflow')) {
+      const native = (args: string[]): string[] => [...args, '--runtime=tensorflow'];
+      const nativeCases: RunCase[] = [
+        { name: 'native: half_plus_two predict', args: run(HALF_PLUS_TWO, 'serving_default', '--input_exprs', 'x=[[1],[2],[3.5]]'), expect: 'exact' },
+        { name: 'native: half_plus_two regress (tf.Example)', args: run(HALF_PLUS_TWO, 'regress_x_to_y', '--input_examples', 'inputs=[{"x":[5.0]},{"x":[1e-9]}]'), expect: 'exact' },
+        { name: 'native: int64 beyond 2^53', args: run(model('dtype_signatures'), 'int64_math', '--input_exprs', 'a=[3000000000, 9007199254740993, -5];b=[7, 2, 3]'), expect: 'exact' },
+        { name: 'native: float64 beyond float32', args: run(model('dtype_signatures'), 'float64_math', '--input_exprs', 'x=[1e200, 0.1, -700.0]'), expect: 'exact' },
+        { name: 'native: strings', args: run(model('dtype_signatures'), 'string_ops', '--input_exprs', `text=["hello world", b"abc"]`), expect: 'exact' },
+        { name: 'native: unknown input key', args: run(HALF_PLUS_TWO, 'serving_default', '--input_exprs', 'z=[[1]]'), expect: 'error', status: 2 },
+      ];
+      cases.push(...nativeCases.map((c) => ({ ...c, ours: native(c.args), spawn: true })));
     }
     const arrays = {
       x: { dtype: '<f8', shape: [3, 1], values: ['0.5', '1.25', '-7'] },

@@ -20,6 +20,12 @@ export const INT64_CHECK_OP = '_TfmCheckInt64';
 /** GatherV2 whose params are strings (tfjs gathers numbers only). */
 export const GATHER_STRINGS_OP = '_TfmGatherStrings';
 
+/** TF1 Select: a rank-1 condition picks whole rows of higher-rank operands (tfjs broadcasts instead). */
+export const SELECT_V1_OP = '_TfmSelectV1';
+
+/** TensorListSetItem storing a copy of its element (tfjs disposes a While body's intermediates). */
+export const TENSOR_LIST_SET_ITEM_OP = '_TfmTensorListSetItem';
+
 export type AssignMode = 'assign' | 'add' | 'sub';
 
 /** Attr naming the checkpoint key on variable reads, assigns and variable Consts. */

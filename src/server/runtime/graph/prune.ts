@@ -10,12 +10,19 @@ import { AFTER_OP, ASSIGN_VARIABLE_OP, READ_VARIABLE_OP } from './names.js';
 import { reachable, rewriteRefs } from './traverse.js';
 
 const STATEFUL_OPS = new Set([READ_VARIABLE_OP, ASSIGN_VARIABLE_OP]);
+/**
+ * Ops whose effect is a check (Assert, and the stateful If that tf.debugging guards its Assert
+ * with): what depends on them by control edge waits for their output, so a failed assertion fails
+ * the run instead of being pruned away.
+ */
+const CHECK_OPS = new Set(['Assert', 'If']);
+const isOrdered = (op: string): boolean => STATEFUL_OPS.has(op) || CHECK_OPS.has(op);
 const FORWARDING_OPS = new Set(['Identity', 'IdentityN', 'Snapshot', 'StopGradient', 'PreventGradient']);
 
-/** Turns control edges that order variable reads/writes into data edges; drops all others. */
+/** Turns control edges that order variable reads/writes and checks into data edges; drops all others. */
 export function orderSideEffects(body: Body): void {
   const nodes = [...body.nodes.values()];
-  if (!nodes.some((n) => STATEFUL_OPS.has(n.op))) {
+  if (!nodes.some((n) => isOrdered(n.op))) {
     for (const node of nodes) node.controlInputs = [];
     return;
   }
@@ -27,7 +34,7 @@ export function orderSideEffects(body: Body): void {
     const node = body.nodes.get(name);
     if (!node || visiting.has(name)) return result;
     visiting.add(name);
-    if (STATEFUL_OPS.has(node.op)) result.add(name);
+    if (isOrdered(node.op)) result.add(name);
     for (const dep of [...node.controlInputs, ...node.inputs.map((i) => parseRef(i).node)]) {
       for (const s of statefulAncestors(dep, visiting)) result.add(s);
     }

@@ -25,7 +25,9 @@ export interface RunMessage {
 
 export type RunResult =
   | { readonly id: number; readonly outputs: Array<[string, HostTensor]> }
-  | { readonly id: number; readonly error: PlainError };
+  | { readonly id: number; readonly error: PlainError }
+  /** Not run: the worker's engine trapped before it; the pool sends it to another worker. */
+  | { readonly id: number; readonly retry: true };
 
 /**
  * Requests (and results) issued in the same event-loop iteration travel as one message: on two
@@ -36,4 +38,6 @@ export type ToWorker = { readonly type: 'runs'; readonly runs: RunMessage[] } | 
 export type FromWorker =
   | { readonly type: 'ready'; readonly signatures: SignatureInfo[]; readonly stateful: boolean; readonly inputChecks: ReadonlyMap<string, SignatureChecks> }
   | { readonly type: 'load-failed'; readonly error: PlainError }
-  | { readonly type: 'results'; readonly results: RunResult[] };
+  | { readonly type: 'results'; readonly results: RunResult[] }
+  /** The engine trapped: the worker takes no more runs and is replaced once its results are in. */
+  | { readonly type: 'fault'; readonly trap: string };

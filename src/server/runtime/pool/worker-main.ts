@@ -34,6 +34,8 @@ function reply(result: RunResult): void {
   outbox.push(result);
 }
 
+let faultReported = false;
+
 async function main(): Promise<void> {
   let engine: TfjsEngine;
   try {
@@ -48,9 +50,23 @@ async function main(): Promise<void> {
       return;
     }
     for (const run of message.runs) {
+      // A trap leaves the wasm heap untrusted: nothing more runs here (synchronous runs of this
+      // batch would otherwise start on it); the pool sends the rest elsewhere.
+      if (engine.fault) {
+        reply({ id: run.id, retry: true });
+        continue;
+      }
       engine.run({ signature: run.signature, inputs: new Map(run.inputs), outputFilter: run.outputFilter }).then(
         (outputs) => reply({ id: run.id, outputs: [...outputs] }),
-        (error: unknown) => reply({ id: run.id, error: toServingError(error).toJSON() }),
+        (error: unknown) => {
+          const fault = engine.fault;
+          if (fault && error !== fault) reply({ id: run.id, retry: true });
+          else reply({ id: run.id, error: toServingError(error).toJSON() });
+          if (fault && !faultReported) {
+            faultReported = true;
+            send({ type: 'fault', trap: fault.trap });
+          }
+        },
       );
     }
   });

@@ -28,6 +28,15 @@ describe('host <-> tfjs values', () => {
     assert.deepEqual(Array.from(fromTfjsValues(Uint8Array.from([0, 1]), [2], DataType.DT_BOOL).data as Uint8Array), [0, 1]);
   });
 
+  it('takes int64 outputs answered as a BigInt64Array (tfjs-node) whole (issue 8, bug 2)', () => {
+    const big = BigInt64Array.from([9007199254740993n, -5n]);
+    const out = fromTfjsValues(big as unknown as ArrayLike<number>, [2], DataType.DT_INT64);
+    assert.deepEqual(Array.from(out.data as BigInt64Array), [9007199254740993n, -5n]);
+    const unsigned = fromTfjsValues(big as unknown as ArrayLike<number>, [2], DataType.DT_UINT64);
+    assert.deepEqual(Array.from(unsigned.data as BigUint64Array), [9007199254740993n, 18446744073709551611n]);
+    assert.deepEqual(Array.from(fromTfjsValues(BigInt64Array.from([3n]) as unknown as ArrayLike<number>, [1], DataType.DT_INT32).data as Int32Array), [3]);
+  });
+
   it('converts half and bfloat16 bit patterns', () => {
     const half = toTfjsValues({ dtype: DataType.DT_HALF, shape: [3], data: Uint16Array.from([0x3c00, 0xc000, 0x7c00]) });
     assert.deepEqual(Array.from(half.values as Float32Array), [1, -2, Infinity]);

@@ -154,6 +154,8 @@ export function stringBytes(tensor: tf.Tensor): Uint8Array[] {
 }
 
 function convertNumbers(values: ArrayLike<number>, declared: DataType, count: number): TensorData {
+  const wide = values as unknown;
+  if (wide instanceof BigInt64Array || wide instanceof BigUint64Array) return convertBigInts(wide, declared, count);
   switch (declared) {
     case DataType.DT_FLOAT:
       return values instanceof Float32Array ? values : Float32Array.from(values);
@@ -185,6 +187,21 @@ function convertNumbers(values: ArrayLike<number>, declared: DataType, count: nu
       for (let i = 0; i < count; i++) out[i] = values[i]!;
       return out;
     }
+  }
+}
+
+/**
+ * 64-bit integer values (tfjs-node answers int64 outputs as a BigInt64Array): kept whole for the
+ * 64-bit dtypes, never passed through a double.
+ */
+function convertBigInts(values: BigInt64Array | BigUint64Array, declared: DataType, count: number): TensorData {
+  switch (declared) {
+    case DataType.DT_INT64:
+      return values instanceof BigInt64Array ? values : BigInt64Array.from(values, (v) => BigInt.asIntN(64, v));
+    case DataType.DT_UINT64:
+      return values instanceof BigUint64Array ? values : BigUint64Array.from(values, (v) => BigInt.asUintN(64, v));
+    default:
+      return convertNumbers(Array.from(values, Number), declared, count);
   }
 }
 

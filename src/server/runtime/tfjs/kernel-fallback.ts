@@ -2,7 +2,11 @@
  * The wasm backend lacks some kernels the cpu backend has (Einsum, UnsortedSegmentSum, the FFT
  * family, ...). Rather than failing, such a kernel runs on the cpu backend: inputs are copied out
  * of wasm memory, the cpu kernel runs, outputs are copied back. Slow, but correct, and only for
- * those ops. Kernels known to be wrong on wasm are routed the same way.
+ * those ops. Kernels known to be wrong on wasm are routed the same way, and so is every kernel
+ * call with an empty (zero-element) input: XNNPACK traps on those ("memory access out of bounds"
+ * after `xnn_setup_*` fails), where TensorFlow computes the empty result (MobileNetV3 on a 1x1
+ * image runs its stride-2 convolutions down to 0x0 and answers NaN; issue 7, item 1), and every
+ * convolution or pooling whose output would be empty.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -44,11 +48,53 @@ export const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => 
   Tile: (args) => dtypeOf(args, 'x') === 'string',
   GatherNd: (args) => dtypeOf(args, 'params') === 'string',
   Fill: ({ attrs }) => attrs?.['dtype'] === 'string',
-  // On strings these print "Unsupported input_type 3" and return an unwritten buffer: whatever
-  // the heap held, so answers were wrong and changed from call to call (issue 7, item 4).
-  Equal: (args) => dtypeOf(args, 'a') === 'string',
-  NotEqual: (args) => dtypeOf(args, 'a') === 'string',
 };
+
+/** A zero-element tensor among the inputs (variadic inputs included). */
+function hasEmptyInput(args: KernelArgs): boolean {
+  const empty = (value: unknown): boolean => {
+    if (Array.isArray(value)) return value.some(empty);
+    const shape = (value as tf.TensorInfo | undefined)?.shape;
+    return shape !== undefined && shape.includes(0);
+  };
+  const inputs = args.inputs as unknown;
+  return Array.isArray(inputs) ? inputs.some(empty) : Object.values(inputs as object).some(empty);
+}
+
+type Attrs = Record<string, unknown>;
+type Pad = 'valid' | 'same' | number;
+type Rounding = 'floor' | 'round' | 'ceil' | undefined;
+const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1])] : [Number(v), Number(v)]);
+
+/** Output shapes of the windowed kernels, as their wasm kernels compute them. */
+const WINDOWED_OUTPUT: Readonly<Record<string, (x: number[], a: Attrs, args: KernelArgs) => number[]>> = (() => {
+  const conv = (depthwise: boolean) => (x: number[], a: Attrs, args: KernelArgs): number[] =>
+    tf.backend_util.computeConv2DInfo(x as [number, number, number, number], args.inputs['filter']!.shape as [number, number, number, number],
+      pair(a['strides']), pair(a['dilations'] ?? 1), a['pad'] as Pad, a['dimRoundingMode'] as Rounding, depthwise,
+      tf.backend_util.convertConv2DDataFormat((a['dataFormat'] as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC')).outShape;
+  const pool = (x: number[], a: Attrs): number[] =>
+    tf.backend_util.computePool2DInfo(x as [number, number, number, number], pair(a['filterSize']), pair(a['strides']), 1, a['pad'] as Pad,
+      a['dimRoundingMode'] as Rounding).outShape;
+  return { Conv2D: conv(false), FusedConv2D: conv(false), DepthwiseConv2dNative: conv(true), FusedDepthwiseConv2D: conv(true), MaxPool: pool, AvgPool: pool };
+})();
+
+/** A windowed kernel (convolution, pooling) whose output would have no elements. */
+function hasEmptyOutput(name: string, args: KernelArgs): boolean {
+  const outShape = WINDOWED_OUTPUT[name];
+  const x = args.inputs['x'];
+  if (!outShape || !x || x.shape.length !== 4) return false;
+  try {
+    return outShape(x.shape, (args.attrs ?? {}) as Attrs, args).some((d) => d <= 0);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * TFMODEL_WASM_EMPTY_TENSORS=wasm keeps empty tensors on the wasm kernels, which trap on them: a
+ * switch for reproducing that trap (the engine-fault tests), never for serving.
+ */
+const EMPTY_ON_CPU = process.env['TFMODEL_WASM_EMPTY_TENSORS'] !== 'wasm';
 
 let registered = false;
 
@@ -65,11 +111,12 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
   if (registered) return [];
   registered = true;
   const replaced = new Map<string, tf.KernelConfig>();
-  for (const name of Object.keys(BROKEN_WASM_KERNELS)) {
-    const kernel = tf.getKernel(name, targetBackend);
-    if (!kernel) continue;
-    replaced.set(name, kernel);
-    tf.unregisterKernel(name, targetBackend);
+  const cpuKernels = new Set(tf.getKernelsForBackend('cpu').map((k) => k.kernelName));
+  // Every wasm kernel the cpu backend also has is wrapped: broken cases and empty inputs go to cpu.
+  for (const kernel of tf.getKernelsForBackend(targetBackend)) {
+    if (!cpuKernels.has(kernel.kernelName)) continue;
+    replaced.set(kernel.kernelName, kernel);
+    tf.unregisterKernel(kernel.kernelName, targetBackend);
   }
   const native = new Set(tf.getKernelsForBackend(targetBackend).map((k) => k.kernelName));
   NATIVE_KERNELS.set(targetBackend, [...native, ...replaced.keys()]);
@@ -84,7 +131,8 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
       // The wasm kernel binds its wasm export in setupFunc when the backend initialises.
       ...(own?.setupFunc ? { setupFunc: own.setupFunc } : {}),
       kernelFunc: (args) => {
-        if (own && avoidOwn && !avoidOwn(args)) return own.kernelFunc(args);
+        const empty = EMPTY_ON_CPU && (hasEmptyInput(args) || hasEmptyOutput(kernel.kernelName, args));
+        if (own && !avoidOwn?.(args) && !empty) return own.kernelFunc(args);
         const { inputs, attrs } = args;
         const backend = args.backend as tf.KernelBackend;
         const cpu = tf.engine().findBackend('cpu');
@@ -104,8 +152,12 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
         try {
           const out = kernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, attrs, backend: cpu });
           const outputs = Array.isArray(out) ? out : [out];
+          // tfjs's cpu Mean sums x / n, which is 0 over no elements; TensorFlow divides the sum,
+          // 0 / 0: NaN (only reached when the reduced axes hold the empty dimension).
+          const meanOfNothing = kernel.kernelName === 'Mean' && empty && hasEmptyInput(args);
           const back = outputs.map((o) => {
-            const values = cpu.readSync(o.dataId) as tf.BackendValues;
+            let values = cpu.readSync(o.dataId) as tf.BackendValues;
+            if (meanOfNothing && values instanceof Float32Array) values = new Float32Array(values.length).fill(NaN);
             cpu.disposeData(o.dataId, true);
             return { dataId: backend.write(values, o.shape, o.dtype), shape: o.shape, dtype: o.dtype };
           });

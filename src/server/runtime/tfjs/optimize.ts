@@ -17,6 +17,7 @@ import { DataType } from '../tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
 import { fromTfjsSync, toTfjs } from './convert.js';
 import { keepLookupRank } from './lookup-rank.js';
+import { linkReservedSizes } from './tensor-list-size.js';
 
 type Folder = (inputs: tf.Tensor[], node: IrNode) => tf.Tensor;
 
@@ -67,6 +68,7 @@ export function optimizeForTfjs(frozen: FrozenGraph): void {
   ];
   for (const { body, keep } of bodies) {
     keepLookupRank(body);
+    linkReservedSizes(body);
     foldConstants(body, values, keep);
     fuse(body, keep, frozen);
     fuseScaleShift(body, keep, frozen, values);

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModelSync } from '@tensorflow/tfjs-converter';
-import { toServingError } from '../../errors.js';
+import { Code, ServingError, toServingError } from '../../errors.js';
+import { EngineFault, classifyRunError } from './engine-errors.js';
 import { TensorBundle } from '../checkpoint/tensor-bundle.js';
 import type { EngineLoadOptions, ModelEngine, RunRequest, SignatureChecks } from '../engine.js';
 import { type FrozenGraph, type SignatureBinding, freezeMetaGraph } from '../graph/freeze.js';
@@ -22,6 +23,7 @@ import type { HostTensor } from '../tensor/host-tensor.js';
 import { type TfjsArtifacts, toTfjsArtifacts } from './artifacts.js';
 import { fromTfjs, fromTfjsSync, toTfjs } from './convert.js';
 import { optimizeForTfjs } from './optimize.js';
+import { patchHashTableFind } from './hash-table-find.js';
 import { type ModelContext, createModelContext, releaseModelContext } from './custom-ops/context.js';
 import { type TfjsBackendName, initTfjs } from './setup.js';
 
@@ -35,6 +37,8 @@ export class TfjsEngine implements ModelEngine {
   readonly stateful: boolean;
   readonly inputChecks: ReadonlyMap<string, SignatureChecks>;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Set when a run trapped: this instance's wasm heap can no longer be trusted. */
+  private trapped: EngineFault | undefined;
 
   private constructor(
     readonly backend: TfjsBackendName,
@@ -71,7 +75,10 @@ export class TfjsEngine implements ModelEngine {
         format: 'graph-model',
       });
       releaseArtifacts(model);
-      if (frozen.tables.length > 0) await initializeTables(model, frozen.tables[0]!.table);
+      if (frozen.tables.length > 0) {
+        await initializeTables(model, frozen.tables[0]!.table);
+        patchHashTableFind(model);
+      }
       for (const key of frozen.mutableVariables) {
         context.variables.set(key, tf.keep(toTfjs(frozen.variables.get(key)!, 'clamp', `variable ${key}`)));
       }
@@ -83,19 +90,44 @@ export class TfjsEngine implements ModelEngine {
     }
   }
 
+  /** The trap that ended this instance, if one did (synchronously visible, for the pool worker). */
+  get fault(): EngineFault | undefined {
+    return this.trapped;
+  }
+
+  private failed(error: unknown): ServingError {
+    const classified = classifyRunError(error);
+    if (classified instanceof EngineFault) this.trapped ??= classified;
+    return classified;
+  }
+
+  private refuseIfTrapped(): void {
+    if (this.trapped) throw new ServingError(Code.UNAVAILABLE, `this engine instance failed earlier (${this.trapped.trap}) and is being rebuilt`);
+  }
+
   run(request: RunRequest): Promise<Map<string, HostTensor>> {
+    if (this.trapped) {
+      try {
+        this.refuseIfTrapped();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const binding = this.bindings.get(request.signature);
     // A synchronous run of a stateless model cannot interleave with anything: run it now.
     if (binding && !binding.async && !this.stateful) {
       try {
         return Promise.resolve(this.runSync(request.signature, request, binding));
       } catch (error) {
-        return Promise.reject(toServingError(error));
+        return Promise.reject(this.failed(error));
       }
     }
     // Otherwise one run at a time: async runs (control flow) yield between ops, and runs may
     // touch variables.
-    const result = this.queue.then(() => this.runAsync(request));
+    const result = this.queue.then(() => {
+      this.refuseIfTrapped();
+      return this.runAsync(request);
+    });
     this.queue = result.catch(() => undefined);
     return result;
   }
@@ -145,11 +177,20 @@ export class TfjsEngine implements ModelEngine {
       for (let i = 0; i < outputs.length; i++) values.set(outputs[i]!.alias, await fromTfjs(fetched[i]!, outputs[i]!.dtype));
       return values;
     } catch (error) {
-      throw toServingError(error);
+      throw this.failed(error);
     } finally {
       for (const t of Object.values(feeds)) t.dispose();
       for (const t of fetched) t.dispose();
     }
+  }
+
+  /**
+   * Forgets the model without touching its tensors: after a trap, the wasm backend that held them
+   * has been replaced (tfjs-setup rebuildWasmBackend) and calling into the old instance could trap
+   * again. The old instance's memory goes with its last reference.
+   */
+  abandon(): void {
+    releaseModelContext(this.context, false);
   }
 
   async dispose(): Promise<void> {

@@ -28,8 +28,9 @@ export function createModelContext(): ModelContext {
   return context;
 }
 
-export function releaseModelContext(context: ModelContext): void {
-  for (const tensor of context.variables.values()) tensor.dispose();
+/** `dispose` false: the backend holding the tensors is gone (a trapped wasm instance); just forget them. */
+export function releaseModelContext(context: ModelContext, dispose = true): void {
+  if (dispose) for (const tensor of context.variables.values()) tensor.dispose();
   context.variables.clear();
   contexts.delete(context.id);
 }

@@ -1,11 +1,15 @@
 /** Our implementations of ops tfjs-converter lacks, registered once per process. */
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { toServingError } from '../../../errors.js';
-import { AFTER_OP, ASSIGN_VARIABLE_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP } from '../../graph/names.js';
+import { AFTER_OP, ASSIGN_VARIABLE_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP } from '../../graph/names.js';
 import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
-import { tensorListStack } from './tensor-list.js';
+import { assertOp } from './assert.js';
+import { decodePng } from './decode-png.js';
+import { selectV1 } from './select.js';
+import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
+import { tensorListSetItem, tensorListStack } from './tensor-list.js';
 import { bucketize, checkInt64, erfc, matrixBandPart, softsign, spaceToDepth } from './math.js';
 import { parseExampleV1, parseExampleV2 } from './parse-example.js';
 import {
@@ -26,6 +30,10 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   [AFTER_OP]: after,
   [INT64_CHECK_OP]: checkInt64,
   [GATHER_STRINGS_OP]: gatherStrings,
+  [SELECT_V1_OP]: selectV1,
+  Assert: assertOp,
+  DecodePng: decodePng,
+  DecodeImage: decodePng,
   ParseExample: parseExampleV1,
   ParseExampleV2: parseExampleV2,
   Softsign: softsign,
@@ -45,6 +53,11 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   RaggedRange: raggedRange,
   RaggedGather: raggedGather,
   TensorListStack: tensorListStack,
+  UnsortedSegmentSum: unsortedSegmentSum,
+  UnsortedSegmentMax: unsortedSegmentMax,
+  UnsortedSegmentMin: unsortedSegmentMin,
+  UnsortedSegmentProd: unsortedSegmentProd,
+  [TENSOR_LIST_SET_ITEM_OP]: tensorListSetItem,
 };
 
 export const isCustomOp = (op: string): boolean => Object.hasOwn(CUSTOM_OPS, op);

@@ -1,0 +1,147 @@
+/**
+ * `npm run bench:routing`: the cost of weighted routing and shadowing. Two tfmodel-server
+ * processes serve half_plus_two as versions 123 and 124 with label stable -> 123: one with plain
+ * labels, one whose routing config sends 10% of stable to 124 (canary) and copies 20% to 124
+ * (shadow, outputs compared). REST :predict and gRPC Predict through the label, contestants
+ * alternated round by round; medians. Target: routed / plain >= 0.9x on both transports.
+ * BENCH_SECONDS and BENCH_ROUNDS adjust it; writes dist/bench-results/routing.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { PredictRequestSchema } from '../../src/gen/tensorflow_serving/apis/predict_pb.js';
+import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
+import { ManagedProcess } from '../server/launcher.js';
+import { type LoadResult, measureRest } from '../server/load.js';
+import { REPO_ROOT, RESULTS_DIR, SERVER_MAIN, progress } from '../server/paths.js';
+import { type Contestant, alternate, ratio } from '../server/rounds.js';
+import type { UnaryLoadOptions, UnaryLoadReport } from '../protocols/unary-load.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const TARGET = 0.9;
+const CONNECTIONS = 16;
+const BASE = join(REPO_ROOT, 'test', 'models', 'half_plus_two_2_versions');
+const ROUTING = { models: { half: { labels: { stable: { canaries: [{ version: 124, percent: 10 }], shadow: { version: 124, percent: 20 } } } } } };
+
+interface Served {
+  readonly process: ManagedProcess;
+  readonly rest: number;
+  readonly grpc: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function startServer(label: string, config: string, extra: string[]): Promise<Served> {
+  const rest = await freePort();
+  const grpc = await freePort();
+  const child = ManagedProcess.launch({
+    label,
+    command: process.execPath,
+    args: [SERVER_MAIN, '--bind_address=127.0.0.1', `--port=${grpc}`, `--rest_api_port=${rest}`, `--model_config_file=${config}`, '--monitoring_config_file=' + config.replace(/models\.config$/, 'monitoring.config'), ...extra],
+  });
+  await child.waitFor((e) => e.event === 'rest_listening', 600_000);
+  return { process: child, rest, grpc };
+}
+
+function runUnaryLoad(options: UnaryLoadOptions): Promise<UnaryLoadReport> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'bench', 'protocols', 'unary-load.js'), JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as UnaryLoadReport) : reject(new Error(`unary-load exited ${code}`))));
+  });
+}
+
+function grpcMeasure(served: Served, requestFile: string): () => Promise<LoadResult> {
+  return async () => {
+    const options: UnaryLoadOptions = { address: `127.0.0.1:${served.grpc}`, path: '/tensorflow.serving.PredictionService/Predict', requestFile, concurrency: CONNECTIONS, channels: 2, seconds: SECONDS };
+    await runUnaryLoad({ ...options, seconds: 1 });
+    const cpuBefore = served.process.cpuSeconds();
+    const report = await runUnaryLoad(options);
+    const cpu = served.process.cpuSeconds() - cpuBefore;
+    return {
+      rps: report.rps, requests: report.requests, seconds: report.seconds, p50Ms: report.p50Ms, p99Ms: report.p99Ms,
+      errors: report.errors, ...(report.firstError ? { firstError: report.firstError } : {}),
+      serverCpuMicrosPerRequest: report.requests > 0 ? (cpu * 1e6) / report.requests : Number.NaN,
+      serverCores: cpu / report.seconds, machineCores: Number.NaN,
+    };
+  };
+}
+
+function restMeasure(served: Served): () => Promise<LoadResult> {
+  return () => measureRest(served.process, { url: `http://127.0.0.1:${served.rest}/v1/models/half/labels/stable:predict`, body: '{"instances":[1.0]}', connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: 1 });
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const load = loadavg();
+  const work = mkdtempSync(join(tmpdir(), 'tfmodel-bench-routing-'));
+  const servers: Served[] = [];
+  try {
+    const config = join(work, 'models.config');
+    writeFileSync(config, `model_config_list { config { name: "half" base_path: "${BASE}" model_platform: "tensorflow" model_version_policy { all {} } version_labels { key: "stable" value: 123 } } }`);
+    writeFileSync(join(work, 'monitoring.config'), 'prometheus_config { enable: true path: "/monitoring/prometheus/metrics" }');
+    const routingFile = join(work, 'routing.json');
+    writeFileSync(routingFile, JSON.stringify(ROUTING));
+    const request = create(PredictRequestSchema, {
+      modelSpec: { name: 'half', versionChoice: { case: 'versionLabel', value: 'stable' } },
+      inputs: { x: { dtype: DataType.DT_FLOAT, tensorShape: { dim: [{ size: 1n, name: '' }] }, floatVal: [1] } },
+    });
+    const requestFile = join(work, 'predict.bin');
+    writeFileSync(requestFile, toBinary(PredictRequestSchema, request));
+
+    progress('starting servers (plain labels; 10% canary + 20% shadow)');
+    const plain = await startServer('plain', config, []);
+    servers.push(plain);
+    const routed = await startServer('routed', config, [`--routing_config_file=${routingFile}`]);
+    servers.push(routed);
+    progress('warming both servers up');
+    for (const served of servers) {
+      await restMeasure(served)();
+      await grpcMeasure(served, requestFile)();
+    }
+    const contestants: Contestant[] = [
+      { key: 'plain-rest', label: 'plain labels, REST', note: '', measure: restMeasure(plain) },
+      { key: 'routed-rest', label: '10% canary + 20% shadow, REST', note: '', measure: restMeasure(routed) },
+      { key: 'plain-grpc', label: 'plain labels, gRPC', note: '', measure: grpcMeasure(plain, requestFile) },
+      { key: 'routed-grpc', label: '10% canary + 20% shadow, gRPC', note: '', measure: grpcMeasure(routed, requestFile) },
+    ];
+    const summaries = await alternate('routing', contestants, ROUNDS);
+    const by = (k: string) => summaries.find((s) => s.key === k);
+    const ratios = [
+      { what: 'REST routed / plain', ratio: ratio(by('routed-rest'), by('plain-rest')) },
+      { what: 'gRPC routed / plain', ratio: ratio(by('routed-grpc'), by('plain-grpc')) },
+    ];
+    const metrics = await (await fetch(`http://127.0.0.1:${routed.rest}/monitoring/prometheus/metrics`)).text();
+    const shadowLines = metrics.split('\n').filter((l) => l.startsWith('tfmodel_shadow_requests_total{') || l.startsWith('tfmodel_version_requests_total{'));
+
+    const lines = [`# tfmodel-server: routing and shadowing cost (${new Date(started).toISOString()}, load average before ${load.map((l) => l.toFixed(2)).join(' ')})`, ''];
+    lines.push(`half_plus_two through /labels/stable, ${CONNECTIONS} connections; ${ROUNDS} alternated rounds of ${SECONDS} s; medians. Target >= ${TARGET}.`, '');
+    lines.push('| contestant | req/s | p50 ms | p99 ms | errors | server CPU µs/req |', '|---|---:|---:|---:|---:|---:|');
+    for (const s of summaries) lines.push(`| ${s.label} | ${s.rps.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.errors} | ${s.serverCpuMicrosPerRequest.toFixed(0)} |`);
+    lines.push('');
+    for (const r of ratios) lines.push(`- ${r.what}: **${r.ratio.toFixed(2)}x** ${r.ratio >= TARGET ? 'meets' : 'MISSES'} >= ${TARGET}`);
+    lines.push('', 'The routed server\'s own counts (canary split and shadow copies run / dropped):', '', '```', ...shadowLines, '```');
+    process.stdout.write(`${lines.join('\n')}\n`);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(join(RESULTS_DIR, 'routing.json'), `${JSON.stringify({ startedAt: new Date(started).toISOString(), seconds: SECONDS, rounds: ROUNDS, summaries, ratios }, null, 2)}\n`);
+  } finally {
+    await Promise.all(servers.map((s) => s.process.stop()));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

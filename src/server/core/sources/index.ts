@@ -1,0 +1,39 @@
+/** The model sources beyond the local file system, by base path scheme. */
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Storage } from '@google-cloud/storage';
+import { GcsStore, gcsClient } from './gcs-store.js';
+import type { SourceFactory, SourceRegistry } from '../source.js';
+import type { ModelCache } from './model-cache.js';
+import { splitBucketPath } from './object-store.js';
+import { ObjectStoreSource } from './object-store-source.js';
+import { S3Store, s3ClientConfig } from './s3-store.js';
+
+export { ModelCache } from './model-cache.js';
+
+export interface ObjectStoreSourcesOptions {
+  readonly cache: ModelCache;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * s3:// (TF Serving's S3 environment variables and the AWS credential chain) and gs://
+ * (Application Default Credentials, STORAGE_EMULATOR_HOST).
+ */
+export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRegistry {
+  let s3: S3Client | undefined;
+  const s3Source: SourceFactory = (context) => {
+    s3 ??= new S3Client(s3ClientConfig(options.env));
+    const { bucket, prefix } = splitBucketPath(context.basePath, 's3');
+    return new ObjectStoreSource(context, { store: new S3Store(s3, bucket), prefix, cache: options.cache });
+  };
+  let gcs: Storage | undefined;
+  const gcsSource: SourceFactory = (context) => {
+    gcs ??= gcsClient(options.env);
+    const { bucket, prefix } = splitBucketPath(context.basePath, 'gs');
+    return new ObjectStoreSource(context, { store: new GcsStore(gcs, bucket), prefix, cache: options.cache });
+  };
+  return new Map([
+    ['s3', s3Source],
+    ['gs', gcsSource],
+  ]);
+}
