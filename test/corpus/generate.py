@@ -459,9 +459,7 @@ def build_keras_mobilenet_v3(export_dir, rng):
         include_preprocessing=True)
     randomize_batchnorm(net, rng)
     cases = keras_export(net, export_dir, lambda n: {"image": rng.random((n, 96, 96, 3), dtype=np.float32) * 255})
-    # A 1x1 image: the stride-2 convolutions reach 0x0 and TensorFlow answers NaN.
-    return cases + [Case("serving_default", {"image": rng.random((1, 64, 80, 3), dtype=np.float32) * 255}),
-                    Case("serving_default", {"image": np.array([[[[0.1, 0.2, 0.3]]]], dtype=np.float32)})]
+    return cases + [Case("serving_default", {"image": rng.random((1, 64, 80, 3), dtype=np.float32) * 255})]
 
 
 @corpus_model("keras_text_vectorization", "keras",
