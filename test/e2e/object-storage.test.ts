@@ -101,7 +101,7 @@ describe('e2e operator: TFModels on object storage (s3://, gs://)', function () 
     }
   });
 
-  it('serves a TFModel on s3:// with credentials from a Secret, and hot-loads a version uploaded to the bucket', async function () {
+  it('serves a TFModel on s3:// with credentials from a Secret; a version uploaded to the bucket hot-loads and a label patch promotes it with no failed request', async function () {
     this.timeout(240_000);
     // Version 1 = half_plus_two (uploaded under half/1/).
     await upload('half/1', join(HALF_PLUS_TWO_BASE, '00000123'));
@@ -112,7 +112,7 @@ describe('e2e operator: TFModels on object storage (s3://, gs://)', function () 
       stringData: { AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY, AWS_REGION: 'us-east-1', S3_ENDPOINT: `127.0.0.1:${s3!.port}`, S3_USE_HTTPS: '0' },
     };
     assert.equal((await apply(secret)).code, 0);
-    const applied = await apply(tfmodel('half', { modelName: 'half', basePath: 's3://models/half', storage: { secretName: 'store-creds', cacheSizeLimit: '1Gi' } }));
+    const applied = await apply(tfmodel('half', { modelName: 'half', basePath: 's3://models/half', storage: { secretName: 'store-creds', cacheSizeLimit: '1Gi' }, versionPolicy: { latest: { numVersions: 2 } }, versionLabels: { stable: 1 } }));
     assert.equal(applied.code, 0, applied.stderr);
     const pods = new ServingPods({ plane: plane!, namespace: NAMESPACE, tfmodel: 'half', dir: join(work, 'pods', 'half'), addressMapPath: join(work, 'pod-addresses.json') });
     servingPods.push(pods);
@@ -122,10 +122,10 @@ describe('e2e operator: TFModels on object storage (s3://, gs://)', function () 
     const model = await poll(
       async () => {
         const m = await get<TFModel>('tfmodel', 'half');
-        if (m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && m.status.versions?.some((v) => v.version === 1 && v.state === 'AVAILABLE')) return m;
+        if (m.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' && m.status.versions?.some((v) => v.version === 1 && v.state === 'AVAILABLE') && m.status.labels?.some((l) => l.label === 'stable' && l.state === 'Served' && l.servedVersion === 1)) return m;
         throw new Error(`${JSON.stringify(m.status ?? null)} ${pods.error ?? ''}`);
       },
-      { what: 'TFModel half Ready with version 1 AVAILABLE', timeoutMs: 180_000, intervalMs: 250, process: operator?.process },
+      { what: 'TFModel half Ready, version 1 AVAILABLE, stable served on it', timeoutMs: 180_000, intervalMs: 250, process: operator?.process },
     );
     assert.deepEqual(model.status!.versions, [{ version: 1, state: 'AVAILABLE', readyReplicas: 1 }]);
     // No credential reaches the TFModel's status, the Deployment or the operator's log.
@@ -134,27 +134,60 @@ describe('e2e operator: TFModels on object storage (s3://, gs://)', function () 
     for (const text of texts) assert.equal(text.includes(S3_SECRET_KEY) || text.includes(S3_ACCESS_KEY), false);
     assert.equal(deployment.spec!.template.spec!.volumes!.some((v) => v.persistentVolumeClaim), false);
 
-    const predict = async (): Promise<number> => {
+    const predict = async (path: string): Promise<number> => {
       const pod = [...pods.pods.values()][0]!;
-      const response = await fetch(`http://127.0.0.1:${pod.restPort}/v1/models/half:predict`, { method: 'POST', body: '{"instances":[1.0]}' });
+      const response = await fetch(`http://127.0.0.1:${pod.restPort}/v1/models/half${path}:predict`, { method: 'POST', body: '{"instances":[1.0]}' });
       const body = (await response.json()) as { predictions?: number[]; error?: string };
       if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.error}`);
       return body.predictions![0]!;
     };
-    assert.equal(await predict(), 2.5);
+    assert.equal(await predict(''), 2.5);
+    assert.equal(await predict('/labels/stable'), 2.5);
 
-    // Version 2 = half_plus_three, uploaded to the bucket: the pod serves it with no restart.
+    // Version 2 = half_plus_three, uploaded to the bucket: the pod loads it with no restart.
     const server = [...pods.pods.values()][0]!;
     await upload('half/2', join(HALF_PLUS_THREE_BASE, '00000123'));
-    await poll(async () => ((await predict()) === 3.5 ? true : undefined), { what: 'version 2 from the bucket served', timeoutMs: 120_000, intervalMs: 250 });
-    assert.equal([...pods.pods.values()][0], server, 'the pod was not restarted');
     await poll(
       async () => {
         const m = await get<TFModel>('tfmodel', 'half');
         if (m.status?.versions?.some((v) => v.version === 2 && v.state === 'AVAILABLE')) return true;
         throw new Error(JSON.stringify(m.status?.versions ?? null));
       },
-      { what: 'status shows version 2 AVAILABLE', timeoutMs: 60_000, intervalMs: 250 },
+      { what: 'status shows version 2 AVAILABLE', timeoutMs: 120_000, intervalMs: 250 },
     );
+    assert.equal([...pods.pods.values()][0], server, 'the pod was not restarted');
+    assert.equal(await predict('/versions/2'), 3.5);
+    assert.equal(await predict('/labels/stable'), 2.5, 'stable stays on version 1 until patched');
+
+    // kubectl patch moves stable to 2 while a client keeps asking through the label.
+    const answers: number[] = [];
+    const failures: string[] = [];
+    let running = true;
+    const client = (async () => {
+      while (running) {
+        try {
+          answers.push(await predict('/labels/stable'));
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    })();
+    await plane!.kubectl(['patch', 'tfmodel', 'half', '-n', NAMESPACE, '--type=merge', '-p', JSON.stringify({ spec: { versionLabels: { stable: 2 } } })], { check: true });
+    await poll(
+      async () => {
+        const m = await get<TFModel>('tfmodel', 'half');
+        if (m.status?.labels?.some((l) => l.label === 'stable' && l.state === 'Served' && l.servedVersion === 2)) return true;
+        throw new Error(JSON.stringify(m.status?.labels ?? null));
+      },
+      { what: 'stable served on version 2', timeoutMs: 60_000, intervalMs: 250, process: operator?.process },
+    );
+    await poll(async () => (answers.at(-1) === 3.5 ? true : undefined), { what: 'the client sees version 2 through stable', timeoutMs: 30_000 });
+    running = false;
+    await client;
+    assert.deepEqual(failures, []);
+    const switched = answers.indexOf(3.5);
+    assert.ok(switched > 0, 'stable answered version 1 first');
+    assert.deepEqual([...new Set(answers.slice(0, switched))], [2.5]);
+    assert.deepEqual([...new Set(answers.slice(switched))], [3.5], 'one switch, never back');
   });
 });
