@@ -43,7 +43,7 @@ export async function runNativeResnetSection(config: ServerBenchConfig, workDir:
   const base = join(workDir, 'resnet50');
   mkdirSync(base, { recursive: true });
   // A real directory: the server's version scan takes directories, not links to them.
-  cpSync(model!.dir, join(base, '1'), { recursive: true });
+  cpSync(model!.dir, join(base, '1'), { recursive: true, dereference: true });
   const shape = [1, ...input.exampleShape];
   const pixels = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 255) / 127.5 - 1);
   const request = create(PredictRequestSchema, {

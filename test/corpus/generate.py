@@ -1236,6 +1236,39 @@ def build_assertions(export_dir, rng):
     ]
 
 
+class PngBytes(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="image_bytes")])
+    def rgb(self, image_bytes):
+        pixels = tf.io.decode_png(image_bytes, channels=3)
+        return {"pixels": pixels, "mean": tf.reduce_mean(tf.cast(pixels, tf.float32) / 255.0, axis=[0, 1])}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="image_bytes")])
+    def own(self, image_bytes):
+        return {"pixels": tf.io.decode_png(image_bytes)}
+
+    @tf.function(input_signature=[tf.TensorSpec([], tf.string, name="image_bytes")])
+    def rgba(self, image_bytes):
+        return {"pixels": tf.io.decode_image(image_bytes, channels=4, expand_animations=False)}
+
+
+def png_bytes(rng, height, width, channels):
+    """PNG bytes encoded by TensorFlow's own encoder."""
+    pixels = rng.integers(0, 256, (height, width, channels), dtype=np.uint8)
+    return np.array(tf.io.encode_png(pixels).numpy(), dtype=object)
+
+
+@corpus_model("png_bytes", "module", ["image_bytes", "decode_png", "decode_image", "channels", "gray", "alpha"])
+def build_png_bytes(export_dir, rng):
+    """Image-bytes signatures (as TF Serving users post base64 images):
+    DecodePng with channels 3 and 0 and DecodeImage with channels 4 on PNGs
+    that TensorFlow encoded, gray, gray+alpha, RGB and RGBA."""
+    module = PngBytes()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.rgb, "own": module.own, "rgba": module.rgba})
+    images = [png_bytes(rng, 5, 4, 3), png_bytes(rng, 3, 3, 1), png_bytes(rng, 2, 6, 2), png_bytes(rng, 4, 4, 4)]
+    return [Case(signature, {"image_bytes": image}) for signature in ("serving_default", "own", "rgba") for image in images]
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

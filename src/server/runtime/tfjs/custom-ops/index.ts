@@ -6,6 +6,7 @@ import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
 import { assertOp } from './assert.js';
+import { decodePng } from './decode-png.js';
 import { selectV1 } from './select.js';
 import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
 import { tensorListSetItem, tensorListStack } from './tensor-list.js';
@@ -31,6 +32,8 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   [GATHER_STRINGS_OP]: gatherStrings,
   [SELECT_V1_OP]: selectV1,
   Assert: assertOp,
+  DecodePng: decodePng,
+  DecodeImage: decodePng,
   ParseExample: parseExampleV1,
   ParseExampleV2: parseExampleV2,
   Softsign: softsign,

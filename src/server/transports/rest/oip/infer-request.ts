@@ -11,6 +11,7 @@ import { tensorFromRaw } from '../../../api/oip/raw-tensor.js';
 import type { HostTensor } from '../../../runtime/tensor/host-tensor.js';
 import { type JsonObject, type JsonValue, isJsonObject, member, parseBody } from '../json-parse.js';
 import { tensorFromJsonData } from './json-tensor-data.js';
+import { debugString } from '../json-debug.js';
 
 export const HEADER_LENGTH_HEADER = 'inference-header-content-length';
 
@@ -102,7 +103,8 @@ function shapeOf(input: JsonObject, name: string): number[] {
   const shape = member(input, 'shape');
   if (!Array.isArray(shape)) throw invalidArgument(`input '${name}' must have a 'shape' array`);
   return shape.map((dim: JsonValue) => {
-    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0) throw invalidArgument(`input '${name}' has an invalid shape [${shape.map(String).join(',')}]`);
+    // debugString: the elements may be objects without a prototype (String() would throw on them).
+    if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 0) throw invalidArgument(`input '${name}' has an invalid shape ${debugString(shape)}`);
     return dim;
   });
 }
