@@ -58,10 +58,15 @@ export interface ResolvedMonitoring {
   readonly serviceMonitor: { readonly enabled: boolean; readonly interval?: string; readonly labels: Readonly<Record<string, string>> };
 }
 
-/** Where the model lives inside the pod, and the claim to mount for pvc:// paths. */
+/**
+ * Where the model lives inside the pod, and the claim to mount for pvc:// paths. For s3:// and
+ * gs:// the server reads the URL itself (podPath is the URL): the pod gets the Secret's keys as
+ * references, a cache emptyDir, and no model volume.
+ */
 export type ResolvedStorage =
   | { readonly kind: 'path'; readonly podPath: string }
-  | { readonly kind: 'pvc'; readonly claimName: string; readonly podPath: string };
+  | { readonly kind: 'pvc'; readonly claimName: string; readonly podPath: string }
+  | { readonly kind: 'object'; readonly scheme: 's3' | 'gs'; readonly podPath: string; readonly secretName?: string; readonly endpoint?: string; readonly cacheSizeLimit: string; readonly cacheMaxBytes: number };
 
 /** The spec with defaults applied and types narrowed. */
 export interface ResolvedSpec {
@@ -91,6 +96,11 @@ export const DEFAULT_GPU_RESOURCE = 'nvidia.com/gpu';
 export const DEFAULT_KAI_SCHEDULER = 'kai-scheduler';
 /** Where a pvc:// claim is mounted in the serving pod. */
 export const PVC_MOUNT_PATH = '/mnt/models';
+/** The object-store download cache (an emptyDir) in the serving pod: --model_cache_dir. */
+export const MODEL_CACHE_PATH = '/var/cache/tfmodel/models';
+export const DEFAULT_CACHE_SIZE_LIMIT = '10Gi';
+/** The server's cache bound, as a share of the emptyDir's sizeLimit (headroom for partial downloads before eviction). */
+export const CACHE_MAX_BYTES_SHARE = 0.9;
 
 /** A spec the CRD's rules should have refused; carries every problem found. */
 export class InvalidSpecError extends Error {
@@ -128,7 +138,7 @@ export function resolveSpec(tfmodel: TFModel): ResolvedSpec {
   const name = tfmodel.metadata.name ?? '';
   const namespace = tfmodel.metadata.namespace ?? 'default';
   const spec = tfmodel.spec;
-  const storage = resolveStorage(spec.basePath, problems);
+  const storage = resolveStorage(spec.basePath, spec.storage, problems);
   const policy = resolvePolicy(spec, problems);
   const labels = new Map<string, number>();
   for (const [label, version] of Object.entries(spec.versionLabels ?? {})) {
@@ -210,15 +220,44 @@ function resolveRollout(rollout: RolloutSpec, labels: ReadonlyMap<string, number
   };
 }
 
-function resolveStorage(basePath: string, problems: string[]): ResolvedStorage {
+function resolveStorage(basePath: string, storage: TFModelSpec['storage'], problems: string[]): ResolvedStorage {
   if (basePath.split('/').includes('..')) problems.push(`basePath "${basePath}" must not contain '..' segments`);
+  const object = /^(s3|gs):\/\/([a-z0-9][a-z0-9._-]*[a-z0-9])(\/.*)?$/.exec(basePath);
+  if (object) {
+    const scheme = object[1] as 's3' | 'gs';
+    if (scheme === 's3' && (object[2]!.length > 63 || object[2]!.includes('_'))) problems.push(`basePath "${basePath}": "${object[2]}" is not an S3 bucket name`);
+    const cacheSizeLimit = String(storage?.cacheSizeLimit ?? DEFAULT_CACHE_SIZE_LIMIT);
+    const bytes = quantityBytes(cacheSizeLimit);
+    if (bytes === undefined || bytes < 1) problems.push(`storage.cacheSizeLimit "${cacheSizeLimit}" must be a positive quantity like 10Gi`);
+    return {
+      kind: 'object',
+      scheme,
+      podPath: basePath.replace(/\/+$/, ''),
+      ...(storage?.secretName ? { secretName: storage.secretName } : {}),
+      ...(storage?.endpoint ? { endpoint: storage.endpoint } : {}),
+      cacheSizeLimit,
+      cacheMaxBytes: Math.max(1, Math.floor((bytes ?? 0) * CACHE_MAX_BYTES_SHARE)),
+    };
+  }
+  if (storage) problems.push('storage applies only to an s3:// or gs:// basePath');
   const pvc = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\/.*)?$/.exec(basePath);
   if (pvc) {
     const rest = (pvc[3] ?? '').replace(/\/+$/, '');
     return { kind: 'pvc', claimName: pvc[1]!, podPath: `${PVC_MOUNT_PATH}${rest}` };
   }
-  if (!basePath.startsWith('/')) problems.push(`basePath "${basePath}" must be an absolute path or pvc://<claim>/<path>`);
+  if (!basePath.startsWith('/')) problems.push(`basePath "${basePath}" must be an absolute path, pvc://<claim>/<path>, s3://<bucket>/<prefix> or gs://<bucket>/<prefix>`);
   return { kind: 'path', podPath: basePath };
+}
+
+const QUANTITY_SUFFIX: Readonly<Record<string, number>> = {
+  '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** A Kubernetes quantity (the forms the CRD's pattern admits) in bytes, or undefined. */
+export function quantityBytes(text: string): number | undefined {
+  const match = /^\+?((?:[0-9]+(?:\.[0-9]*)?)|(?:\.[0-9]+))([KMGTPE]i|[kMGTPE])?$/.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * QUANTITY_SUFFIX[match[2] ?? '']!;
 }
 
 function resolvePolicy(spec: TFModelSpec, problems: string[]): ResolvedPolicy {

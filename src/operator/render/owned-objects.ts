@@ -2,9 +2,9 @@
  * The desired ConfigMap, Deployment, Service and ServiceMonitor of a TFModel: pure functions of the
  * resolved spec and the serving plan (which labels to serve, which extra versions to keep loaded).
  */
-import type { V1ConfigMap, V1Container, V1Deployment, V1PodSpec, V1Service, V1Volume, V1VolumeMount, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Container, V1EnvVar, V1Deployment, V1PodSpec, V1Service, V1Volume, V1VolumeMount, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import {
-  ANNOTATION_LABELS, ANNOTATION_POD_CONFIG_HASH, API_VERSION, GRPC_PORT, KIND, REST_PORT, type ResolvedSpec, type TFModel, ownedNames, selectorLabels,
+  ANNOTATION_LABELS, ANNOTATION_POD_CONFIG_HASH, API_VERSION, GRPC_PORT, KIND, MODEL_CACHE_PATH, REST_PORT, type ResolvedSpec, type TFModel, ownedNames, selectorLabels,
 } from '../api/tfmodel.js';
 import { gpuPodSettings } from './gpu.js';
 import { contentHash, ownedLabels, ownedMetadata } from './metadata.js';
@@ -78,6 +78,7 @@ export function serverArgs(spec: ResolvedSpec): string[] {
   if (spec.monitoring.enabled) args.push(`--monitoring_config_file=${CONFIG_DIR}/${MONITORING_CONFIG_FILE}`);
   if (spec.batching) args.push('--enable_batching=true', `--batching_parameters_file=${CONFIG_DIR}/${BATCHING_CONFIG_FILE}`);
   if (spec.gpu) args.push(...gpuPodSettings(spec.gpu).serverArgs);
+  if (spec.storage.kind === 'object') args.push(`--model_cache_dir=${MODEL_CACHE_PATH}`, `--model_cache_max_bytes=${spec.storage.cacheMaxBytes}`);
   args.push(...spec.serverArgs);
   return args;
 }
@@ -94,6 +95,7 @@ export function desiredDeployment(tfmodel: TFModel, spec: ResolvedSpec, options:
     name: 'tfmodel-server',
     image: tfmodel.spec.image ?? (spec.gpu ? options.serverGpuImage : options.serverImage),
     args: serverArgs(spec),
+    ...(spec.storage.kind === 'object' ? { env: objectStoreEnv(spec.storage) } : {}),
     ports: [
       { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' },
       { name: 'http', containerPort: REST_PORT, protocol: 'TCP' },
@@ -176,9 +178,46 @@ function podVolumes(tfmodel: TFModel, spec: ResolvedSpec): { volumes: V1Volume[]
     volumes.push({ name: 'models', persistentVolumeClaim: { claimName: spec.storage.claimName, readOnly: true } });
     mounts.push({ name: 'models', mountPath: '/mnt/models', readOnly: true });
   }
+  if (spec.storage.kind === 'object') {
+    // The download cache: writable, bounded by the kubelet (the root filesystem stays read-only).
+    volumes.push({ name: 'model-cache', emptyDir: { sizeLimit: spec.storage.cacheSizeLimit } });
+    mounts.push({ name: 'model-cache', mountPath: MODEL_CACHE_PATH });
+    if (spec.storage.scheme === 'gs' && spec.storage.secretName) {
+      volumes.push({
+        name: 'storage-credentials',
+        secret: { secretName: spec.storage.secretName, items: [{ key: GCS_KEY_FILE, path: GCS_KEY_FILE }], defaultMode: 0o440, optional: true },
+      });
+      mounts.push({ name: 'storage-credentials', mountPath: STORAGE_CREDENTIALS_DIR, readOnly: true });
+    }
+  }
   for (const volume of tfmodel.spec.volumes ?? []) volumes.push(volume);
   for (const mount of tfmodel.spec.volumeMounts ?? []) mounts.push({ ...mount, readOnly: true });
   return { volumes, mounts };
+}
+
+/** The Secret keys that become the server's environment for an object-store basePath (TF Serving's names). */
+export const STORAGE_SECRET_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'S3_ENDPOINT', 'S3_USE_HTTPS', 'S3_VERIFY_SSL', 'STORAGE_EMULATOR_HOST'] as const;
+/** For gs://: the Secret key holding a service-account JSON key, mounted as a file. */
+export const GCS_KEY_FILE = 'GOOGLE_APPLICATION_CREDENTIALS';
+export const STORAGE_CREDENTIALS_DIR = '/var/run/secrets/tfmodel.dev/storage';
+
+/**
+ * The server container's environment for an s3:// or gs:// basePath: every credential as a
+ * secretKeyRef (optional, so a Secret with only some keys works), never a value; only the
+ * endpoint from the spec, which is not a secret, is a literal.
+ */
+export function objectStoreEnv(storage: Extract<ResolvedSpec['storage'], { kind: 'object' }>): V1EnvVar[] {
+  const env: V1EnvVar[] = [];
+  const endpointVar = storage.scheme === 's3' ? 'S3_ENDPOINT' : 'STORAGE_EMULATOR_HOST';
+  if (storage.secretName) {
+    for (const key of STORAGE_SECRET_KEYS) {
+      if (storage.endpoint && key === endpointVar) continue;
+      env.push({ name: key, valueFrom: { secretKeyRef: { name: storage.secretName, key, optional: true } } });
+    }
+    if (storage.scheme === 'gs') env.push({ name: 'GOOGLE_APPLICATION_CREDENTIALS', value: `${STORAGE_CREDENTIALS_DIR}/${GCS_KEY_FILE}` });
+  }
+  if (storage.endpoint) env.push({ name: endpointVar, value: storage.endpoint });
+  return env;
 }
 
 const DEFAULT_REQUESTS = { cpu: '500m', memory: '512Mi' };

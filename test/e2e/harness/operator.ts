@@ -8,9 +8,10 @@
  * config files in step with the ConfigMap (as a ConfigMap volume would), and
  * maps "namespace/pod" to the server's ports in the file the operator reads (--pod-address-map).
  */
-import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { MODEL_CACHE_PATH } from '../../../src/operator/api/tfmodel.js';
 import { CONFIG_DIR } from '../../../src/operator/render/owned-objects.js';
 import { REPO_ROOT } from '../../support/corpus.js';
 import type { ControlPlane } from './control-plane.js';
@@ -153,12 +154,43 @@ export class ServingPods {
     const args = (pod.spec!.containers[0]!.args ?? []).map((arg) => {
       if (arg.startsWith('--port=')) return `--port=${grpcPort}`;
       if (arg.startsWith('--rest_api_port=')) return `--rest_api_port=${restPort}`;
+      // The cache emptyDir: a directory of the pod's own.
+      if (arg === `--model_cache_dir=${MODEL_CACHE_PATH}`) return `--model_cache_dir=${join(podDir, 'model-cache')}`;
       return arg.replace(`=${CONFIG_DIR}/`, `=${podDir}/`);
     });
     const server = await ManagedProcess.spawn(`tfmodel-server ${name}`, process.execPath, [SERVER_MAIN, ...args, '--bind_address=127.0.0.1'], {
       logPath: join(podDir, 'server.log'),
+      env: { ...process.env, ...(await this.containerEnv(pod.spec!.containers[0]!.env ?? [], pod.metadata!.namespace!)) },
     });
     return { name, uid: pod.metadata!.uid!, server, restPort, grpcPort, configPath: join(podDir, 'model.config') };
+  }
+
+  /**
+   * The container's env as the kubelet resolves it: literal values, and secretKeyRefs read from
+   * the Secret through the API (an optional ref to a missing key or Secret is left out).
+   */
+  private async containerEnv(env: readonly V1EnvVar[], namespace: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    const secrets = new Map<string, Record<string, string> | undefined>();
+    for (const variable of env) {
+      if (variable.value !== undefined) {
+        out[variable.name] = variable.value;
+        continue;
+      }
+      const ref = variable.valueFrom?.secretKeyRef;
+      if (!ref) throw new Error(`env ${variable.name}: only values and secretKeyRefs are simulated`);
+      if (!secrets.has(ref.name!)) {
+        const secret = await this.core.readNamespacedSecret({ namespace, name: ref.name! }).catch(() => undefined);
+        secrets.set(ref.name!, secret?.data);
+      }
+      const encoded = secrets.get(ref.name!)?.[ref.key];
+      if (encoded === undefined) {
+        if (ref.optional) continue;
+        throw new Error(`env ${variable.name}: Secret ${ref.name} has no key ${ref.key}`);
+      }
+      out[variable.name] = Buffer.from(encoded, 'base64').toString('utf8');
+    }
+    return out;
   }
 
   private writeAddressMap(): void {

@@ -26,9 +26,26 @@ export interface TFModelSpec {
    */
   modelName?: string;
   /**
-   * Where the numbered version directories (1/, 2/, ...) live: an absolute path inside the serving pod (from the image or spec.volumes), or pvc://<claim>/<path> to mount a PersistentVolumeClaim read-only.
+   * Where the numbered version directories (1/, 2/, ...) live: an absolute path inside the serving pod (from the image or spec.volumes), pvc://<claim>/<path> to mount a PersistentVolumeClaim read-only, or an object-store prefix, s3://<bucket>/<prefix> (any S3-compatible store) or gs://<bucket>/<prefix>, which the server polls and downloads versions from into its cache (credentials and cache size in spec.storage).
    */
   basePath: string;
+  /**
+   * For an s3:// or gs:// basePath: where the server's credentials come from and how much local disk its download cache may use. Nothing here is copied into the pod spec or the status; the Secret's keys reach the server container as references.
+   */
+  storage?: {
+    /**
+     * A Secret in the TFModel's namespace whose keys become the server's environment (each optional): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, S3_ENDPOINT, S3_USE_HTTPS, S3_VERIFY_SSL, STORAGE_EMULATOR_HOST; and for gs:// a key GOOGLE_APPLICATION_CREDENTIALS holding a service-account JSON key, mounted as a file that GOOGLE_APPLICATION_CREDENTIALS points at. Unset: the SDKs' default chains (instance metadata, workload identity).
+     */
+    secretName?: string;
+    /**
+     * Size of the emptyDir the server downloads versions into (its sizeLimit); the server's --model_cache_max_bytes is set to 90% of it. Default 10Gi.
+     */
+    cacheSizeLimit?: number | string;
+    /**
+     * The store's endpoint when it is not the cloud default, e.g. http://minio.store:9000 (S3_ENDPOINT for s3://, STORAGE_EMULATOR_HOST for gs://); it overrides that key of the Secret. Not a secret: it is shown in the pod spec.
+     */
+    endpoint?: string;
+  };
   versionPolicy?: VersionPolicy;
   /**
    * Version labels (label -> version), e.g. {stable: 1, test: 2}, served at /v1/models/<name>/labels/<label>. A changed label moves only once its version is AVAILABLE on every serving pod; until then the old version keeps serving.
