@@ -80,7 +80,10 @@ install_marked() { # move the built $2 into bin/$1, then write its marker (both 
 
 go_env() {
   # Only the module proxy (its sumdb proxy included) is contacted; no VCS, no toolchain downloads.
-  export GOPROXY="${GOPROXY_OVERRIDE:-https://proxy.golang.org}"
+  # The environment's configured proxy (as the other build scripts), without falling back to VCS.
+  local proxy
+  proxy="${GOPROXY_OVERRIDE:-$(go env GOPROXY)}"
+  export GOPROXY="${proxy%,direct}"
   export GOMODCACHE="$dir/go/mod" GOCACHE="$dir/go/build"
   export GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0
   export GOWORK=off

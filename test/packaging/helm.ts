@@ -66,7 +66,7 @@ let cached: { value?: string; skipReason?: string } | undefined;
 export function findHelm(): { helm?: string; skipReason?: string } {
   cached ??= requirePrerequisite(
     'helm (Helm 3)',
-    'build it with `bash scripts/control-plane/build.sh` (Go >= 1.26 and proxy.golang.org) or set HELM=/path/to/helm',
+    'build it with `bash scripts/control-plane/build.sh` (Go >= 1.26 and the Go module proxy) or set HELM=/path/to/helm',
     locateHelm,
   );
   return { helm: cached.value, skipReason: cached.skipReason } as { helm?: string; skipReason?: string };

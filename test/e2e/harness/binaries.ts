@@ -41,7 +41,7 @@ export function controlPlaneBinaries(): { binaries?: ControlPlaneBinaries; skipR
   if (!cached) {
     const result = requirePrerequisite(
       'The e2e control plane (etcd, kube-apiserver & co., kubelet, kwok, helm, prometheus)',
-      'it needs Go >= 1.26 with access to proxy.golang.org and the Debian package prometheus ' +
+      'it needs Go >= 1.26 with access to the Go module proxy and the Debian package prometheus ' +
         '(bash scripts/control-plane/build.sh; see test/e2e/README.md)',
       locateBinaries,
     );
