@@ -25,9 +25,25 @@ function fingerprint(outputs: ReadonlyMap<string, HostTensor>): string {
 
 /** Cases our runtime refuses (int64/float64 beyond int32/float32; see corpus.test.ts) are left out. */
 function withinTfjsRange(testCase: CorpusCase): boolean {
-  return [...Object.values(testCase.inputs), ...Object.values(testCase.outputs)].every((t) =>
+  const tensors = [...Object.values(testCase.inputs), ...Object.values(testCase.outputs ?? {})];
+  return tensors.every((t) =>
     (t.dtype !== 'int64' && t.dtype !== 'uint64') || t.values.every((v) => BigInt(v as string) <= 2147483647n && BigInt(v as string) >= -2147483648n)) &&
-    [...Object.values(testCase.inputs), ...Object.values(testCase.outputs)].every((t) => t.dtype !== 'float64' || t.values.every((v) => typeof v !== 'number' || Math.abs(v) <= 3.4028234663852886e38));
+    tensors.every((t) => t.dtype !== 'float64' || t.values.every((v) => typeof v !== 'number' || Math.abs(v) <= 3.4028234663852886e38));
+}
+
+/** A case TensorFlow fails: every call, in-thread and pooled, fails with the same code and text. */
+async function assertFailsAlike(engines: ReadonlyArray<[string, ModelEngine]>, testCase: CorpusCase, index: number): Promise<void> {
+  const failures: Array<[string, string]> = [];
+  for (const [where, engine] of engines) {
+    const calls = [0, 1].map(() => engine.run({ signature: testCase.signature, inputs: decodeTensors(testCase.inputs) }));
+    for (const [call, outcome] of (await Promise.allSettled(calls)).entries()) {
+      assert.equal(outcome.status, 'rejected', `${where} call ${call + 1} of case #${index} answered where TensorFlow fails`);
+      const reason = (outcome as PromiseRejectedResult).reason as { code?: number; message?: string };
+      failures.push([`${where} call ${call + 1}`, `${reason.code}: ${reason.message}`]);
+    }
+  }
+  const [first] = failures;
+  for (const [who, failure] of failures) assert.equal(failure, first![1], `case #${index} (${testCase.signature}): ${who} fails unlike ${first![0]}`);
 }
 
 describe('determinism: the same request twice, in-thread and pooled, answers the same (every corpus model)', function () {
@@ -47,6 +63,10 @@ describe('determinism: the same request twice, in-thread and pooled, answers the
         engines.push(['pooled', await loadSavedModel(model.dir, { runtime: 'wasm', threads: 2, tags: model.tags })]);
         for (const [index, testCase] of model.cases.entries()) {
           if (!withinTfjsRange(testCase)) continue;
+          if (testCase.error) {
+            await assertFailsAlike(engines, testCase, index);
+            continue;
+          }
           const expected = decodeTensors(testCase.outputs);
           const answers: Array<[string, string]> = [];
           for (const [where, engine] of engines) {
