@@ -5,58 +5,31 @@
 #
 #   emulator="$(bash scripts/gcs-server/build.sh | tail -n1)"
 #   bash scripts/gcs-server/build.sh --check   # builds nothing: exit 0 (and the path) when built,
-#                                             # 3 when it needs building, 1 when Go is missing
+#                                              # 3 when it needs building, 1 when Go is missing
 #
 # Everything comes from the Go module proxy (go install of a tagged release).
 #
 # Layout, outside the repo, in ${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}/gcs-server/:
-#   bin/fake-gcs-server      the emulator
-#   bin/fake-gcs-server.version marker (module version), written after the binary
-#   go/mod, go/build         GOMODCACHE and GOCACHE of the build (delete to reclaim the space)
+#   bin/fake-gcs-server          the emulator
+#   bin/fake-gcs-server.version  marker (module version), written after the binary
+#   go/mod, go/build             GOMODCACHE and GOCACHE of the build (delete to reclaim the space)
 set -euo pipefail
 
 VERSION=v1.56.1
 MODULE=github.com/fsouza/fake-gcs-server
 
-cache_root="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}"
-dir="$cache_root/gcs-server"
-bin="$dir/bin"
-name=fake-gcs-server
-wanted="$MODULE@$VERSION"
+tool_dir="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}/gcs-server"
+tool_name=fake-gcs-server
+tool_wanted="$MODULE@$VERSION"
+tool_label=gcs-server/build
+# shellcheck source=../lib/cached-go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cached-go-tool.sh"
 
-log() { echo "gcs-server/build: $*" >&2; }
-is_current() { [[ -x "$bin/$name" && -f "$bin/$name.version" && "$(cat "$bin/$name.version")" == "$wanted" ]]; }
-
-build() {
-  local proxy
-  proxy="$(go env GOPROXY)"
-  export GOPROXY="${proxy%,direct}"
-  export GOMODCACHE="$dir/go/mod" GOCACHE="$dir/go/build"
-  export GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
-  is_current && return 0
-  log "building $wanted (cold: several minutes on 2 cores)"
-  mkdir -p "$bin" "$dir/gobin"
-  GOBIN="$dir/gobin" go install -trimpath -ldflags="-s -w" "$MODULE@$VERSION"
-  mv -f "$dir/gobin/$name" "$bin/$name"
-  echo "$wanted" >"$bin/.$name.version.tmp"
-  mv -f "$bin/.$name.version.tmp" "$bin/$name.version"
-  log "installed $bin/$name ($wanted)"
+build_tool() {
+  log "building $tool_wanted (cold: several minutes on 2 cores)"
+  mkdir -p "$tool_dir/gobin"
+  GOBIN="$tool_dir/gobin" go install -trimpath -ldflags="-s -w" "$MODULE@$VERSION"
+  mv -f "$tool_dir/gobin/$tool_name" "$tool_bin/$tool_name"
 }
 
-if ! is_current && ! command -v go >/dev/null; then
-  log "Go is not installed"
-  exit 1
-fi
-if [[ "${1:-}" == "--check" ]]; then
-  if ! is_current; then
-    log "not built yet (or of another version) in $bin"
-    exit 3
-  fi
-elif ! is_current; then
-  mkdir -p "$dir"
-  exec 9>"$dir/build.lock"
-  flock 9
-  build
-  flock -u 9
-fi
-echo "$bin/$name"
+cached_go_tool_main "$@"

@@ -21,54 +21,22 @@ BUILDER_VERSION=v0.165.0
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 manifest="$here/manifest.yaml"
-cache_root="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}"
-dir="$cache_root/otel-collector"
-bin="$dir/bin"
-name=otelcol-tfmodel
-wanted="builder@$BUILDER_VERSION manifest=$(sha256sum "$manifest" | cut -c1-12)"
+tool_dir="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}/otel-collector"
+tool_name=otelcol-tfmodel
+tool_wanted="builder@$BUILDER_VERSION manifest=$(sha256sum "$manifest" | cut -c1-12)"
+tool_label=otel-collector/build
+tool_go_hint=">= 1.25 for the collector $BUILDER_VERSION"
+# shellcheck source=../lib/cached-go-tool.sh
+source "$here/../lib/cached-go-tool.sh"
 
-log() { echo "otel-collector/build: $*" >&2; }
-is_current() { [[ -x "$bin/$name" && -f "$bin/$name.version" && "$(cat "$bin/$name.version")" == "$wanted" ]]; }
-
-go_env() {
-  # Only the Go module proxy (and its checksum database) is contacted: no VCS, no toolchain downloads.
-  local proxy
-  proxy="$(go env GOPROXY)"
-  export GOPROXY="${proxy%,direct}"
-  export GOMODCACHE="$dir/go/mod" GOCACHE="$dir/go/build"
-  export GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
-}
-
-build() {
-  go_env
-  is_current && return 0
-  log "building $name with the collector builder $BUILDER_VERSION (cold: 5-15 min on 2 cores)"
-  local src="$dir/src"
+build_tool() {
+  log "building $tool_name with the collector builder $BUILDER_VERSION (cold: 5-15 min on 2 cores)"
+  local src="$tool_dir/src"
   rm -rf "$src" && mkdir -p "$src/gobin"
   GOBIN="$src/gobin" go install -trimpath "go.opentelemetry.io/collector/cmd/builder@$BUILDER_VERSION"
   cp "$manifest" "$src/manifest.yaml"
   (cd "$src" && "$src/gobin/builder" --config=manifest.yaml --ldflags="-s -w" >&2)
-  mkdir -p "$bin"
-  mv -f "$src/out/$name" "$bin/$name"
-  echo "$wanted" >"$bin/.$name.version.tmp"
-  mv -f "$bin/.$name.version.tmp" "$bin/$name.version"
-  log "installed $bin/$name ($wanted)"
+  mv -f "$src/out/$tool_name" "$tool_bin/$tool_name"
 }
 
-if ! is_current && ! command -v go >/dev/null; then
-  log "Go is not installed (>= 1.25 for the collector $BUILDER_VERSION)"
-  exit 1
-fi
-if [[ "${1:-}" == "--check" ]]; then
-  if ! is_current; then
-    log "not built yet (or of another version) in $bin"
-    exit 3
-  fi
-elif ! is_current; then
-  mkdir -p "$dir"
-  exec 9>"$dir/build.lock"
-  flock 9
-  build
-  flock -u 9
-fi
-echo "$bin/$name"
+cached_go_tool_main "$@"

@@ -18,45 +18,18 @@ set -euo pipefail
 VERSION=v1.8.0
 MODULE=github.com/versity/versitygw
 
-cache_root="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}"
-dir="$cache_root/s3-server"
-bin="$dir/bin"
-name=versitygw
-wanted="$MODULE@$VERSION"
+tool_dir="${TFMODEL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tfmodel}/s3-server"
+tool_name=versitygw
+tool_wanted="$MODULE@$VERSION"
+tool_label=s3-server/build
+# shellcheck source=../lib/cached-go-tool.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/cached-go-tool.sh"
 
-log() { echo "s3-server/build: $*" >&2; }
-is_current() { [[ -x "$bin/$name" && -f "$bin/$name.version" && "$(cat "$bin/$name.version")" == "$wanted" ]]; }
-
-build() {
-  local proxy
-  proxy="$(go env GOPROXY)"
-  export GOPROXY="${proxy%,direct}"
-  export GOMODCACHE="$dir/go/mod" GOCACHE="$dir/go/build"
-  export GOFLAGS="-modcacherw -buildvcs=false" GOTOOLCHAIN=local CGO_ENABLED=0 GOWORK=off
-  is_current && return 0
-  log "building $wanted (cold: several minutes on 2 cores)"
-  mkdir -p "$bin" "$dir/gobin"
-  GOBIN="$dir/gobin" go install -trimpath -ldflags="-s -w" "$MODULE/cmd/versitygw@$VERSION"
-  mv -f "$dir/gobin/$name" "$bin/$name"
-  echo "$wanted" >"$bin/.$name.version.tmp"
-  mv -f "$bin/.$name.version.tmp" "$bin/$name.version"
-  log "installed $bin/$name ($wanted)"
+build_tool() {
+  log "building $tool_wanted (cold: several minutes on 2 cores)"
+  mkdir -p "$tool_dir/gobin"
+  GOBIN="$tool_dir/gobin" go install -trimpath -ldflags="-s -w" "$MODULE/cmd/versitygw@$VERSION"
+  mv -f "$tool_dir/gobin/$tool_name" "$tool_bin/$tool_name"
 }
 
-if ! is_current && ! command -v go >/dev/null; then
-  log "Go is not installed"
-  exit 1
-fi
-if [[ "${1:-}" == "--check" ]]; then
-  if ! is_current; then
-    log "not built yet (or of another version) in $bin"
-    exit 3
-  fi
-elif ! is_current; then
-  mkdir -p "$dir"
-  exec 9>"$dir/build.lock"
-  flock 9
-  build
-  flock -u 9
-fi
-echo "$bin/$name"
+cached_go_tool_main "$@"
