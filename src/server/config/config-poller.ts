@@ -3,10 +3,10 @@
  * content changed. A file that does not parse or validate, or a reload the manager refuses, is
  * logged once (per content) and the running config stays.
  */
-import { readFile } from 'node:fs/promises';
 import type { ModelConfigList } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
 import { toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { type FilePoller, startFilePoller } from './file-poller.js';
 import { modelConfigListOf, parseModelServerConfig } from './model-config.js';
 import { describeConfigError } from './text-proto.js';
 
@@ -19,40 +19,17 @@ export interface ConfigPollerOptions {
   readonly log: Logger;
 }
 
-export interface ConfigPoller {
-  /** Checks the file now (what each tick does). */
-  pollOnce(): Promise<void>;
-  stop(): void;
-}
+export type ConfigPoller = FilePoller;
 
 export function startConfigPoller(options: ConfigPollerOptions): ConfigPoller {
-  let lastSeen = options.initialText;
-  let running = false;
-  const pollOnce = async (): Promise<void> => {
-    if (running) return;
-    running = true;
-    try {
-      let text: string;
-      try {
-        text = await readFile(options.path, 'utf8');
-      } catch (error) {
-        options.log.warn('config_file_unreadable', { path: options.path, error: (error as Error).message });
-        return;
-      }
-      if (text === lastSeen) return;
-      lastSeen = text;
-      try {
-        await options.reload(modelConfigListOf(parseModelServerConfig(text, options.path)));
-        options.log.info('config_file_reloaded', { path: options.path });
-      } catch (error) {
-        // TF Serving: "Failed to read ModelServerConfig file: ..." and the config is kept.
-        options.log.error('config_reload_rejected', { path: options.path, ...describeConfigError(toServingError(error)), kept: 'previous config' });
-      }
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void pollOnce(), options.intervalMs);
-  timer.unref();
-  return { pollOnce, stop: () => clearInterval(timer) };
+  return startFilePoller({
+    path: options.path,
+    intervalMs: options.intervalMs,
+    initialText: options.initialText,
+    log: options.log,
+    apply: (text) => options.reload(modelConfigListOf(parseModelServerConfig(text, options.path))),
+    events: { unreadable: 'config_file_unreadable', reloaded: 'config_file_reloaded', rejected: 'config_reload_rejected' },
+    // TF Serving: "Failed to read ModelServerConfig file: ..." and the config is kept.
+    describeRejection: (error) => ({ ...describeConfigError(toServingError(error)), kept: 'previous config' }),
+  });
 }

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { invalidArgument, toServingError } from '../errors.js';
+import { type FilePoller, startFilePoller } from '../config/file-poller.js';
 import type { Logger } from '../logging.js';
 import { type RoutingConfig, parseRoutingConfig, routingConfigJson } from './routing-config.js';
 
@@ -43,42 +44,20 @@ export async function readRoutingFile(path: string): Promise<{ text: string; con
   return { text, config: parseRoutingConfig(text, `routing config file ${path}`) };
 }
 
-export interface RoutingPoller {
-  pollOnce(): Promise<void>;
-  stop(): void;
-}
+export type RoutingPoller = FilePoller;
 
 /**
  * Re-reads the routing file every `intervalMs` and applies it when its text changed. A file that
  * does not parse or validate is logged once (per content) and the running routing stays.
  */
 export function startRoutingPoller(options: { path: string; intervalMs: number; initialText: string; target: RoutingTarget; log: Logger }): RoutingPoller {
-  let lastSeen = options.initialText;
-  let running = false;
-  const pollOnce = async (): Promise<void> => {
-    if (running) return;
-    running = true;
-    try {
-      let text: string;
-      try {
-        text = await readFile(options.path, 'utf8');
-      } catch (error) {
-        options.log.warn('routing_file_unreadable', { path: options.path, error: (error as Error).message });
-        return;
-      }
-      if (text === lastSeen) return;
-      lastSeen = text;
-      try {
-        options.target.setRouting(parseRoutingConfig(text, `routing config file ${options.path}`));
-        options.log.info('routing_file_reloaded', { path: options.path });
-      } catch (error) {
-        options.log.error('routing_reload_rejected', { path: options.path, error: toServingError(error).toString(), kept: 'previous routing' });
-      }
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void pollOnce(), options.intervalMs);
-  timer.unref();
-  return { pollOnce, stop: () => clearInterval(timer) };
+  return startFilePoller({
+    path: options.path,
+    intervalMs: options.intervalMs,
+    initialText: options.initialText,
+    log: options.log,
+    apply: (text) => options.target.setRouting(parseRoutingConfig(text, `routing config file ${options.path}`)),
+    events: { unreadable: 'routing_file_unreadable', reloaded: 'routing_file_reloaded', rejected: 'routing_reload_rejected' },
+    describeRejection: (error) => ({ error: toServingError(error).toString(), kept: 'previous routing' }),
+  });
 }
