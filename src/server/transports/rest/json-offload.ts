@@ -19,7 +19,7 @@ export interface JsonOffloadOptions {
   readonly minBytes: number;
 }
 
-export const DEFAULT_JSON_OFFLOAD_BYTES = 64 * 1024;
+export const DEFAULT_JSON_OFFLOAD_BYTES = 16 * 1024;
 
 /** One thread per core but one, at most 4 (JSON is a share of a request's work, not all of it). */
 export function defaultJsonThreads(): number {

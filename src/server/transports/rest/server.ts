@@ -48,7 +48,7 @@ export interface RestServerOptions {
   readonly logger?: Logger;
   /**
    * Where big predict bodies are parsed and converted and big responses written (default: a few
-   * worker threads, from 64 KiB on; threads 0: on the event loop).
+   * worker threads, from 16 KiB on; threads 0: on the event loop).
    */
   readonly json?: Partial<JsonOffloadOptions>;
 }
