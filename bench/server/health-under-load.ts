@@ -7,6 +7,7 @@
  *   flood, no cap          --max_inflight_request_bytes=0, JSON in the worker threads (the default)
  *   flood, default cap     the default cap (256 MiB)
  *   flood, 16 MiB cap      a tight cap
+ *   gRPC flood, default cap the same flood as gRPC Predicts (protobuf decoding is on the event loop)
  * For each: probes answered, p50/p99/max of /healthz, probes over 1 s (a kubelet probe's default
  * timeout), p50 and p99 / idle, predicts answered 200 and refused 429, and the flood's wall time.
  * Markdown on stdout, progress on stderr.
@@ -15,7 +16,9 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { bigPredictBody, httpCall, percentile } from '../../test/support/flood.js';
+import { toBinary } from '@bufbuild/protobuf';
+import { PredictRequestSchema } from '../../src/gen/tensorflow_serving/apis/predict_pb.js';
+import { bigPredictBody, bigPredictRequest, grpcChannel, grpcPredictRaw, httpCall, percentile } from '../../test/support/flood.js';
 import { ServerProcess, freePortSync } from '../../test/support/server-process.js';
 import { servingTestModels } from '../../test/support/test-models.js';
 import type { ProbeReport } from './health-probe.js';
@@ -42,11 +45,11 @@ const ONLY = process.env['BENCH_HEALTH_CONFIGS']?.split(',').map((name) => name.
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
-async function withServer<T>(capArgs: string[], work: (rest: number) => Promise<T>): Promise<T> {
+async function withServer<T>(capArgs: string[], work: (rest: number, grpc: number) => Promise<T>): Promise<T> {
   const server = ServerProcess.start(['--model_name=half', `--model_base_path=${servingTestModels().halfPlusTwo}`, `--rest_api_port=${freePortSync()}`, ...capArgs]);
   try {
-    const { rest } = await server.ports();
-    return await work(rest!);
+    const { rest, grpc } = await server.ports();
+    return await work(rest!, grpc);
   } finally {
     await server.stop();
   }
@@ -84,6 +87,21 @@ async function flood(name: string, rest: number, body: Buffer): Promise<Row> {
   return row(name, probes, ok, refused, replies.length - ok - refused, wallMs);
 }
 
+/** The same flood over gRPC (4 channels), /healthz probed on REST: gRPC decoding runs on the event loop. */
+async function grpcFlood(name: string, rest: number, grpc: number, bytes: Buffer): Promise<Row> {
+  const channels = Array.from({ length: 4 }, () => grpcChannel(grpc));
+  try {
+    const started = performance.now();
+    const { probes, result: replies } = await probing(rest, () =>
+      Promise.all(Array.from({ length: CONCURRENT }, (_, i) => grpcPredictRaw(channels[i % channels.length]!, bytes))));
+    const ok = replies.filter((r) => r.code === 0).length;
+    const refused = replies.filter((r) => r.code === 8).length;
+    return row(name, probes, ok, refused, replies.length - ok - refused, performance.now() - started);
+  } finally {
+    for (const channel of channels) channel.close();
+  }
+}
+
 function row(name: string, probes: ProbeReport, ok: number, refused: number, other: number, wallMs: number): Row {
   const l = probes.latencies;
   return {
@@ -94,11 +112,13 @@ function row(name: string, probes: ProbeReport, ok: number, refused: number, oth
 
 async function main(): Promise<void> {
   const { body } = bigPredictBody(BYTES);
+  const grpcBytes = Buffer.from(toBinary(PredictRequestSchema, bigPredictRequest('half', BYTES)));
   const configs = ([
     ['flood, no cap, JSON inline', ['--max_inflight_request_bytes=0', '--rest_json_threads=0']],
     ['flood, no cap', ['--max_inflight_request_bytes=0']],
     ['flood, default cap (256 MiB)', []],
     ['flood, 16 MiB cap', [`--max_inflight_request_bytes=${16 * 1024 * 1024}`]],
+    ['gRPC flood, default cap (256 MiB)', []],
   ] as Array<[string, string[]]>).filter(([name]) => !ONLY || ONLY.some((only) => name.includes(only)));
   const rows: Row[] = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -106,7 +126,7 @@ async function main(): Promise<void> {
     rows.push(await withServer([], idle));
     for (const [name, args] of configs) {
       progress(`round ${round + 1}/${ROUNDS}: ${name}`);
-      rows.push(await withServer(args, (rest) => flood(name, rest, body)));
+      rows.push(await withServer(args, (rest, grpc) => (name.startsWith('gRPC') ? grpcFlood(name, rest, grpc, grpcBytes) : flood(name, rest, body))));
     }
   }
   const idleP50 = percentile(rows.filter((r) => r.name === 'idle').map((r) => r.p50), 50);
@@ -119,6 +139,7 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.name} | ${r.probes} | ${r.failedProbes} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.overOneSecond} | ${(r.p50 / idleP50).toFixed(1)} | ${(r.p99 / idleP99).toFixed(1)} | ${r.ok} | ${r.refused} | ${r.other} | ${r.wallMs ? (r.wallMs / 1000).toFixed(1) : '-'} |`),
     '',
+    'gRPC rows: 429 counts RESOURCE_EXHAUSTED, "predicts 200" OK.',
     `Idle p50 / p99 (median of rounds): ${ms(idleP50)} / ${ms(idleP99)} ms. The probe runs in its own process. Only ratios within this run mean anything.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
