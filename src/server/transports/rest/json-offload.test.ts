@@ -9,11 +9,13 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import type { ServableHandle, ServingCore } from '../../core/types.js';
 import { VersionState } from '../../core/types.js';
-import { ServingError, notFound } from '../../errors.js';
+import { Code, ServingError, notFound } from '../../errors.js';
 import type { SignatureInfo } from '../../runtime/savedmodel/signatures.js';
 import { DataType } from '../../runtime/tensor/dtypes.js';
 import type { HostTensor } from '../../runtime/tensor/host-tensor.js';
+import type { Worker } from 'node:worker_threads';
 import { JsonOffload } from './json-offload.js';
+import { JsonWorkers } from './json-workers.js';
 import type { PredictFormat } from './json-tensor.js';
 import { type DecodedPredict, type SignatureInputs, decodePredictBody } from './predict-body.js';
 import { type RestServer, createRestServer } from './index.js';
@@ -157,6 +159,25 @@ describe('REST JSON in worker threads gives what the event loop gives (issue 7 i
     for (const worker of all) assert.deepEqual(worker, inline);
     const tensors = (inline as { decoded: { tensors: Array<{ shape: number[] }> } }).decoded.tensors;
     assert.deepEqual(tensors[0]!.shape, [rows, 1]);
+  });
+
+  it('fails the calls a stopped worker held with INTERNAL, and serves the next call from a new worker', async () => {
+    const workers = new JsonWorkers(1);
+    try {
+      const threads = (): Worker[] => (workers as unknown as { workers: Array<{ thread: Worker }> }).workers.map((w) => w.thread);
+      assert.equal((await workers.decodePredict(bytes('{"inputs": [1]}'), FLOAT)).signatureName, '');
+      const [thread] = threads();
+      // A 1 MB body takes the worker far longer than terminate() takes to stop it.
+      const held = workers.decodePredict(bytes(`{"instances": [${Array(170_000).fill('[1.5]').join(',')}]}`), FLOAT);
+      await thread!.terminate();
+      await assert.rejects(held, (e: unknown) => e instanceof ServingError && e.code === Code.INTERNAL && /JSON worker thread stopped/.test(e.message));
+      const next = await workers.decodePredict(bytes('{"inputs": [2.5]}'), FLOAT);
+      assert.deepEqual([...(next.tensors!.inputs.get('x')!.data as Float32Array)], [2.5]);
+      assert.equal(threads().length, 1);
+      assert.notEqual(threads()[0], thread);
+    } finally {
+      await workers.close();
+    }
   });
 
   it('writes every response of the table alike, errors included', async () => {
