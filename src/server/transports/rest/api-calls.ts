@@ -31,7 +31,8 @@ export async function restPredict(core: ServingCore, route: Route, body: Buffer,
     unavailable = error;
   }
   try {
-    const decoded = await json.decodePredict(body, handle ? signatureInputsOf(handle) : undefined);
+    const abandoned = facts ? () => facts.answered === true : undefined;
+    const decoded = await json.decodePredict(body, handle ? signatureInputsOf(handle) : undefined, abandoned);
     const signatureName = decoded.signatureName || DEFAULT_SIGNATURE;
     if (facts) facts.signature = signatureName;
     if (!handle) throw unavailable;
@@ -39,7 +40,7 @@ export async function restPredict(core: ServingCore, route: Route, body: Buffer,
     if (decoded.error) throw decoded.error;
     const { inputs, format } = decoded.tensors!;
     const result = await predictWith(handle, signatureName, inputs, undefined, core.signatureMethodNameCheck ?? false);
-    return await json.predictResponse(result.outputs, format);
+    return await json.predictResponse(result.outputs, format, abandoned);
   } finally {
     handle?.release();
   }
@@ -51,6 +52,8 @@ export async function restPredict(core: ServingCore, route: Route, body: Buffer,
  */
 export interface RequestFacts extends RequestKeys {
   signature: string | undefined;
+  /** Input: the request was answered already (timed out, or its client went away). */
+  readonly answered?: boolean;
 }
 
 export async function restClassify(core: ServingCore, route: Route, body: Buffer, facts?: RequestFacts): Promise<string> {

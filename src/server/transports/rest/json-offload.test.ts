@@ -180,6 +180,26 @@ describe('REST JSON in worker threads gives what the event loop gives (issue 7 i
     }
   });
 
+  it('writes waiting responses before waiting bodies, and drops the work of requests answered meanwhile', async () => {
+    const workers = new JsonWorkers(1);
+    try {
+      const big = (): Buffer => bytes(`{"instances": [${Array(50_000).fill('[1.5]').join(',')}]}`);
+      const order: string[] = [];
+      const note = <T>(name: string, work: Promise<T>): Promise<T> => work.then((value) => (order.push(name), value));
+      const first = note('body 1', workers.decodePredict(big(), FLOAT));
+      const second = note('body 2', workers.decodePredict(big(), FLOAT));
+      const dropped = workers.decodePredict(big(), FLOAT, () => true);
+      const third = note('body 3', workers.decodePredict(big(), FLOAT));
+      const response = note('response', workers.predictResponse(new Map([['y', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.of(0.5) }]]), 'columnar'));
+      await assert.rejects(dropped, (e: unknown) => e instanceof ServingError && e.code === Code.CANCELLED);
+      assert.equal(await response, '{"outputs":[0.5]}');
+      await Promise.all([first, second, third]);
+      assert.deepEqual(order, ['body 1', 'response', 'body 2', 'body 3']);
+    } finally {
+      await workers.close();
+    }
+  });
+
   it('writes every response of the table alike, errors included', async () => {
     const f32 = (shape: number[], values: number[]): HostTensor => ({ dtype: DataType.DT_FLOAT, shape, data: Float32Array.from(values) });
     const strings = (shape: number[], values: Buffer[]): HostTensor => ({ dtype: DataType.DT_STRING, shape, data: values.map((v) => new Uint8Array(v)) });

@@ -33,14 +33,17 @@ export class JsonOffload {
     this.workers = options.threads > 0 ? new JsonWorkers(options.threads) : undefined;
   }
 
-  /** decodePredictBody; a big `body` is moved to a worker (the caller must not use it again). */
-  async decodePredict(body: Buffer, signatures: SignatureInputs | undefined): Promise<DecodedPredict> {
-    if (this.workers && body.byteLength >= this.options.minBytes) return this.workers.decodePredict(body, signatures);
+  /**
+   * decodePredictBody; a big `body` is moved to a worker (the caller must not use it again).
+   * `abandoned`: true once the request needs no answer any more (work still queued is dropped).
+   */
+  async decodePredict(body: Buffer, signatures: SignatureInputs | undefined, abandoned?: () => boolean): Promise<DecodedPredict> {
+    if (this.workers && body.byteLength >= this.options.minBytes) return this.workers.decodePredict(body, signatures, abandoned);
     return decodePredictBody(body, signatures);
   }
 
-  async predictResponse(outputs: ReadonlyMap<string, HostTensor>, format: PredictFormat): Promise<string> {
-    if (this.workers && jsonWeight(outputs) >= this.options.minBytes) return this.workers.predictResponse(outputs, format);
+  async predictResponse(outputs: ReadonlyMap<string, HostTensor>, format: PredictFormat, abandoned?: () => boolean): Promise<string> {
+    if (this.workers && jsonWeight(outputs) >= this.options.minBytes) return this.workers.predictResponse(outputs, format, abandoned);
     return predictResponseJson(outputs, format);
   }
 

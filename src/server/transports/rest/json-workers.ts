@@ -2,7 +2,9 @@
  * A small pool of worker threads for the REST server's big JSON work (predict bodies parsed and
  * converted to tensors, predict responses written), so that the event loop, which answers
  * health probes and small requests, is never held by one big body for long. Started on first use;
- * each request goes to the worker with the fewest in hand. A worker that stops (a crash, an
+ * each worker has one job in hand at a time; waiting jobs queue here, responses before bodies (so
+ * that requests already converted finish first), and a job whose request was answered meanwhile
+ * (--rest_api_timeout_in_ms, the client gone) is dropped unrun. A worker that stops (a crash, an
  * out-of-memory kill) fails the requests it held with INTERNAL and is replaced on next use.
  */
 import { Worker } from 'node:worker_threads';
@@ -24,31 +26,43 @@ class JsonWorker {
   readonly pending = new Map<number, Pending>();
   readonly thread: Worker;
 
-  constructor(onStopped: (worker: JsonWorker, why: string) => void) {
+  constructor(onStopped: (worker: JsonWorker, why: string) => void, onIdle: () => void) {
     this.thread = new Worker(new URL('./json-worker.js', import.meta.url));
     this.thread.unref();
     this.thread.on('message', (reply: Reply) => {
       const pending = this.pending.get(reply.id);
       this.pending.delete(reply.id);
       pending?.resolve(reply);
+      onIdle();
     });
     this.thread.on('error', (error) => onStopped(this, error.message));
     this.thread.on('exit', (code) => onStopped(this, `exit code ${code}`));
   }
 }
 
+/** Work waiting for a worker; `abandoned` says the request was answered meanwhile (a timeout). */
+interface Job {
+  readonly message: (id: number) => ToJsonWorker;
+  readonly transfer: ArrayBuffer[];
+  readonly abandoned: (() => boolean) | undefined;
+  readonly pending: Pending;
+}
+
 export class JsonWorkers {
   private readonly workers: JsonWorker[] = [];
+  /** Responses to write go first: they finish requests already started (FIFO would hold them behind every body). */
+  private readonly responses: Job[] = [];
+  private readonly bodies: Job[] = [];
   private nextId = 1;
   private closed = false;
 
   constructor(private readonly threads: number) {}
 
   /** decodePredictBody in a worker; `body` is moved there (the caller must not use it again). */
-  async decodePredict(body: Buffer, signatures: SignatureInputs | undefined): Promise<DecodedPredict> {
+  async decodePredict(body: Buffer, signatures: SignatureInputs | undefined, abandoned?: () => boolean): Promise<DecodedPredict> {
     const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
     const bytes = owned ? body : new Uint8Array(body);
-    const reply = await this.call((id) => ({ id, kind: 'predict-body', body: bytes, signatures }), [bytes.buffer as ArrayBuffer]);
+    const reply = await this.call(this.bodies, (id) => ({ id, kind: 'predict-body', body: bytes, signatures }), [bytes.buffer as ArrayBuffer], abandoned);
     if (!('decoded' in reply)) throw unexpected(reply);
     const { signatureName, format, inputs, error } = reply.decoded;
     return {
@@ -59,33 +73,48 @@ export class JsonWorkers {
   }
 
   /** predictResponseJson in a worker (the outputs are copied: shadow copies and payload logs keep them). */
-  async predictResponse(outputs: ReadonlyMap<string, HostTensor>, format: PredictFormat): Promise<string> {
-    const reply = await this.call((id) => ({ id, kind: 'predict-response', outputs: toWire(outputs), format }), []);
+  async predictResponse(outputs: ReadonlyMap<string, HostTensor>, format: PredictFormat, abandoned?: () => boolean): Promise<string> {
+    const wire = toWire(outputs);
+    const reply = await this.call(this.responses, (id) => ({ id, kind: 'predict-response', outputs: wire, format }), [], abandoned);
     if (!('json' in reply)) throw unexpected(reply);
     return reply.json;
   }
 
-  /** Stops the threads; calls in hand fail INTERNAL. */
+  /** Stops the threads; calls in hand fail INTERNAL, calls waiting UNAVAILABLE. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const job of this.responses.splice(0).concat(this.bodies.splice(0))) job.pending.reject(shuttingDown());
     await Promise.all(this.workers.splice(0).map((w) => w.thread.terminate()));
   }
 
-  private call(message: (id: number) => ToJsonWorker, transfer: ArrayBuffer[]): Promise<Reply> {
-    if (this.closed) return Promise.reject(new ServingError(Code.UNAVAILABLE, 'The REST server is shutting down'));
-    const worker = this.pick();
-    const id = this.nextId++;
+  private call(queue: Job[], message: (id: number) => ToJsonWorker, transfer: ArrayBuffer[], abandoned: (() => boolean) | undefined): Promise<Reply> {
+    if (this.closed) return Promise.reject(shuttingDown());
     return new Promise<Reply>((resolve, reject) => {
-      worker.pending.set(id, { resolve, reject });
-      worker.thread.postMessage(message(id), transfer);
+      queue.push({ message, transfer, abandoned, pending: { resolve, reject } });
+      this.pump();
     });
   }
 
-  private pick(): JsonWorker {
-    let best: JsonWorker | undefined;
-    for (const worker of this.workers) if (!best || worker.pending.size < best.pending.size) best = worker;
-    if (best && (best.pending.size === 0 || this.workers.length >= this.threads)) return best;
-    const started = new JsonWorker((worker, why) => this.stopped(worker, why));
+  /** Gives each idle worker (starting workers up to `threads`) the next job: one at a time each. */
+  private pump(): void {
+    while (this.responses.length + this.bodies.length > 0) {
+      const worker = this.idleWorker();
+      if (!worker) return;
+      const job = (this.responses.shift() ?? this.bodies.shift())!;
+      if (job.abandoned?.()) {
+        job.pending.reject(new ServingError(Code.CANCELLED, 'The request was answered before its JSON was handled'));
+        continue;
+      }
+      const id = this.nextId++;
+      worker.pending.set(id, job.pending);
+      worker.thread.postMessage(job.message(id), job.transfer);
+    }
+  }
+
+  private idleWorker(): JsonWorker | undefined {
+    const idle = this.workers.find((w) => w.pending.size === 0);
+    if (idle || this.workers.length >= this.threads) return idle;
+    const started = new JsonWorker((worker, why) => this.stopped(worker, why), () => this.pump());
     this.workers.push(started);
     return started;
   }
@@ -96,8 +125,11 @@ export class JsonWorkers {
     const error = new ServingError(Code.INTERNAL, `A REST JSON worker thread stopped (${why})`);
     for (const pending of worker.pending.values()) pending.reject(error);
     worker.pending.clear();
+    if (!this.closed) this.pump();
   }
 }
+
+const shuttingDown = (): ServingError => new ServingError(Code.UNAVAILABLE, 'The REST server is shutting down');
 
 function unexpected(reply: Reply): ServingError {
   if ('error' in reply) return new ServingError((reply.error as PlainError).code, (reply.error as PlainError).message);
