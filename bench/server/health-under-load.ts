@@ -34,6 +34,8 @@ interface Row {
   readonly ok: number;
   readonly refused: number;
   readonly other: number;
+  /** The other answers by status ("504 x3"), or the connection errors (status 0). */
+  readonly otherKinds: string;
   readonly wallMs: number;
 }
 
@@ -84,7 +86,7 @@ async function flood(name: string, rest: number, body: Buffer): Promise<Row> {
   const wallMs = performance.now() - started;
   const ok = replies.filter((r) => r.status === 200).length;
   const refused = replies.filter((r) => r.status === 429).length;
-  return row(name, probes, ok, refused, replies.length - ok - refused, wallMs);
+  return row(name, probes, ok, refused, replies.length - ok - refused, wallMs, kinds(replies.map((r) => r.status).filter((s) => s !== 200 && s !== 429)));
 }
 
 /** The same flood over gRPC (4 channels), /healthz probed on REST: gRPC decoding runs on the event loop. */
@@ -96,17 +98,23 @@ async function grpcFlood(name: string, rest: number, grpc: number, bytes: Buffer
       Promise.all(Array.from({ length: CONCURRENT }, (_, i) => grpcPredictRaw(channels[i % channels.length]!, bytes))));
     const ok = replies.filter((r) => r.code === 0).length;
     const refused = replies.filter((r) => r.code === 8).length;
-    return row(name, probes, ok, refused, replies.length - ok - refused, performance.now() - started);
+    return row(name, probes, ok, refused, replies.length - ok - refused, performance.now() - started, kinds(replies.map((r) => r.code).filter((c) => c !== 0 && c !== 8)));
   } finally {
     for (const channel of channels) channel.close();
   }
 }
 
-function row(name: string, probes: ProbeReport, ok: number, refused: number, other: number, wallMs: number): Row {
+function kinds(statuses: number[]): string {
+  const counts = new Map<number, number>();
+  for (const status of statuses) counts.set(status, (counts.get(status) ?? 0) + 1);
+  return [...counts].map(([status, n]) => `${status} x${n}`).join(', ');
+}
+
+function row(name: string, probes: ProbeReport, ok: number, refused: number, other: number, wallMs: number, otherKinds = ''): Row {
   const l = probes.latencies;
   return {
     name, probes: l.length - probes.failures, failedProbes: probes.failures, p50: percentile(l, 50), p99: percentile(l, 99), max: Math.max(...l),
-    overOneSecond: l.filter((v) => v > 1000).length, ok, refused, other, wallMs,
+    overOneSecond: l.filter((v) => v > 1000).length, ok, refused, other, otherKinds, wallMs,
   };
 }
 
@@ -137,7 +145,7 @@ async function main(): Promise<void> {
     '',
     '| run | probes answered | probes failed | p50 ms | p99 ms | max ms | probes > 1 s | p50 / idle p50 | p99 / idle p99 | predicts 200 | 429 | other | flood wall s |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.name} | ${r.probes} | ${r.failedProbes} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.overOneSecond} | ${(r.p50 / idleP50).toFixed(1)} | ${(r.p99 / idleP99).toFixed(1)} | ${r.ok} | ${r.refused} | ${r.other} | ${r.wallMs ? (r.wallMs / 1000).toFixed(1) : '-'} |`),
+    ...rows.map((r) => `| ${r.name} | ${r.probes} | ${r.failedProbes} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.overOneSecond} | ${(r.p50 / idleP50).toFixed(1)} | ${(r.p99 / idleP99).toFixed(1)} | ${r.ok} | ${r.refused} | ${r.other}${r.otherKinds ? ` (${r.otherKinds})` : ''} | ${r.wallMs ? (r.wallMs / 1000).toFixed(1) : '-'} |`),
     '',
     'gRPC rows: 429 counts RESOURCE_EXHAUSTED, "predicts 200" OK.',
     `Idle p50 / p99 (median of rounds): ${ms(idleP50)} / ${ms(idleP99)} ms. The probe runs in its own process. Only ratios within this run mean anything.`,
