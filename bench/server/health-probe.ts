@@ -9,6 +9,8 @@ import { httpCall } from '../../test/support/flood.js';
 
 export interface ProbeReport {
   readonly latencies: number[];
+  /** Probes over 1 s: when each started (ms after 'ready') and how long it took. */
+  readonly slow: Array<{ readonly at: number; readonly ms: number }>;
   readonly failures: number;
   readonly firstFailures: string[];
 }
@@ -22,19 +24,23 @@ process.on('message', (message) => {
 async function main(): Promise<void> {
   const latencies: number[] = [];
   const firstFailures: string[] = [];
+  const slow: Array<{ at: number; ms: number }> = [];
   let failures = 0;
   process.send!('ready');
+  const ready = performance.now();
   while (!stopping) {
     const started = performance.now();
     const reply = await httpCall(port, 'GET', '/healthz').catch((error: unknown) => ({ status: 0, body: String(error) }));
-    latencies.push(performance.now() - started);
+    const ms = performance.now() - started;
+    latencies.push(ms);
+    if (ms > 1000) slow.push({ at: started - ready, ms });
     if (reply.status !== 200) {
       failures++;
       if (firstFailures.length < 5) firstFailures.push(`${reply.status} ${reply.body.slice(0, 200)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  const report: ProbeReport = { latencies, failures, firstFailures };
+  const report: ProbeReport = { latencies, slow, failures, firstFailures };
   process.send!(report, () => process.disconnect());
 }
 

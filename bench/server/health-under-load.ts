@@ -37,6 +37,7 @@ interface Row {
   /** The other answers by status ("504 x3"), or the connection errors (status 0). */
   readonly otherKinds: string;
   readonly wallMs: number;
+  readonly slow: ProbeReport['slow'];
 }
 
 const CONCURRENT = Number(process.env['BENCH_HEALTH_CONCURRENT'] ?? 200);
@@ -114,7 +115,7 @@ function row(name: string, probes: ProbeReport, ok: number, refused: number, oth
   const l = probes.latencies;
   return {
     name, probes: l.length - probes.failures, failedProbes: probes.failures, p50: percentile(l, 50), p99: percentile(l, 99), max: Math.max(...l),
-    overOneSecond: l.filter((v) => v > 1000).length, ok, refused, other, otherKinds, wallMs,
+    overOneSecond: l.filter((v) => v > 1000).length, ok, refused, other, otherKinds, wallMs, slow: probes.slow,
   };
 }
 
@@ -146,6 +147,8 @@ async function main(): Promise<void> {
     '| run | probes answered | probes failed | p50 ms | p99 ms | max ms | probes > 1 s | p50 / idle p50 | p99 / idle p99 | predicts 200 | 429 | other | flood wall s |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.name} | ${r.probes} | ${r.failedProbes} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.overOneSecond} | ${(r.p50 / idleP50).toFixed(1)} | ${(r.p99 / idleP99).toFixed(1)} | ${r.ok} | ${r.refused} | ${r.other}${r.otherKinds ? ` (${r.otherKinds})` : ''} | ${r.wallMs ? (r.wallMs / 1000).toFixed(1) : '-'} |`),
+    '',
+    ...rows.filter((r) => r.slow.length > 0).map((r) => `Probes over 1 s in "${r.name}": ${r.slow.map((p) => `${(p.ms / 1000).toFixed(1)} s from t=${(p.at / 1000).toFixed(1)} s`).join(', ')}.`),
     '',
     'gRPC rows: 429 counts RESOURCE_EXHAUSTED, "predicts 200" OK.',
     `Idle p50 / p99 (median of rounds): ${ms(idleP50)} / ${ms(idleP99)} ms. The probe runs in its own process. Only ratios within this run mean anything.`,
