@@ -200,6 +200,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       maxBodyBytes: flags.maxRequestBytes,
       inflightBytes,
       adminToken,
+      json: { threads: flags.restJsonThreads, minBytes: flags.restJsonOffloadBytes },
       logger: log,
       repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),

@@ -7,6 +7,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RuntimeSelection, parseRuntimeSelection } from '../runtime/backend.js';
 import { FLAGS, type FlagName, flagSpec } from './flag-table.js';
+import { DEFAULT_JSON_OFFLOAD_BYTES, defaultJsonThreads } from '../transports/rest/json-offload.js';
 
 export { FLAGS, type FlagName, usage } from './flag-table.js';
 
@@ -68,6 +69,9 @@ export interface ServerFlags {
   readonly adminTokenFile: string;
   /** Request bytes REST and gRPC calls in flight may hold together (0: no limit). */
   readonly maxInflightRequestBytes: number;
+  /** REST JSON worker threads (0: none) and the body size from which they are used (ours). */
+  readonly restJsonThreads: number;
+  readonly restJsonOffloadBytes: number;
   /** logging_config limits (ours). */
   readonly payloadLogMaxFileBytes: number;
   readonly payloadLogMaxFiles: number;
@@ -209,6 +213,8 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       maxRequestBytes: positive('max_request_bytes', get('max_request_bytes', 64 * 1024 * 1024)),
       adminTokenFile: get<string>('admin_token_file', ''),
       maxInflightRequestBytes: nonNegative('max_inflight_request_bytes', get('max_inflight_request_bytes', 256 * 1024 * 1024)),
+      restJsonThreads: nonNegative('rest_json_threads', get('rest_json_threads', defaultJsonThreads())),
+      restJsonOffloadBytes: nonNegative('rest_json_offload_bytes', get('rest_json_offload_bytes', DEFAULT_JSON_OFFLOAD_BYTES)),
       payloadLogMaxFileBytes: positive('payload_log_max_file_bytes', get('payload_log_max_file_bytes', 64 * 1024 * 1024)),
       payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
       payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),

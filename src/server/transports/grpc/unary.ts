@@ -9,9 +9,9 @@ import type { ModelConfigReloader, RequestKeys, ServingCore } from '../../core/t
 import { Code, ServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import type { ApiName, ServingObserver } from '../../observability.js';
-import { setImmediate } from 'node:timers/promises';
 import type { InflightBytes } from '../inflight-bytes.js';
 import type { AdminToken } from '../../admin-token.js';
+import { bigCallTurn } from './big-call-turns.js';
 import { MalformedRequest, type Received, receivedBytesOf } from './codec.js';
 import { type GrpcErrorStatus, codeOf, toGrpcStatus } from './status.js';
 
@@ -112,8 +112,9 @@ async function serveUnary<Req, Res>(
       if (!context.inflightBytes.tryHold(bytes)) throw context.inflightBytes.refusal(bytes);
       held = bytes;
     }
-    // A big message is converted and run in a later turn: calls waiting for the loop go first.
-    if (bytes >= YIELD_FROM_BYTES) await setImmediate();
+    // A big message is converted and run in a later turn, one big call per turn (big-call-turns.ts):
+    // probes and calls waiting for the loop go first.
+    if (bytes >= YIELD_FROM_BYTES) await bigCallTurn();
     response = await method.handle(request, keys);
   } catch (error) {
     failure = toGrpcStatus(error);

@@ -121,7 +121,11 @@ function decompress(req: RestRequest, encoding: string, body: Buffer): void {
 
 /**
  * Holds request bytes in the in-flight budget shared with gRPC (released when the request's
- * response closes); refuses the request with 429 RESOURCE_EXHAUSTED when they do not fit.
+ * response closes); refuses the request with 429 RESOURCE_EXHAUSTED when they do not fit. The
+ * refused body is not held or parsed, but it is read off the wire and discarded (never buffered)
+ * before the answer goes out: answering first and closing would reset a client still sending its
+ * body (on loopback, once the server answered in microseconds), and it would see a broken pipe
+ * instead of the 429 it should back off on.
  */
 function hold(req: RestRequest, bytes: number): boolean {
   const budget = req.context.inflightBytes;
@@ -131,7 +135,9 @@ function hold(req: RestRequest, bytes: number): boolean {
     return true;
   }
   req.chunks = undefined;
-  answer(req, Code.RESOURCE_EXHAUSTED, errorJson(budget.refusal(bytes).message), 429, true);
+  const refusal = errorJson(budget.refusal(bytes).message);
+  req.once('end', () => answer(req, Code.RESOURCE_EXHAUSTED, refusal, 429));
+  req.resume();
   return false;
 }
 

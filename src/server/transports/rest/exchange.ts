@@ -14,6 +14,7 @@ import { type TracedRequest, endRequestSpan, startRequestSpan } from '../../trac
 import { context as otelContext } from '@opentelemetry/api';
 import type { Route } from './router.js';
 import type { InflightBytes } from '../inflight-bytes.js';
+import type { JsonOffload } from './json-offload.js';
 import type { AdminToken } from '../../admin-token.js';
 import type { RoutingAdmin } from '../../routing/routing-admin.js';
 
@@ -37,6 +38,8 @@ export interface RestContext {
   readonly adminToken: AdminToken | undefined;
   /** The request-bytes budget shared with gRPC (--max_inflight_request_bytes); absent: none. */
   readonly inflightBytes: InflightBytes | undefined;
+  /** Where predict JSON is parsed, converted and written (the event loop or worker threads). */
+  readonly json: JsonOffload;
   /** Requests not yet answered (or whose connection has not closed). */
   inflight: number;
   /** Set by close(): answers carry `Connection: close`. */

@@ -14,6 +14,9 @@ import { ByteString, FloatToken, type JsonObject, type JsonValue, isJsonObject, 
 
 export type PredictFormat = 'row' | 'columnar';
 
+/** What conversion needs of a signature input: its alias and dtype. */
+export type InputKind = Pick<TensorSpec, 'alias' | 'dtype'>;
+
 export interface PredictTensors {
   readonly format: PredictFormat;
   readonly inputs: Map<string, HostTensor>;
@@ -44,7 +47,7 @@ const UINT64_MAX = (1n << 64n) - 1n;
 const SCALAR: readonly number[] = [];
 
 /** Integer dtypes tell `1` from `1.0` and need exact int64s: JSON.parse's numbers are not enough. */
-export function needsPreciseNumbers(inputs: readonly TensorSpec[]): boolean {
+export function needsPreciseNumbers(inputs: readonly InputKind[]): boolean {
   return inputs.some((input) => input.dtype !== DataType.DT_FLOAT && input.dtype !== DataType.DT_DOUBLE &&
     input.dtype !== DataType.DT_STRING && input.dtype !== DataType.DT_BOOL);
 }
@@ -56,7 +59,7 @@ export function needsPreciseNumbers(inputs: readonly TensorSpec[]): boolean {
  */
 export function tensorsFromJson(
   doc: JsonObject,
-  inputs: readonly TensorSpec[],
+  inputs: readonly InputKind[],
   signatureName: string,
   maxElements: number,
 ): PredictTensors {
@@ -83,7 +86,7 @@ export function tensorsFromJson(
 
 const isElementObject = (value: JsonValue): boolean => isJsonObject(value) && !isBase64Object(value);
 
-function tensorsFromInstances(list: JsonValue[], inputs: readonly TensorSpec[], maxElements: number): Map<string, HostTensor> {
+function tensorsFromInstances(list: JsonValue[], inputs: readonly InputKind[], maxElements: number): Map<string, HostTensor> {
   if (!isJsonObject(list[0]!) && inputs.length > 1) {
     throw invalidArgument(
       'instances is a plain list, but expecting list of objects as multiple input tensors required as per tensorinfo_map',
@@ -91,7 +94,7 @@ function tensorsFromInstances(list: JsonValue[], inputs: readonly TensorSpec[], 
   }
   const objects = isElementObject(list[0]!);
   const batches = new Map<string, BatchBuilder>();
-  const batchOf = (spec: TensorSpec): BatchBuilder => {
+  const batchOf = (spec: InputKind): BatchBuilder => {
     let batch = batches.get(spec.alias);
     if (!batch) batches.set(spec.alias, (batch = new BatchBuilder(spec.dtype, list.length, maxElements)));
     return batch;
@@ -131,7 +134,7 @@ function tensorsFromInstances(list: JsonValue[], inputs: readonly TensorSpec[], 
   return tensors;
 }
 
-function tensorsFromColumns(value: JsonValue, inputs: readonly TensorSpec[], maxElements: number): Map<string, HostTensor> {
+function tensorsFromColumns(value: JsonValue, inputs: readonly InputKind[], maxElements: number): Map<string, HostTensor> {
   if (!isJsonObject(value) || isBase64Object(value)) {
     if (inputs.length > 1) {
       throw invalidArgument(

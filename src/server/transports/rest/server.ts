@@ -12,7 +12,8 @@ import { Code, toServingError } from '../../errors.js';
 import type { Logger } from '../../logging.js';
 import { NO_OBSERVER, type ServingObserver } from '../../observability.js';
 import { type RequestFacts, restClassify, restPredict, restRegress, restStatus } from './api-calls.js';
-import { readBody } from './body.js';
+import { readRawBody } from './body.js';
+import { DEFAULT_JSON_OFFLOAD_BYTES, JsonOffload, type JsonOffloadOptions, defaultJsonThreads } from './json-offload.js';
 import { onClientError } from './client-errors.js';
 import { type MetricsEndpoint, type RestContext, RestRequest, answer, answerError, failed, inRequestContext, onRequestTimeout, sendJson, traceRequest } from './exchange.js';
 import { modelsJson, readinessJson } from './responses.js';
@@ -45,6 +46,11 @@ export interface RestServerOptions {
   /** GET|PUT /tfmodel/routing (the routing config); absent: 501. */
   readonly routing?: RoutingAdmin;
   readonly logger?: Logger;
+  /**
+   * Where big predict bodies are parsed and converted and big responses written (default: a few
+   * worker threads, from 16 KiB on; threads 0: on the event loop).
+   */
+  readonly json?: Partial<JsonOffloadOptions>;
 }
 
 export interface RestServer {
@@ -57,7 +63,7 @@ export interface RestServer {
 export const DEFAULT_REST_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-type ApiCall = (core: ServingCore, route: Route, text: string, facts: RequestFacts) => Promise<string>;
+type ApiCall = (core: ServingCore, route: Route, body: Buffer, facts: RequestFacts, json: JsonOffload) => Promise<string>;
 
 export function createRestServer(options: RestServerOptions): RestServer {
   const context: RestContext = {
@@ -71,6 +77,10 @@ export function createRestServer(options: RestServerOptions): RestServer {
     logger: options.logger,
     inflightBytes: options.inflightBytes,
     adminToken: options.adminToken,
+    json: new JsonOffload({
+      threads: options.json?.threads ?? defaultJsonThreads(),
+      minBytes: options.json?.minBytes ?? DEFAULT_JSON_OFFLOAD_BYTES,
+    }),
     inflight: 0,
     closing: false,
     onDrained: undefined,
@@ -125,7 +135,7 @@ function startApiCall(req: RestRequest): void {
   if (req.route.error) return answerError(req, req.route.error);
   const timeoutMs = req.context.timeoutMs;
   if (timeoutMs > 0) req.timer = setTimeout(onRequestTimeout, timeoutMs, req);
-  readBody(req, runApiCall);
+  readRawBody(req, runApiCall);
 }
 
 const API_CALLS: Readonly<Record<'predict' | 'classify' | 'regress', ApiCall>> = {
@@ -134,10 +144,11 @@ const API_CALLS: Readonly<Record<'predict' | 'classify' | 'regress', ApiCall>> =
   regress: restRegress,
 };
 
-async function runApiCall(req: RestRequest, text: string): Promise<void> {
+async function runApiCall(req: RestRequest, requestBody: Buffer): Promise<void> {
   let body: string;
   try {
-    body = await inRequestContext(req, () => API_CALLS[req.route.kind as 'predict' | 'classify' | 'regress'](req.context.core, req.route, text, req));
+    const call = API_CALLS[req.route.kind as 'predict' | 'classify' | 'regress'];
+    body = await inRequestContext(req, () => call(req.context.core, req.route, requestBody, req, req.context.json));
   } catch (error) {
     return answerError(req, toServingError(error));
   }
@@ -201,4 +212,5 @@ async function close(server: Server, context: RestContext): Promise<void> {
   // Connections that went idle after their last answer (answers while closing say Connection: close).
   server.closeIdleConnections();
   await closed;
+  await context.json.close();
 }

@@ -1,0 +1,137 @@
+/**
+ * A small pool of worker threads for the REST server's big JSON work (predict bodies parsed and
+ * converted to tensors, predict responses written), so that the event loop, which answers
+ * health probes and small requests, is never held by one big body for long. Started on first use;
+ * each worker has one job in hand at a time; waiting jobs queue here, responses before bodies (so
+ * that requests already converted finish first), and a job whose request was answered meanwhile
+ * (--rest_api_timeout_in_ms, the client gone) is dropped unrun. A worker that stops (a crash, an
+ * out-of-memory kill) fails the requests it held with INTERNAL and is replaced on next use.
+ */
+import { Worker } from 'node:worker_threads';
+import { Code, ServingError } from '../../errors.js';
+import type { HostTensor } from '../../runtime/tensor/host-tensor.js';
+import type { FromJsonWorker, PlainError, ToJsonWorker } from './json-messages.js';
+import type { PredictFormat } from './json-tensor.js';
+import { fromWire, toWire } from './json-wire.js';
+import type { DecodedPredict, SignatureInputs } from './predict-body.js';
+
+type Reply = FromJsonWorker;
+
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(error: Error): void;
+}
+
+class JsonWorker {
+  readonly pending = new Map<number, Pending>();
+  readonly thread: Worker;
+
+  constructor(onStopped: (worker: JsonWorker, why: string) => void, onIdle: () => void) {
+    this.thread = new Worker(new URL('./json-worker.js', import.meta.url));
+    this.thread.unref();
+    this.thread.on('message', (reply: Reply) => {
+      const pending = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
+      pending?.resolve(reply);
+      onIdle();
+    });
+    this.thread.on('error', (error) => onStopped(this, error.message));
+    this.thread.on('exit', (code) => onStopped(this, `exit code ${code}`));
+  }
+}
+
+/** Work waiting for a worker; `abandoned` says the request was answered meanwhile (a timeout). */
+interface Job {
+  readonly message: (id: number) => ToJsonWorker;
+  readonly transfer: ArrayBuffer[];
+  readonly abandoned: (() => boolean) | undefined;
+  readonly pending: Pending;
+}
+
+export class JsonWorkers {
+  private readonly workers: JsonWorker[] = [];
+  /** Responses to write go first: they finish requests already started (FIFO would hold them behind every body). */
+  private readonly responses: Job[] = [];
+  private readonly bodies: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly threads: number) {}
+
+  /** decodePredictBody in a worker; `body` is moved there (the caller must not use it again). */
+  async decodePredict(body: Buffer, signatures: SignatureInputs | undefined, abandoned?: () => boolean): Promise<DecodedPredict> {
+    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+    const bytes = owned ? body : new Uint8Array(body);
+    const reply = await this.call(this.bodies, (id) => ({ id, kind: 'predict-body', body: bytes, signatures }), [bytes.buffer as ArrayBuffer], abandoned);
+    if (!('decoded' in reply)) throw unexpected(reply);
+    const { signatureName, format, inputs, error } = reply.decoded;
+    return {
+      signatureName,
+      ...(format !== undefined && inputs !== undefined ? { tensors: { format, inputs: fromWire(inputs) } } : {}),
+      ...(error ? { error: new ServingError(error.code, error.message) } : {}),
+    };
+  }
+
+  /** predictResponseJson in a worker (the outputs are copied: shadow copies and payload logs keep them). */
+  async predictResponse(outputs: ReadonlyMap<string, HostTensor>, format: PredictFormat, abandoned?: () => boolean): Promise<string> {
+    const wire = toWire(outputs);
+    const reply = await this.call(this.responses, (id) => ({ id, kind: 'predict-response', outputs: wire, format }), [], abandoned);
+    if (!('json' in reply)) throw unexpected(reply);
+    return reply.json;
+  }
+
+  /** Stops the threads; calls in hand fail INTERNAL, calls waiting UNAVAILABLE. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.responses.splice(0).concat(this.bodies.splice(0))) job.pending.reject(shuttingDown());
+    await Promise.all(this.workers.splice(0).map((w) => w.thread.terminate()));
+  }
+
+  private call(queue: Job[], message: (id: number) => ToJsonWorker, transfer: ArrayBuffer[], abandoned: (() => boolean) | undefined): Promise<Reply> {
+    if (this.closed) return Promise.reject(shuttingDown());
+    return new Promise<Reply>((resolve, reject) => {
+      queue.push({ message, transfer, abandoned, pending: { resolve, reject } });
+      this.pump();
+    });
+  }
+
+  /** Gives each idle worker (starting workers up to `threads`) the next job: one at a time each. */
+  private pump(): void {
+    while (this.responses.length + this.bodies.length > 0) {
+      const worker = this.idleWorker();
+      if (!worker) return;
+      const job = (this.responses.shift() ?? this.bodies.shift())!;
+      if (job.abandoned?.()) {
+        job.pending.reject(new ServingError(Code.CANCELLED, 'The request was answered before its JSON was handled'));
+        continue;
+      }
+      const id = this.nextId++;
+      worker.pending.set(id, job.pending);
+      worker.thread.postMessage(job.message(id), job.transfer);
+    }
+  }
+
+  private idleWorker(): JsonWorker | undefined {
+    const idle = this.workers.find((w) => w.pending.size === 0);
+    if (idle || this.workers.length >= this.threads) return idle;
+    const started = new JsonWorker((worker, why) => this.stopped(worker, why), () => this.pump());
+    this.workers.push(started);
+    return started;
+  }
+
+  private stopped(worker: JsonWorker, why: string): void {
+    const index = this.workers.indexOf(worker);
+    if (index >= 0) this.workers.splice(index, 1);
+    const error = new ServingError(Code.INTERNAL, `A REST JSON worker thread stopped (${why})`);
+    for (const pending of worker.pending.values()) pending.reject(error);
+    worker.pending.clear();
+    if (!this.closed) this.pump();
+  }
+}
+
+const shuttingDown = (): ServingError => new ServingError(Code.UNAVAILABLE, 'The REST server is shutting down');
+
+function unexpected(reply: Reply): ServingError {
+  if ('error' in reply) return new ServingError((reply.error as PlainError).code, (reply.error as PlainError).message);
+  return new ServingError(Code.INTERNAL, 'A REST JSON worker thread answered out of turn');
+}
