@@ -1268,6 +1268,58 @@ def build_png_bytes(export_dir, rng):
 
 
 # --------------------------------------------------------------------------
+# Vision and signal ops the portable engine computes itself
+# --------------------------------------------------------------------------
+
+
+class GroupedConv(tf.Module):
+    def __init__(self, rng):
+        super().__init__()
+        # filter in-channels = input channels / groups: TensorFlow infers groups from the shapes.
+        self.groups2 = tf.Variable(normal(rng, (3, 3, 4, 6), 0.3), name="groups2")
+        self.groups4 = tf.Variable(normal(rng, (2, 2, 2, 8), 0.3), name="groups4")
+        self.dilated = tf.Variable(normal(rng, (3, 3, 4, 4), 0.3), name="dilated")
+        # groups == channels with a channel multiplier of 2: depthwise written as a grouped Conv2D.
+        self.depthwise = tf.Variable(normal(rng, (3, 3, 1, 16), 0.3), name="depthwise")
+        self.bias = tf.Variable(normal(rng, (16,), 0.1), name="bias")
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 7, 7, 8], tf.float32, name="images")])
+    def __call__(self, images):
+        # TensorFlow's grappler fuses Conv2D+BiasAdd into a kernel that refuses groups: an AddV2 here.
+        depthwise = tf.nn.conv2d(images, self.depthwise, 1, "SAME") + self.bias
+        return {
+            "groups2_same": tf.nn.conv2d(images, self.groups2, 1, "SAME"),
+            "groups4_stride2_valid": tf.nn.conv2d(images, self.groups4, 2, "VALID"),
+            "groups2_dilated": tf.nn.conv2d(images, self.dilated, 1, "SAME", dilations=2),
+            "explicit_padding": tf.nn.conv2d(images, self.groups2, [1, 2, 1, 1], [[0, 0], [1, 0], [2, 1], [0, 0]]),
+            "depthwise_bias": depthwise,
+        }
+
+
+@corpus_model("grouped_conv", "module",
+       ["conv2d_groups", "depthwise_as_grouped", "dilations", "explicit_padding", "bias_add_relu", "keras_groups"],
+       atol=1e-5)
+def build_grouped_conv(export_dir, rng):
+    """Grouped Conv2D (filter in-channels a fraction of the input's, as in
+    ConvNeXt/ResNeXt): 2 and 4 groups, stride 2 VALID, dilation 2, explicit
+    padding, groups == channels with multiplier 2 + a bias, and a
+    Keras Conv2D(groups=4) with bias and relu (signature keras)."""
+    module = GroupedConv(rng)
+    module.net = keras.Sequential([keras.Input((6, 6, 8)), layers.Conv2D(12, 3, groups=4, activation="relu"),
+                                   layers.Conv2D(6, 1, groups=2)])
+    for weight in module.net.weights:
+        weight.assign(normal(rng, weight.shape, 0.3))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 6, 8], tf.float32, name="images")])
+    def keras_net(images):
+        return {"features": module.net(images)}
+
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__, "keras": keras_net})
+    return (batch_cases("serving_default", lambda n: {"images": normal(rng, (n, 7, 7, 8))})
+            + batch_cases("keras", lambda n: {"images": normal(rng, (n, 6, 6, 8))}))
+
+
+# --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------
 

@@ -44,6 +44,9 @@ export const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => 
   Reciprocal: (args) => dtypeOf(args, 'x') !== 'float32',
   // int32 powers saturate at INT32_MIN where TensorFlow wraps (260^5).
   Pow: (args) => dtypeOf(args, 'a') === 'int32',
+  // int32 convolutions read the int32 data as float32 and answer float32 bit patterns.
+  Conv2D: (args) => dtypeOf(args, 'x') !== 'float32',
+  FusedConv2D: (args) => dtypeOf(args, 'x') !== 'float32',
   // String tensors live outside the wasm heap; these kernels abort on them.
   Tile: (args) => dtypeOf(args, 'x') === 'string',
   GatherNd: (args) => dtypeOf(args, 'params') === 'string',

@@ -1,11 +1,12 @@
 /** Our implementations of ops tfjs-converter lacks, registered once per process. */
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { toServingError } from '../../../errors.js';
-import { AFTER_OP, ASSIGN_VARIABLE_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP } from '../../graph/names.js';
+import { AFTER_OP, ASSIGN_VARIABLE_OP, CONV2D_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP } from '../../graph/names.js';
 import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
 import { assertOp } from './assert.js';
+import { conv2d } from './conv2d.js';
 import { decodePng } from './decode-png.js';
 import { selectV1 } from './select.js';
 import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
@@ -31,6 +32,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   [INT64_CHECK_OP]: checkInt64,
   [GATHER_STRINGS_OP]: gatherStrings,
   [SELECT_V1_OP]: selectV1,
+  [CONV2D_OP]: conv2d,
   Assert: assertOp,
   DecodePng: decodePng,
   DecodeImage: decodePng,
