@@ -1319,6 +1319,54 @@ def build_grouped_conv(export_dir, rng):
             + batch_cases("keras", lambda n: {"images": normal(rng, (n, 6, 6, 8))}))
 
 
+class ResizeOps(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 5, 3], tf.float32, name="images")])
+    def __call__(self, images):
+        v1 = tf.compat.v1.image
+        return {
+            "bicubic_up": tf.image.resize(images, [9, 8], "bicubic"),
+            "bicubic_down": tf.image.resize(images, [4, 3], "bicubic"),
+            "bicubic_v1": v1.resize_bicubic(images, [9, 7]),
+            "bicubic_v1_align_corners": v1.resize_bicubic(images, [4, 7], align_corners=True),
+            "area_down": tf.image.resize(images, [4, 3], "area"),
+            "area_half": tf.image.resize(images, [3, 5], "area"),
+            "area_up": tf.image.resize(images, [9, 8], "area"),
+            "area_v1_align_corners": v1.resize_area(images, [4, 3], align_corners=True),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 5, 7, 1], tf.uint8, name="images")])
+    def uint8(self, images):
+        return {
+            "bicubic": tf.image.resize(images, [8, 4], "bicubic"),
+            "area": tf.image.resize(images, [3, 4], "area"),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 2], tf.float32, name="images"),
+                                  tf.TensorSpec([2], tf.int32, name="size")])
+    def sized(self, images, size):
+        return {"bicubic": tf.image.resize(images, size, "bicubic"), "area": tf.image.resize(images, size, "area")}
+
+
+@corpus_model("resize_area_bicubic", "module",
+       ["resize_bicubic", "resize_area", "half_pixel_centers", "align_corners", "upscale", "downscale", "uint8_images",
+        "size_input", "bit_exact"],
+       rtol=0, atol=0)
+def build_resize_area_bicubic(export_dir, rng):
+    """tf.image.resize with bicubic (half-pixel centers, Keys a=-0.5) and
+    area, up and down by integer and fractional factors; v1
+    resize_bicubic/resize_area with and without align_corners; uint8
+    images (float32 results, signature uint8); a fed size (an empty one
+    fails as in TensorFlow), compared exactly (TensorFlow's float32 steps)."""
+    module = ResizeOps()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "uint8": module.uint8, "sized": module.sized})
+    return (batch_cases("serving_default", lambda n: {"images": rng.random((n, 6, 5, 3), dtype=np.float32)})
+            + batch_cases("uint8", lambda n: {"images": rng.integers(0, 256, (n, 5, 7, 1), dtype=np.uint8)})
+            + [Case("sized", {"images": normal(rng, (1, 3, 4, 2)), "size": np.array([7, 2], np.int32)}),
+               Case("sized", {"images": normal(rng, (2, 9, 2, 2)), "size": np.array([4, 5], np.int32)}),
+               Case("sized", {"images": normal(rng, (1, 3, 4, 2)), "size": np.array([0, 2], np.int32)}, expect_error=True)])
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
 import { assertOp } from './assert.js';
 import { conv2d } from './conv2d.js';
 import { decodePng } from './decode-png.js';
+import { resizeArea, resizeBicubic } from './resize.js';
 import { selectV1 } from './select.js';
 import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
 import { tensorListSetItem, tensorListStack } from './tensor-list.js';
@@ -38,6 +39,8 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   DecodeImage: decodePng,
   ParseExample: parseExampleV1,
   ParseExampleV2: parseExampleV2,
+  ResizeBicubic: resizeBicubic,
+  ResizeArea: resizeArea,
   Softsign: softsign,
   Bucketize: bucketize,
   Erfc: erfc,
