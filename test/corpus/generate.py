@@ -1367,6 +1367,46 @@ def build_resize_area_bicubic(export_dir, rng):
                Case("sized", {"images": normal(rng, (1, 3, 4, 2)), "size": np.array([0, 2], np.int32)}, expect_error=True)])
 
 
+class ColorOps(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 5, 7, 3], tf.float32, name="images"),
+                                  tf.TensorSpec([], tf.float32, name="factor")])
+    def __call__(self, images, factor):
+        return {
+            "hsv": tf.image.rgb_to_hsv(images),
+            "rgb": tf.image.hsv_to_rgb(images),
+            "contrast": tf.image.adjust_contrast(images, factor),
+            "saturation": tf.image.adjust_saturation(images, factor),
+            "hue": tf.image.adjust_hue(images, factor - 1.0),
+            "hue_negative": tf.image.adjust_hue(images, -0.45),
+        }
+
+
+def color_images(rng, n):
+    """Random pixels in [0, 1] with gray, black, white and out-of-range ones."""
+    images = rng.random((n, 5, 7, 3), dtype=np.float32)
+    images[0, 0, 0] = [0.5, 0.5, 0.5]
+    images[0, 0, 1] = [0.0, 0.0, 0.0]
+    images[0, 0, 2] = [1.0, 1.0, 1.0]
+    images[0, 0, 3] = [1.0, 0.0, 1.0]
+    images[0, 1, 0] = [0.2, 0.9, 0.9]
+    images[0, 1, 1] = [1.2, -0.1, 0.4]
+    return images
+
+
+@corpus_model("color_ops", "module",
+       ["rgb_to_hsv", "hsv_to_rgb", "adjust_contrast", "adjust_saturation", "adjust_hue", "factor_input", "bit_exact"],
+       rtol=0, atol=0)
+def build_color_ops(export_dir, rng):
+    """tf.image colour ops: rgb_to_hsv, hsv_to_rgb, adjust_contrast,
+    adjust_saturation and adjust_hue with the factor fed as an input
+    (AdjustContrastv2, AdjustSaturation, AdjustHue), on random pixels with
+    gray, black, white and out-of-range ones, compared exactly."""
+    module = ColorOps()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__})
+    return [Case("serving_default", {"images": color_images(rng, n), "factor": np.array(f, np.float32)})
+            for n, f in ((1, 1.7), (3, 0.4), (2, 1.0))]
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
 import { assertOp } from './assert.js';
+import { adjustContrastV2, adjustHue, adjustSaturation, hsvToRgb, rgbToHsv } from './color.js';
 import { conv2d } from './conv2d.js';
 import { decodePng } from './decode-png.js';
 import { resizeArea, resizeBicubic } from './resize.js';
@@ -40,6 +41,11 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   ParseExample: parseExampleV1,
   ParseExampleV2: parseExampleV2,
   ResizeBicubic: resizeBicubic,
+  RGBToHSV: rgbToHsv,
+  HSVToRGB: hsvToRgb,
+  AdjustContrastv2: adjustContrastV2,
+  AdjustSaturation: adjustSaturation,
+  AdjustHue: adjustHue,
   ResizeArea: resizeArea,
   Softsign: softsign,
   Bucketize: bucketize,
