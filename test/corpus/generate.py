@@ -1407,6 +1407,68 @@ def build_color_ops(export_dir, rng):
             for n, f in ((1, 1.7), (3, 0.4), (2, 1.0))]
 
 
+class Bincounts(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32, name="ids"),
+                                  tf.TensorSpec([None], tf.float32, name="weights")])
+    def __call__(self, ids, weights):
+        return {
+            "counts": tf.math.bincount(ids),
+            "weighted": tf.math.bincount(ids, weights=weights, minlength=9),
+            "binary": tf.math.bincount(ids, minlength=4, maxlength=4, binary_output=True),
+            "capped": tf.math.bincount(ids, maxlength=3),
+            "raw_bincount": tf.raw_ops.Bincount(arr=ids, size=6, weights=weights),
+            "raw_unweighted": tf.raw_ops.Bincount(arr=ids, size=5, weights=tf.constant([], tf.float32)),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.int64, name="ids")])
+    def rows(self, ids):
+        # Per row (axis=-1), as keras CategoryEncoding's count and multi_hot modes compute.
+        return {
+            "counts": tf.math.bincount(ids, axis=-1, minlength=6, maxlength=6),
+            "multi_hot": tf.math.bincount(ids, axis=-1, minlength=6, maxlength=6, binary_output=True),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.int32, name="ids"),
+                                  tf.TensorSpec([None], tf.int64, name="lengths"),
+                                  tf.TensorSpec([None, 4], tf.float32, name="weights")])
+    def ragged(self, ids, lengths, weights):
+        # Ragged rows (RaggedBincount): the first `lengths` ids of each row.
+        ragged_ids = tf.RaggedTensor.from_tensor(ids, lengths=lengths)
+        ragged_weights = tf.RaggedTensor.from_tensor(weights, lengths=lengths)
+        return {
+            "counts": tf.math.bincount(ragged_ids, axis=-1, minlength=5, maxlength=5),
+            "weighted": tf.math.bincount(ragged_ids, weights=ragged_weights, axis=-1, minlength=5, maxlength=5),
+            "multi_hot": tf.math.bincount(ragged_ids, axis=-1, minlength=5, maxlength=5, binary_output=True),
+        }
+
+
+@corpus_model("bincount", "module",
+       ["bincount", "dense_bincount", "ragged_bincount", "weights", "minlength", "maxlength", "binary_output", "axis_-1",
+        "int64_ids"])
+def build_bincount(export_dir, rng):
+    """tf.math.bincount (DenseBincount) with and without weights, minlength,
+    maxlength and binary_output; the raw Bincount op; per-row counts of
+    int64 ids (axis=-1, as CategoryEncoding) and of ragged rows
+    (RaggedBincount); negative ids fail as in TensorFlow."""
+    module = Bincounts()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "rows": module.rows, "ragged": module.ragged})
+    return [
+        Case("serving_default", {"ids": np.array([3], np.int32), "weights": np.array([0.5], np.float32)}),
+        Case("serving_default", {"ids": np.array([0, 1, 1, 4, 7, 1], np.int32), "weights": normal(rng, 6)}),
+        Case("serving_default", {"ids": np.array([], np.int32), "weights": np.array([], np.float32)}),
+        Case("serving_default", {"ids": np.array([1, -2], np.int32), "weights": normal(rng, 2)}, expect_error=True),
+        Case("rows", {"ids": np.array([[0, 1, 1, 5]], np.int64)}),
+        Case("rows", {"ids": np.array([[0, 1, 1, 5], [2, 2, 2, 2], [9, 3, 0, 3]], np.int64)}),
+        Case("ragged", {"ids": np.array([[1, 1, 7, 0]], np.int32), "lengths": np.array([3], np.int64),
+                        "weights": normal(rng, (1, 4))}),
+        Case("ragged", {"ids": np.array([[1, 1, 7, 0], [4, 4, 4, 4], [2, 0, 2, 3]], np.int32),
+                        "lengths": np.array([3, 0, 4], np.int64), "weights": normal(rng, (3, 4))}),
+        Case("ragged", {"ids": np.array([[1, -1, 0, 0]], np.int32), "lengths": np.array([2], np.int64),
+                        "weights": normal(rng, (1, 4))}, expect_error=True),
+    ]
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

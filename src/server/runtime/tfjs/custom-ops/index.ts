@@ -7,6 +7,7 @@ import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
 import { assertOp } from './assert.js';
 import { adjustContrastV2, adjustHue, adjustSaturation, hsvToRgb, rgbToHsv } from './color.js';
+import { bincount, denseBincount, raggedBincount } from './bincount.js';
 import { conv2d } from './conv2d.js';
 import { decodePng } from './decode-png.js';
 import { resizeArea, resizeBicubic } from './resize.js';
@@ -47,6 +48,9 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   AdjustSaturation: adjustSaturation,
   AdjustHue: adjustHue,
   ResizeArea: resizeArea,
+  Bincount: bincount,
+  DenseBincount: denseBincount,
+  RaggedBincount: raggedBincount,
   Softsign: softsign,
   Bucketize: bucketize,
   Erfc: erfc,
