@@ -1469,6 +1469,43 @@ def build_bincount(export_dir, rng):
     ]
 
 
+class Patches(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 7, 6, 2], tf.float32, name="images")])
+    def __call__(self, images):
+        patches = tf.image.extract_patches
+        return {
+            "valid": patches(images, [1, 3, 3, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID"),
+            "same": patches(images, [1, 2, 3, 1], [1, 3, 2, 1], [1, 1, 1, 1], "SAME"),
+            "rates": patches(images, [1, 2, 2, 1], [1, 1, 1, 1], [1, 2, 3, 1], "SAME"),
+            "rates_valid": patches(images, [1, 3, 2, 1], [1, 2, 1, 1], [1, 2, 2, 1], "VALID"),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4, 5, 1], tf.int32, name="images")])
+    def ints(self, images):
+        return {"patches": tf.image.extract_patches(images, [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "SAME")}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name="images")])
+    def any_size(self, images):
+        return {"patches": tf.image.extract_patches(images, [1, 3, 3, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")}
+
+
+@corpus_model("extract_patches", "module", ["extract_image_patches", "valid", "same", "rates", "strides", "int32"],
+              rtol=0, atol=0)
+def build_extract_patches(export_dir, rng):
+    """tf.image.extract_patches (ExtractImagePatches): VALID and SAME
+    padding (zeros), strides, rates, non-square sizes, int32 images; no
+    patch at all, and an image too small for that, failing as in
+    TensorFlow. Exact."""
+    module = Patches()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "ints": module.ints, "any_size": module.any_size})
+    return (batch_cases("serving_default", lambda n: {"images": normal(rng, (n, 7, 6, 2))})
+            + batch_cases("ints", lambda n: {"images": rng.integers(-50, 50, (n, 4, 5, 1), dtype=np.int32)})
+            + [Case("any_size", {"images": normal(rng, (2, 3, 5, 1))}),
+               Case("any_size", {"images": normal(rng, (1, 2, 5, 1))}),
+               Case("any_size", {"images": normal(rng, (1, 1, 5, 1))}, expect_error=True)])
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

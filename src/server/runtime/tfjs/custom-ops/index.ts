@@ -10,6 +10,7 @@ import { adjustContrastV2, adjustHue, adjustSaturation, hsvToRgb, rgbToHsv } fro
 import { bincount, denseBincount, raggedBincount } from './bincount.js';
 import { conv2d } from './conv2d.js';
 import { decodePng } from './decode-png.js';
+import { extractImagePatches } from './extract-patches.js';
 import { resizeArea, resizeBicubic } from './resize.js';
 import { selectV1 } from './select.js';
 import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
@@ -51,6 +52,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   Bincount: bincount,
   DenseBincount: denseBincount,
   RaggedBincount: raggedBincount,
+  ExtractImagePatches: extractImagePatches,
   Softsign: softsign,
   Bucketize: bucketize,
   Erfc: erfc,
