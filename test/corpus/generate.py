@@ -1506,6 +1506,72 @@ def build_extract_patches(export_dir, rng):
                Case("any_size", {"images": normal(rng, (1, 1, 5, 1))}, expect_error=True)])
 
 
+class CombinedNms(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 12, 1, 4], tf.float32, name="boxes"),
+                                  tf.TensorSpec([None, 12, 3], tf.float32, name="scores")])
+    def __call__(self, boxes, scores):
+        nms = tf.image.combined_non_max_suppression
+        shared = nms(boxes, scores, max_output_size_per_class=4, max_total_size=6, iou_threshold=0.5, score_threshold=0.2)
+        padded = nms(boxes, scores, 3, 10, iou_threshold=0.3, score_threshold=0.1, pad_per_class=True, clip_boxes=False)
+        return {
+            "boxes": shared.nmsed_boxes, "scores": shared.nmsed_scores,
+            "classes": shared.nmsed_classes, "valid": shared.valid_detections,
+            "padded_boxes": padded.nmsed_boxes, "padded_scores": padded.nmsed_scores,
+            "padded_classes": padded.nmsed_classes, "padded_valid": padded.valid_detections,
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 10, 2, 4], tf.float32, name="boxes"),
+                                  tf.TensorSpec([None, 10, 2], tf.float32, name="scores")])
+    def per_class(self, boxes, scores):
+        result = tf.image.combined_non_max_suppression(boxes, scores, 5, 7, iou_threshold=0.4, score_threshold=0.05)
+        return {"boxes": result.nmsed_boxes, "scores": result.nmsed_scores,
+                "classes": result.nmsed_classes, "valid": result.valid_detections}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 40, 1, 4], tf.float32, name="boxes"),
+                                  tf.TensorSpec([None, 40, 4], tf.float32, name="scores")])
+    def ties(self, boxes, scores):
+        # Scores on a coarse grid (many exact ties) and 40 candidates over 4 classes: the heap and
+        # the sort decide the order of equals, and the sort runs past its insertion-sort size.
+        result = tf.image.combined_non_max_suppression(boxes, scores, 10, 25, iou_threshold=0.6,
+                                                       score_threshold=0.0)
+        return {"boxes": result.nmsed_boxes, "scores": result.nmsed_scores,
+                "classes": result.nmsed_classes, "valid": result.valid_detections}
+
+
+def detection_boxes(rng, n, count, classes):
+    """Overlapping boxes in clusters, some outside [0, 1] and some with flipped corners."""
+    centers = rng.random((n, count, classes, 2)) * 0.8 + 0.1
+    centers[:, 1::3] = centers[:, 0::3][:, : centers[:, 1::3].shape[1]] + 0.02
+    sizes = rng.random((n, count, classes, 2)) * 0.4 + 0.1
+    boxes = np.concatenate([centers - sizes / 2, centers + sizes / 2], axis=-1).astype(np.float32)
+    boxes[:, 2] = boxes[:, 2][..., [2, 3, 0, 1]]
+    boxes[:, 3] *= 1.5
+    return boxes
+
+
+def detection_scores(rng, n, count, classes):
+    scores = rng.random((n, count, classes)).astype(np.float32)
+    scores[:, 5] = scores[:, 4]  # a tie
+    return scores
+
+
+@corpus_model("combined_nms", "module",
+       ["combined_non_max_suppression", "score_threshold", "pad_per_class", "clip_boxes", "per_class_boxes", "ties"],
+       rtol=0, atol=0)
+def build_combined_nms(export_dir, rng):
+    """tf.image.combined_non_max_suppression (as detection heads end): boxes
+    shared by all classes or one per class, score thresholds, clipping,
+    pad_per_class, flipped corners, tied scores (many, on a coarse grid,
+    in TensorFlow's order), padded outputs and valid_detections; exact."""
+    module = CombinedNms()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "per_class": module.per_class, "ties": module.ties})
+    tied = lambda n: np.round(detection_scores(rng, n, 40, 4) * 4) / 4  # noqa: E731
+    return ([Case("serving_default", {"boxes": detection_boxes(rng, n, 12, 1), "scores": detection_scores(rng, n, 12, 3)}) for n in (1, 3)]
+            + [Case("per_class", {"boxes": detection_boxes(rng, n, 10, 2), "scores": detection_scores(rng, n, 10, 2)}) for n in (1, 2)]
+            + [Case("ties", {"boxes": detection_boxes(rng, n, 40, 1), "scores": tied(n).astype(np.float32)}) for n in (1, 2)])
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
 import { assertOp } from './assert.js';
 import { adjustContrastV2, adjustHue, adjustSaturation, hsvToRgb, rgbToHsv } from './color.js';
 import { bincount, denseBincount, raggedBincount } from './bincount.js';
+import { combinedNonMaxSuppression } from './combined-nms.js';
 import { conv2d } from './conv2d.js';
 import { decodePng } from './decode-png.js';
 import { extractImagePatches } from './extract-patches.js';
@@ -53,6 +54,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   DenseBincount: denseBincount,
   RaggedBincount: raggedBincount,
   ExtractImagePatches: extractImagePatches,
+  CombinedNonMaxSuppression: combinedNonMaxSuppression,
   Softsign: softsign,
   Bucketize: bucketize,
   Erfc: erfc,
