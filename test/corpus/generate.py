@@ -1572,6 +1572,34 @@ def build_combined_nms(export_dir, rng):
             + [Case("ties", {"boxes": detection_boxes(rng, n, 40, 1), "scores": tied(n).astype(np.float32)}) for n in (1, 2)])
 
 
+class Spectral(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 16], tf.float32, name="signal")])
+    def __call__(self, signal):
+        spectrum = tf.signal.rfft(signal)
+        odd = tf.signal.rfft(signal[:, :15])
+        return {
+            "magnitude": tf.abs(spectrum), "real": tf.math.real(spectrum), "imag": tf.math.imag(spectrum),
+            "odd_length": tf.abs(odd), "padded_length": tf.abs(tf.signal.rfft(signal, [20])),
+            "roundtrip": tf.signal.irfft(spectrum), "odd_roundtrip": tf.signal.irfft(odd, [15]),
+            "irfft_shorter": tf.signal.irfft(spectrum, [10]),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 64], tf.float32, name="audio")])
+    def stft(self, audio):
+        return {"spectrogram": tf.abs(tf.signal.stft(audio, frame_length=16, frame_step=8))}
+
+
+@corpus_model("spectral", "module", ["rfft", "irfft", "complex64", "fft_length", "stft", "audio"], atol=1e-5)
+def build_spectral(export_dir, rng):
+    """tf.signal.rfft/irfft on complex64 intermediates: magnitude, real and
+    imaginary parts, odd, padded and truncated fft lengths, round trips,
+    and an STFT magnitude spectrogram (audio models' front end)."""
+    module = Spectral()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__, "stft": module.stft})
+    return (batch_cases("serving_default", lambda n: {"signal": normal(rng, (n, 16))})
+            + batch_cases("stft", lambda n: {"audio": normal(rng, (n, 64))}))
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

@@ -6,7 +6,8 @@
  * call with an empty (zero-element) input: XNNPACK traps on those ("memory access out of bounds"
  * after `xnn_setup_*` fails), where TensorFlow computes the empty result (MobileNetV3 on a 1x1
  * image runs its stride-2 convolutions down to 0x0 and answers NaN; issue 7, item 1), and every
- * convolution or pooling whose output would be empty.
+ * convolution or pooling whose output would be empty. wasm has no complex64 kernels: every kernel
+ * with a complex64 input runs on cpu, the tensor crossing as interleaved float32 pairs.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -62,6 +63,49 @@ function hasEmptyInput(args: KernelArgs): boolean {
   };
   const inputs = args.inputs as unknown;
   return Array.isArray(inputs) ? inputs.some(empty) : Object.values(inputs as object).some(empty);
+}
+
+/** A complex64 tensor among the inputs: wasm has no complex kernels, so these run on cpu. */
+function hasComplexInput(args: KernelArgs): boolean {
+  const complex = (value: unknown): boolean =>
+    Array.isArray(value) ? value.some(complex) : (value as tf.TensorInfo | undefined)?.dtype === 'complex64';
+  const inputs = args.inputs as unknown;
+  return Array.isArray(inputs) ? inputs.some(complex) : Object.values(inputs as object).some(complex);
+}
+
+interface WasmInternals {
+  dataIdMap?: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+  wasm?: { HEAPU8: Uint8Array };
+}
+
+/**
+ * A complex64 tensor's interleaved (real, imaginary) float32 pairs. The wasm backend stores them
+ * so (8 bytes an element, written by the fallback below) but its readSync refuses the dtype.
+ */
+function readComplex(backend: tf.KernelBackend, info: tf.TensorInfo): Float32Array {
+  const internals = backend as unknown as WasmInternals;
+  const entry = internals.dataIdMap?.get(info.dataId);
+  if (!entry || !internals.wasm) return backend.readSync(info.dataId) as Float32Array;
+  const bytes = tf.util.sizeFromShape(info.shape) * 8;
+  return new Float32Array(internals.wasm.HEAPU8.slice(entry.memoryOffset, entry.memoryOffset + bytes).buffer);
+}
+
+/** A cpu complex64 tensor (the real and imaginary parts the cpu kernels expect) from interleaved pairs. */
+function cpuComplex(cpu: tf.KernelBackend, pairs: Float32Array, shape: number[]): tf.TensorInfo {
+  const real = new Float32Array(pairs.length / 2);
+  const imag = new Float32Array(pairs.length / 2);
+  for (let i = 0; i < real.length; i++) {
+    real[i] = pairs[2 * i]!;
+    imag[i] = pairs[2 * i + 1]!;
+  }
+  const part = (values: Float32Array): tf.TensorInfo => ({ dataId: cpu.write(values, shape, 'float32'), shape, dtype: 'float32' });
+  const parts = { real: part(real), imag: part(imag) };
+  try {
+    return tf.getKernel('Complex', 'cpu')!.kernelFunc({ inputs: parts, backend: cpu, attrs: {} }) as tf.TensorInfo;
+  } finally {
+    cpu.disposeData(parts.real.dataId, true);
+    cpu.disposeData(parts.imag.dataId, true);
+  }
 }
 
 type Attrs = Record<string, unknown>;
@@ -135,12 +179,17 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
       ...(own?.setupFunc ? { setupFunc: own.setupFunc } : {}),
       kernelFunc: (args) => {
         const empty = EMPTY_ON_CPU && (hasEmptyInput(args) || hasEmptyOutput(kernel.kernelName, args));
-        if (own && !avoidOwn?.(args) && !empty) return own.kernelFunc(args);
+        if (own && !avoidOwn?.(args) && !empty && !hasComplexInput(args)) return own.kernelFunc(args);
         const { inputs, attrs } = args;
         const backend = args.backend as tf.KernelBackend;
         const cpu = tf.engine().findBackend('cpu');
         const moved: tf.TensorInfo[] = [];
         const toCpu = (info: tf.TensorInfo): tf.TensorInfo => {
+          if (info.dtype === 'complex64') {
+            const copy = cpuComplex(cpu, readComplex(backend, info), info.shape);
+            moved.push(copy);
+            return copy;
+          }
           const values = backend.readSync(info.dataId) as tf.BackendValues;
           const copy = { dataId: cpu.write(values, info.shape, info.dtype), shape: info.shape, dtype: info.dtype };
           moved.push(copy);

@@ -14,6 +14,7 @@ import { decodePng } from './decode-png.js';
 import { extractImagePatches } from './extract-patches.js';
 import { resizeArea, resizeBicubic } from './resize.js';
 import { selectV1 } from './select.js';
+import { irfft, rfft } from './spectral.js';
 import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
 import { tensorListSetItem, tensorListStack } from './tensor-list.js';
 import { bucketize, checkInt64, erfc, matrixBandPart, softsign, spaceToDepth } from './math.js';
@@ -55,6 +56,8 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   RaggedBincount: raggedBincount,
   ExtractImagePatches: extractImagePatches,
   CombinedNonMaxSuppression: combinedNonMaxSuppression,
+  RFFT: rfft,
+  IRFFT: irfft,
   Softsign: softsign,
   Bucketize: bucketize,
   Erfc: erfc,
