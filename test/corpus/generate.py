@@ -1600,6 +1600,46 @@ def build_spectral(export_dir, rng):
             + batch_cases("stft", lambda n: {"audio": normal(rng, (n, 64))}))
 
 
+class Crosses(tf.Module):
+    def __init__(self):
+        super().__init__()
+        self.hashed_crossing = keras.layers.HashedCrossing(num_bins=16)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.string, name="words"),
+                                  tf.TensorSpec([None, 1], tf.int64, name="ids")])
+    def __call__(self, words, ids):
+        sparse_words = tf.sparse.from_dense(words)  # "" entries dropped: rows of 0, 1 or 2 features
+        hashed = tf.sparse.cross_hashed([words, ids], num_buckets=1000)
+        keyed = tf.sparse.cross_hashed([sparse_words, ids], num_buckets=50, hash_key=12345)
+        crossed = tf.sparse.cross([sparse_words, ids, words], separator="#")
+        return {
+            "hashed": tf.sparse.to_dense(hashed), "keyed": tf.sparse.to_dense(keyed, default_value=-1),
+            "keyed_shape": keyed.dense_shape, "crossed": tf.sparse.to_dense(crossed, default_value=""),
+            "crossed_indices": crossed.indices,
+            "v1_strings": tf.sparse.to_dense(tf.SparseTensor(*tf.raw_ops.SparseCross(
+                indices=[], values=[], shapes=[], dense_inputs=[words, tf.strings.as_string(ids)], hashed_output=False,
+                num_buckets=0, hash_key=0, out_type=tf.string, internal_type=tf.string)), default_value=""),
+            "hashed_crossing": self.hashed_crossing((words[:, 0], ids[:, 0])),
+        }
+
+
+@corpus_model("sparse_cross", "module",
+       ["sparse_cross_hashed", "sparse_cross", "hash_key", "separator", "hashed_crossing", "sparse_and_dense", "empty_rows"])
+def build_sparse_cross(export_dir, rng):
+    """Feature crosses: tf.sparse.cross_hashed (SparseCross, FingerprintCat64
+    chains, with and without hash_key) of dense and sparse string and int64
+    columns, tf.sparse.cross (SparseCrossV2, a separator), the v1 string
+    SparseCross, and Keras HashedCrossing; rows with no features."""
+    module = Crosses()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__})
+    words = lambda rows: np.array(rows, dtype=object)  # noqa: E731
+    return [
+        Case("serving_default", {"words": words([[b"cat", b"dog"]]), "ids": np.array([[3]], np.int64)}),
+        Case("serving_default", {"words": words([[b"a", b""], [b"", b""], [b"\xc3\xa9t\xc3\xa9", b"b"]]),
+                                 "ids": np.array([[-7], [0], [123456]], np.int64)}),
+    ]
+
+
 # --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------

@@ -52,6 +52,7 @@ export const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => 
   Tile: (args) => dtypeOf(args, 'x') === 'string',
   GatherNd: (args) => dtypeOf(args, 'params') === 'string',
   Fill: ({ attrs }) => attrs?.['dtype'] === 'string',
+  SparseToDense: (args) => dtypeOf(args, 'sparseValues') === 'string',
 };
 
 /** A zero-element tensor among the inputs (variadic inputs included). */

@@ -1,7 +1,7 @@
 /** Our implementations of ops tfjs-converter lacks, registered once per process. */
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { toServingError } from '../../../errors.js';
-import { AFTER_OP, ASSIGN_VARIABLE_OP, CONV2D_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP } from '../../graph/names.js';
+import { AFTER_OP, ASSIGN_VARIABLE_OP, CONV2D_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP, ZEROS_LIKE_STRINGS_OP } from '../../graph/names.js';
 import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
@@ -15,6 +15,7 @@ import { extractImagePatches } from './extract-patches.js';
 import { resizeArea, resizeBicubic } from './resize.js';
 import { selectV1 } from './select.js';
 import { irfft, rfft } from './spectral.js';
+import { sparseCross, sparseCrossV2, zerosLikeStrings } from './sparse-cross.js';
 import { unsortedSegmentMax, unsortedSegmentMin, unsortedSegmentProd, unsortedSegmentSum } from './segments.js';
 import { tensorListSetItem, tensorListStack } from './tensor-list.js';
 import { bucketize, checkInt64, erfc, matrixBandPart, softsign, spaceToDepth } from './math.js';
@@ -39,6 +40,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   [GATHER_STRINGS_OP]: gatherStrings,
   [SELECT_V1_OP]: selectV1,
   [CONV2D_OP]: conv2d,
+  [ZEROS_LIKE_STRINGS_OP]: zerosLikeStrings,
   Assert: assertOp,
   DecodePng: decodePng,
   DecodeImage: decodePng,
@@ -58,6 +60,8 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   CombinedNonMaxSuppression: combinedNonMaxSuppression,
   RFFT: rfft,
   IRFFT: irfft,
+  SparseCross: sparseCross,
+  SparseCrossV2: sparseCrossV2,
   Softsign: softsign,
   Bucketize: bucketize,
   Erfc: erfc,
