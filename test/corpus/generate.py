@@ -1367,6 +1367,39 @@ def build_resize_area_bicubic(export_dir, rng):
                Case("sized", {"images": normal(rng, (1, 3, 4, 2)), "size": np.array([0, 2], np.int32)}, expect_error=True)])
 
 
+class AntialiasResize(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 9, 7, 2], tf.float32, name="images")])
+    def __call__(self, images):
+        resize = tf.image.resize
+        return {
+            "bilinear_antialias": resize(images, [4, 3], "bilinear", antialias=True),
+            "bicubic_antialias": resize(images, [5, 4], "bicubic", antialias=True),
+            "lanczos3_down": resize(images, [4, 5], "lanczos3"),
+            "lanczos3_up": resize(images, [13, 10], "lanczos3"),
+            "lanczos5": resize(images, [6, 3], "lanczos5"),
+            "gaussian": resize(images, [5, 5], "gaussian"),
+            "mitchellcubic": resize(images, [4, 9], "mitchellcubic"),
+            "lanczos3_no_antialias": resize(images, [4, 5], "lanczos3", antialias=False),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 6, 1], tf.uint8, name="images")])
+    def uint8(self, images):
+        return {"lanczos3": tf.image.resize(images, [3, 4], "lanczos3")}
+
+
+@corpus_model("resize_antialias", "module",
+       ["scale_and_translate", "antialias", "lanczos3", "lanczos5", "gaussian", "mitchellcubic", "upscale", "uint8_images"],
+       atol=1e-5)
+def build_resize_antialias(export_dir, rng):
+    """tf.image.resize through ScaleAndTranslate: antialiased bilinear and
+    bicubic downscales, lanczos3 (down, up, and without antialias),
+    lanczos5, gaussian and mitchellcubic, float32 and uint8 images."""
+    module = AntialiasResize()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__, "uint8": module.uint8})
+    return (batch_cases("serving_default", lambda n: {"images": rng.random((n, 9, 7, 2), dtype=np.float32)})
+            + batch_cases("uint8", lambda n: {"images": rng.integers(0, 256, (n, 6, 6, 1), dtype=np.uint8)}))
+
+
 class ColorOps(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, 5, 7, 3], tf.float32, name="images"),
                                   tf.TensorSpec([], tf.float32, name="factor")])

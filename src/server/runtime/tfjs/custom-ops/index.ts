@@ -13,6 +13,7 @@ import { conv2d } from './conv2d.js';
 import { decodePng } from './decode-png.js';
 import { extractImagePatches } from './extract-patches.js';
 import { resizeArea, resizeBicubic } from './resize.js';
+import { scaleAndTranslate } from './scale-translate.js';
 import { selectV1 } from './select.js';
 import { irfft, rfft } from './spectral.js';
 import { sparseCross, sparseCrossV2, zerosLikeStrings } from './sparse-cross.js';
@@ -47,6 +48,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   ParseExample: parseExampleV1,
   ParseExampleV2: parseExampleV2,
   ResizeBicubic: resizeBicubic,
+  ScaleAndTranslate: scaleAndTranslate,
   RGBToHSV: rgbToHsv,
   HSVToRGB: hsvToRgb,
   AdjustContrastv2: adjustContrastV2,
