@@ -1615,6 +1615,10 @@ class Spectral(tf.Module):
             "odd_length": tf.abs(odd), "padded_length": tf.abs(tf.signal.rfft(signal, [20])),
             "roundtrip": tf.signal.irfft(spectrum), "odd_roundtrip": tf.signal.irfft(odd, [15]),
             "irfft_shorter": tf.signal.irfft(spectrum, [10]),
+            "irfft_longer": tf.signal.irfft(spectrum, [25]),
+            "band": tf.abs(spectrum[:, 2:6]), "band_reversed": tf.math.imag(tf.reverse(spectrum[:, 1:4], [1])),
+            "gathered": tf.math.real(tf.gather(spectrum, [4, 0, 4], axis=1)),
+            "tiled": tf.abs(tf.tile(spectrum[:, :2], [1, 2])),
         }
 
     @tf.function(input_signature=[tf.TensorSpec([None, 64], tf.float32, name="audio")])
@@ -1625,7 +1629,8 @@ class Spectral(tf.Module):
 @corpus_model("spectral", "module", ["rfft", "irfft", "complex64", "fft_length", "stft", "audio"], atol=1e-5)
 def build_spectral(export_dir, rng):
     """tf.signal.rfft/irfft on complex64 intermediates: magnitude, real and
-    imaginary parts, odd, padded and truncated fft lengths, round trips,
+    imaginary parts, odd, padded and truncated fft lengths (both ways),
+    slices, reversals, gathers and tiles of the complex spectrum, round trips,
     and an STFT magnitude spectrogram (audio models' front end)."""
     module = Spectral()
     tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__, "stft": module.stft})

@@ -7,7 +7,8 @@
  * after `xnn_setup_*` fails), where TensorFlow computes the empty result (MobileNetV3 on a 1x1
  * image runs its stride-2 convolutions down to 0x0 and answers NaN; issue 7, item 1), and every
  * convolution or pooling whose output would be empty. wasm has no complex64 kernels: every kernel
- * with a complex64 input runs on cpu, the tensor crossing as interleaved float32 pairs.
+ * with a complex64 input runs on cpu, the tensor crossing as interleaved float32 pairs; the
+ * element-moving kernels the cpu backend refuses on complex64 run there on each part.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -109,6 +110,32 @@ function cpuComplex(cpu: tf.KernelBackend, pairs: Float32Array, shape: number[])
   }
 }
 
+/**
+ * Kernels that only move elements, which tfjs's cpu backend refuses on complex64: run on the real
+ * and the imaginary parts apart and recombined (padding the imaginary part with 0).
+ */
+const COMPLEX_BY_PARTS = new Set(['StridedSlice', 'Slice', 'PadV2', 'Reverse', 'GatherV2', 'Tile']);
+
+interface CpuInternals {
+  data: { get(dataId: tf.DataId): { complexTensorInfos?: { real: tf.TensorInfo; imag: tf.TensorInfo } } | undefined };
+}
+
+function byParts(kernel: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined, cpu: tf.KernelBackend): tf.TensorInfo {
+  const data = (cpu as unknown as CpuInternals).data;
+  const part = (which: 'real' | 'imag'): tf.NamedTensorInfoMap => Object.fromEntries(Object.entries(inputs).map(([name, info]) => [
+    name, info?.dtype === 'complex64' ? data.get(info.dataId)!.complexTensorInfos![which] : info,
+  ]));
+  const real = kernel.kernelFunc({ inputs: part('real'), attrs, backend: cpu }) as tf.TensorInfo;
+  const imagAttrs = kernel.kernelName === 'PadV2' ? { ...attrs, constantValue: 0 } : attrs;
+  const imag = kernel.kernelFunc({ inputs: part('imag'), attrs: imagAttrs, backend: cpu }) as tf.TensorInfo;
+  try {
+    return tf.getKernel('Complex', 'cpu')!.kernelFunc({ inputs: { real, imag }, backend: cpu, attrs: {} }) as tf.TensorInfo;
+  } finally {
+    cpu.disposeData(real.dataId, true);
+    cpu.disposeData(imag.dataId, true);
+  }
+}
+
 type Attrs = Record<string, unknown>;
 type Pad = 'valid' | 'same' | number;
 type Rounding = 'floor' | 'round' | 'ceil' | undefined;
@@ -203,7 +230,9 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
           ? (inputs as tf.TensorInfo[]).map(toCpu)
           : Object.fromEntries(Object.entries(inputs).filter(([, info]) => info).map(([name, info]) => [name, convert(info)]));
         try {
-          const out = kernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, attrs, backend: cpu });
+          const out = COMPLEX_BY_PARTS.has(kernel.kernelName) && hasComplexInput({ ...args, inputs: cpuInputs as tf.NamedTensorInfoMap })
+            ? byParts(kernel, cpuInputs as tf.NamedTensorInfoMap, attrs, cpu)
+            : kernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, attrs, backend: cpu });
           const outputs = Array.isArray(out) ? out : [out];
           // tfjs's cpu Mean sums x / n, which is 0 over no elements; TensorFlow divides the sum,
           // 0 / 0: NaN (only reached when the reduced axes hold the empty dimension).
