@@ -1605,6 +1605,42 @@ def build_combined_nms(export_dir, rng):
             + [Case("ties", {"boxes": detection_boxes(rng, n, 40, 1), "scores": tied(n).astype(np.float32)}) for n in (1, 2)])
 
 
+class CtcGreedy(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 5], tf.float32, name="probabilities"),
+                                  tf.TensorSpec([None], tf.int32, name="lengths")])
+    def __call__(self, probabilities, lengths):
+        logits = tf.math.log(tf.transpose(probabilities, [1, 0, 2]) + 1e-7)
+        (merged,), merged_log_prob = tf.nn.ctc_greedy_decoder(logits, lengths, merge_repeated=True)
+        (kept,), kept_log_prob = tf.nn.ctc_greedy_decoder(logits, lengths, merge_repeated=False, blank_index=0)
+        keras_decoded, _ = keras.ops.ctc_decode(probabilities, lengths, strategy="greedy")
+        return {
+            "merged": tf.sparse.to_dense(merged, default_value=-1), "merged_log_prob": merged_log_prob,
+            "kept": tf.sparse.to_dense(kept, default_value=-1), "kept_log_prob": kept_log_prob,
+            "kept_shape": kept.dense_shape, "keras": keras_decoded,
+        }
+
+
+def ctc_probabilities(rng, n):
+    """Softmax rows with exact repeats and blanks, so merging and blank dropping both matter."""
+    logits = rng.standard_normal((n, 6, 5)) * 2
+    logits[:, 2] = logits[:, 1]
+    logits[0, 4, 4] = 9.0  # a blank (last class)
+    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    return probabilities.astype(np.float32)
+
+
+@corpus_model("ctc_greedy", "module", ["ctc_greedy_decoder", "merge_repeated", "blank_index", "sequence_length", "keras_ctc_decode"],
+              atol=1e-5)
+def build_ctc_greedy(export_dir, rng):
+    """CTC greedy decoding (OCR/speech heads): tf.nn.ctc_greedy_decoder with
+    and without merge_repeated, blank last or first, per-example sequence
+    lengths, and keras.ops.ctc_decode(strategy="greedy")."""
+    module = CtcGreedy()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__})
+    return [Case("serving_default", {"probabilities": ctc_probabilities(rng, 1), "lengths": np.array([6], np.int32)}),
+            Case("serving_default", {"probabilities": ctc_probabilities(rng, 3), "lengths": np.array([6, 2, 0], np.int32)})]
+
+
 class Spectral(tf.Module):
     @tf.function(input_signature=[tf.TensorSpec([None, 16], tf.float32, name="signal")])
     def __call__(self, signal):

@@ -10,6 +10,7 @@ import { adjustContrastV2, adjustHue, adjustSaturation, hsvToRgb, rgbToHsv } fro
 import { bincount, denseBincount, raggedBincount } from './bincount.js';
 import { combinedNonMaxSuppression } from './combined-nms.js';
 import { conv2d } from './conv2d.js';
+import { ctcGreedyDecoder } from './ctc-greedy.js';
 import { decodePng } from './decode-png.js';
 import { extractImagePatches } from './extract-patches.js';
 import { resizeArea, resizeBicubic } from './resize.js';
@@ -64,6 +65,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   IRFFT: irfft,
   SparseCross: sparseCross,
   SparseCrossV2: sparseCrossV2,
+  CTCGreedyDecoder: ctcGreedyDecoder,
   Softsign: softsign,
   Bucketize: bucketize,
   Erfc: erfc,
