@@ -1268,6 +1268,453 @@ def build_png_bytes(export_dir, rng):
 
 
 # --------------------------------------------------------------------------
+# Vision and signal ops the portable engine computes itself
+# --------------------------------------------------------------------------
+
+
+class GroupedConv(tf.Module):
+    def __init__(self, rng):
+        super().__init__()
+        # filter in-channels = input channels / groups: TensorFlow infers groups from the shapes.
+        self.groups2 = tf.Variable(normal(rng, (3, 3, 4, 6), 0.3), name="groups2")
+        self.groups4 = tf.Variable(normal(rng, (2, 2, 2, 8), 0.3), name="groups4")
+        self.dilated = tf.Variable(normal(rng, (3, 3, 4, 4), 0.3), name="dilated")
+        # groups == channels with a channel multiplier of 2: depthwise written as a grouped Conv2D.
+        self.depthwise = tf.Variable(normal(rng, (3, 3, 1, 16), 0.3), name="depthwise")
+        self.bias = tf.Variable(normal(rng, (16,), 0.1), name="bias")
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 7, 7, 8], tf.float32, name="images")])
+    def __call__(self, images):
+        # TensorFlow's grappler fuses Conv2D+BiasAdd into a kernel that refuses groups: an AddV2 here.
+        depthwise = tf.nn.conv2d(images, self.depthwise, 1, "SAME") + self.bias
+        return {
+            "groups2_same": tf.nn.conv2d(images, self.groups2, 1, "SAME"),
+            "groups4_stride2_valid": tf.nn.conv2d(images, self.groups4, 2, "VALID"),
+            "groups2_dilated": tf.nn.conv2d(images, self.dilated, 1, "SAME", dilations=2),
+            "explicit_padding": tf.nn.conv2d(images, self.groups2, [1, 2, 1, 1], [[0, 0], [1, 0], [2, 1], [0, 0]]),
+            "depthwise_bias": depthwise,
+        }
+
+
+@corpus_model("grouped_conv", "module",
+       ["conv2d_groups", "depthwise_as_grouped", "dilations", "explicit_padding", "bias_add_relu", "keras_groups"],
+       atol=1e-5)
+def build_grouped_conv(export_dir, rng):
+    """Grouped Conv2D (filter in-channels a fraction of the input's, as in
+    ConvNeXt/ResNeXt): 2 and 4 groups, stride 2 VALID, dilation 2, explicit
+    padding, groups == channels with multiplier 2 + a bias, and a
+    Keras Conv2D(groups=4) with bias and relu (signature keras)."""
+    module = GroupedConv(rng)
+    module.net = keras.Sequential([keras.Input((6, 6, 8)), layers.Conv2D(12, 3, groups=4, activation="relu"),
+                                   layers.Conv2D(6, 1, groups=2)])
+    for weight in module.net.weights:
+        weight.assign(normal(rng, weight.shape, 0.3))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 6, 8], tf.float32, name="images")])
+    def keras_net(images):
+        return {"features": module.net(images)}
+
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__, "keras": keras_net})
+    return (batch_cases("serving_default", lambda n: {"images": normal(rng, (n, 7, 7, 8))})
+            + batch_cases("keras", lambda n: {"images": normal(rng, (n, 6, 6, 8))}))
+
+
+class ResizeOps(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 5, 3], tf.float32, name="images")])
+    def __call__(self, images):
+        v1 = tf.compat.v1.image
+        return {
+            "bicubic_up": tf.image.resize(images, [9, 8], "bicubic"),
+            "bicubic_down": tf.image.resize(images, [4, 3], "bicubic"),
+            "bicubic_v1": v1.resize_bicubic(images, [9, 7]),
+            "bicubic_v1_align_corners": v1.resize_bicubic(images, [4, 7], align_corners=True),
+            "area_down": tf.image.resize(images, [4, 3], "area"),
+            "area_half": tf.image.resize(images, [3, 5], "area"),
+            "area_up": tf.image.resize(images, [9, 8], "area"),
+            "area_v1_align_corners": v1.resize_area(images, [4, 3], align_corners=True),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 5, 7, 1], tf.uint8, name="images")])
+    def uint8(self, images):
+        return {
+            "bicubic": tf.image.resize(images, [8, 4], "bicubic"),
+            "area": tf.image.resize(images, [3, 4], "area"),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 2], tf.float32, name="images"),
+                                  tf.TensorSpec([2], tf.int32, name="size")])
+    def sized(self, images, size):
+        return {"bicubic": tf.image.resize(images, size, "bicubic"), "area": tf.image.resize(images, size, "area")}
+
+
+@corpus_model("resize_area_bicubic", "module",
+       ["resize_bicubic", "resize_area", "half_pixel_centers", "align_corners", "upscale", "downscale", "uint8_images",
+        "size_input", "bit_exact"],
+       rtol=0, atol=0)
+def build_resize_area_bicubic(export_dir, rng):
+    """tf.image.resize with bicubic (half-pixel centers, Keys a=-0.5) and
+    area, up and down by integer and fractional factors; v1
+    resize_bicubic/resize_area with and without align_corners; uint8
+    images (float32 results, signature uint8); a fed size (an empty one
+    fails as in TensorFlow), compared exactly (TensorFlow's float32 steps)."""
+    module = ResizeOps()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "uint8": module.uint8, "sized": module.sized})
+    return (batch_cases("serving_default", lambda n: {"images": rng.random((n, 6, 5, 3), dtype=np.float32)})
+            + batch_cases("uint8", lambda n: {"images": rng.integers(0, 256, (n, 5, 7, 1), dtype=np.uint8)})
+            + [Case("sized", {"images": normal(rng, (1, 3, 4, 2)), "size": np.array([7, 2], np.int32)}),
+               Case("sized", {"images": normal(rng, (2, 9, 2, 2)), "size": np.array([4, 5], np.int32)}),
+               Case("sized", {"images": normal(rng, (1, 3, 4, 2)), "size": np.array([0, 2], np.int32)}, expect_error=True)])
+
+
+class AntialiasResize(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 9, 7, 2], tf.float32, name="images")])
+    def __call__(self, images):
+        resize = tf.image.resize
+        return {
+            "bilinear_antialias": resize(images, [4, 3], "bilinear", antialias=True),
+            "bicubic_antialias": resize(images, [5, 4], "bicubic", antialias=True),
+            "lanczos3_down": resize(images, [4, 5], "lanczos3"),
+            "lanczos3_up": resize(images, [13, 10], "lanczos3"),
+            "lanczos5": resize(images, [6, 3], "lanczos5"),
+            "gaussian": resize(images, [5, 5], "gaussian"),
+            "mitchellcubic": resize(images, [4, 9], "mitchellcubic"),
+            "lanczos3_no_antialias": resize(images, [4, 5], "lanczos3", antialias=False),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 6, 1], tf.uint8, name="images")])
+    def uint8(self, images):
+        return {"lanczos3": tf.image.resize(images, [3, 4], "lanczos3")}
+
+
+@corpus_model("resize_antialias", "module",
+       ["scale_and_translate", "antialias", "lanczos3", "lanczos5", "gaussian", "mitchellcubic", "upscale", "uint8_images"],
+       atol=1e-5)
+def build_resize_antialias(export_dir, rng):
+    """tf.image.resize through ScaleAndTranslate: antialiased bilinear and
+    bicubic downscales, lanczos3 (down, up, and without antialias),
+    lanczos5, gaussian and mitchellcubic, float32 and uint8 images."""
+    module = AntialiasResize()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__, "uint8": module.uint8})
+    return (batch_cases("serving_default", lambda n: {"images": rng.random((n, 9, 7, 2), dtype=np.float32)})
+            + batch_cases("uint8", lambda n: {"images": rng.integers(0, 256, (n, 6, 6, 1), dtype=np.uint8)}))
+
+
+class ColorOps(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 5, 7, 3], tf.float32, name="images"),
+                                  tf.TensorSpec([], tf.float32, name="factor")])
+    def __call__(self, images, factor):
+        return {
+            "hsv": tf.image.rgb_to_hsv(images),
+            "rgb": tf.image.hsv_to_rgb(images),
+            "contrast": tf.image.adjust_contrast(images, factor),
+            "saturation": tf.image.adjust_saturation(images, factor),
+            "hue": tf.image.adjust_hue(images, factor - 1.0),
+            "hue_negative": tf.image.adjust_hue(images, -0.45),
+        }
+
+
+def color_images(rng, n):
+    """Random pixels in [0, 1] with gray, black, white and out-of-range ones."""
+    images = rng.random((n, 5, 7, 3), dtype=np.float32)
+    images[0, 0, 0] = [0.5, 0.5, 0.5]
+    images[0, 0, 1] = [0.0, 0.0, 0.0]
+    images[0, 0, 2] = [1.0, 1.0, 1.0]
+    images[0, 0, 3] = [1.0, 0.0, 1.0]
+    images[0, 1, 0] = [0.2, 0.9, 0.9]
+    images[0, 1, 1] = [1.2, -0.1, 0.4]
+    return images
+
+
+@corpus_model("color_ops", "module",
+       ["rgb_to_hsv", "hsv_to_rgb", "adjust_contrast", "adjust_saturation", "adjust_hue", "factor_input", "bit_exact"],
+       rtol=0, atol=0)
+def build_color_ops(export_dir, rng):
+    """tf.image colour ops: rgb_to_hsv, hsv_to_rgb, adjust_contrast,
+    adjust_saturation and adjust_hue with the factor fed as an input
+    (AdjustContrastv2, AdjustSaturation, AdjustHue), on random pixels with
+    gray, black, white and out-of-range ones, compared exactly."""
+    module = ColorOps()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__})
+    return [Case("serving_default", {"images": color_images(rng, n), "factor": np.array(f, np.float32)})
+            for n, f in ((1, 1.7), (3, 0.4), (2, 1.0))]
+
+
+class Bincounts(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32, name="ids"),
+                                  tf.TensorSpec([None], tf.float32, name="weights")])
+    def __call__(self, ids, weights):
+        return {
+            "counts": tf.math.bincount(ids),
+            "weighted": tf.math.bincount(ids, weights=weights, minlength=9),
+            "binary": tf.math.bincount(ids, minlength=4, maxlength=4, binary_output=True),
+            "capped": tf.math.bincount(ids, maxlength=3),
+            "raw_bincount": tf.raw_ops.Bincount(arr=ids, size=6, weights=weights),
+            "raw_unweighted": tf.raw_ops.Bincount(arr=ids, size=5, weights=tf.constant([], tf.float32)),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.int64, name="ids")])
+    def rows(self, ids):
+        # Per row (axis=-1), as keras CategoryEncoding's count and multi_hot modes compute.
+        return {
+            "counts": tf.math.bincount(ids, axis=-1, minlength=6, maxlength=6),
+            "multi_hot": tf.math.bincount(ids, axis=-1, minlength=6, maxlength=6, binary_output=True),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.int32, name="ids"),
+                                  tf.TensorSpec([None], tf.int64, name="lengths"),
+                                  tf.TensorSpec([None, 4], tf.float32, name="weights")])
+    def ragged(self, ids, lengths, weights):
+        # Ragged rows (RaggedBincount): the first `lengths` ids of each row.
+        ragged_ids = tf.RaggedTensor.from_tensor(ids, lengths=lengths)
+        ragged_weights = tf.RaggedTensor.from_tensor(weights, lengths=lengths)
+        return {
+            "counts": tf.math.bincount(ragged_ids, axis=-1, minlength=5, maxlength=5),
+            "weighted": tf.math.bincount(ragged_ids, weights=ragged_weights, axis=-1, minlength=5, maxlength=5),
+            "multi_hot": tf.math.bincount(ragged_ids, axis=-1, minlength=5, maxlength=5, binary_output=True),
+        }
+
+
+@corpus_model("bincount", "module",
+       ["bincount", "dense_bincount", "ragged_bincount", "weights", "minlength", "maxlength", "binary_output", "axis_-1",
+        "int64_ids"])
+def build_bincount(export_dir, rng):
+    """tf.math.bincount (DenseBincount) with and without weights, minlength,
+    maxlength and binary_output; the raw Bincount op; per-row counts of
+    int64 ids (axis=-1, as CategoryEncoding) and of ragged rows
+    (RaggedBincount); negative ids fail as in TensorFlow."""
+    module = Bincounts()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "rows": module.rows, "ragged": module.ragged})
+    return [
+        Case("serving_default", {"ids": np.array([3], np.int32), "weights": np.array([0.5], np.float32)}),
+        Case("serving_default", {"ids": np.array([0, 1, 1, 4, 7, 1], np.int32), "weights": normal(rng, 6)}),
+        Case("serving_default", {"ids": np.array([], np.int32), "weights": np.array([], np.float32)}),
+        Case("serving_default", {"ids": np.array([1, -2], np.int32), "weights": normal(rng, 2)}, expect_error=True),
+        Case("rows", {"ids": np.array([[0, 1, 1, 5]], np.int64)}),
+        Case("rows", {"ids": np.array([[0, 1, 1, 5], [2, 2, 2, 2], [9, 3, 0, 3]], np.int64)}),
+        Case("ragged", {"ids": np.array([[1, 1, 7, 0]], np.int32), "lengths": np.array([3], np.int64),
+                        "weights": normal(rng, (1, 4))}),
+        Case("ragged", {"ids": np.array([[1, 1, 7, 0], [4, 4, 4, 4], [2, 0, 2, 3]], np.int32),
+                        "lengths": np.array([3, 0, 4], np.int64), "weights": normal(rng, (3, 4))}),
+        Case("ragged", {"ids": np.array([[1, -1, 0, 0]], np.int32), "lengths": np.array([2], np.int64),
+                        "weights": normal(rng, (1, 4))}, expect_error=True),
+    ]
+
+
+class Patches(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 7, 6, 2], tf.float32, name="images")])
+    def __call__(self, images):
+        patches = tf.image.extract_patches
+        return {
+            "valid": patches(images, [1, 3, 3, 1], [1, 2, 2, 1], [1, 1, 1, 1], "VALID"),
+            "same": patches(images, [1, 2, 3, 1], [1, 3, 2, 1], [1, 1, 1, 1], "SAME"),
+            "rates": patches(images, [1, 2, 2, 1], [1, 1, 1, 1], [1, 2, 3, 1], "SAME"),
+            "rates_valid": patches(images, [1, 3, 2, 1], [1, 2, 1, 1], [1, 2, 2, 1], "VALID"),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4, 5, 1], tf.int32, name="images")])
+    def ints(self, images):
+        return {"patches": tf.image.extract_patches(images, [1, 2, 2, 1], [1, 2, 2, 1], [1, 1, 1, 1], "SAME")}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None, None, 1], tf.float32, name="images")])
+    def any_size(self, images):
+        return {"patches": tf.image.extract_patches(images, [1, 3, 3, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")}
+
+
+@corpus_model("extract_patches", "module", ["extract_image_patches", "valid", "same", "rates", "strides", "int32"],
+              rtol=0, atol=0)
+def build_extract_patches(export_dir, rng):
+    """tf.image.extract_patches (ExtractImagePatches): VALID and SAME
+    padding (zeros), strides, rates, non-square sizes, int32 images; no
+    patch at all, and an image too small for that, failing as in
+    TensorFlow. Exact."""
+    module = Patches()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "ints": module.ints, "any_size": module.any_size})
+    return (batch_cases("serving_default", lambda n: {"images": normal(rng, (n, 7, 6, 2))})
+            + batch_cases("ints", lambda n: {"images": rng.integers(-50, 50, (n, 4, 5, 1), dtype=np.int32)})
+            + [Case("any_size", {"images": normal(rng, (2, 3, 5, 1))}),
+               Case("any_size", {"images": normal(rng, (1, 2, 5, 1))}),
+               Case("any_size", {"images": normal(rng, (1, 1, 5, 1))}, expect_error=True)])
+
+
+class CombinedNms(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 12, 1, 4], tf.float32, name="boxes"),
+                                  tf.TensorSpec([None, 12, 3], tf.float32, name="scores")])
+    def __call__(self, boxes, scores):
+        nms = tf.image.combined_non_max_suppression
+        shared = nms(boxes, scores, max_output_size_per_class=4, max_total_size=6, iou_threshold=0.5, score_threshold=0.2)
+        padded = nms(boxes, scores, 3, 10, iou_threshold=0.3, score_threshold=0.1, pad_per_class=True, clip_boxes=False)
+        return {
+            "boxes": shared.nmsed_boxes, "scores": shared.nmsed_scores,
+            "classes": shared.nmsed_classes, "valid": shared.valid_detections,
+            "padded_boxes": padded.nmsed_boxes, "padded_scores": padded.nmsed_scores,
+            "padded_classes": padded.nmsed_classes, "padded_valid": padded.valid_detections,
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 10, 2, 4], tf.float32, name="boxes"),
+                                  tf.TensorSpec([None, 10, 2], tf.float32, name="scores")])
+    def per_class(self, boxes, scores):
+        result = tf.image.combined_non_max_suppression(boxes, scores, 5, 7, iou_threshold=0.4, score_threshold=0.05)
+        return {"boxes": result.nmsed_boxes, "scores": result.nmsed_scores,
+                "classes": result.nmsed_classes, "valid": result.valid_detections}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 40, 1, 4], tf.float32, name="boxes"),
+                                  tf.TensorSpec([None, 40, 4], tf.float32, name="scores")])
+    def ties(self, boxes, scores):
+        # Scores on a coarse grid (many exact ties) and 40 candidates over 4 classes: the heap and
+        # the sort decide the order of equals, and the sort runs past its insertion-sort size.
+        result = tf.image.combined_non_max_suppression(boxes, scores, 10, 25, iou_threshold=0.6,
+                                                       score_threshold=0.0)
+        return {"boxes": result.nmsed_boxes, "scores": result.nmsed_scores,
+                "classes": result.nmsed_classes, "valid": result.valid_detections}
+
+
+def detection_boxes(rng, n, count, classes):
+    """Overlapping boxes in clusters, some outside [0, 1] and some with flipped corners."""
+    centers = rng.random((n, count, classes, 2)) * 0.8 + 0.1
+    centers[:, 1::3] = centers[:, 0::3][:, : centers[:, 1::3].shape[1]] + 0.02
+    sizes = rng.random((n, count, classes, 2)) * 0.4 + 0.1
+    boxes = np.concatenate([centers - sizes / 2, centers + sizes / 2], axis=-1).astype(np.float32)
+    boxes[:, 2] = boxes[:, 2][..., [2, 3, 0, 1]]
+    boxes[:, 3] *= 1.5
+    return boxes
+
+
+def detection_scores(rng, n, count, classes):
+    scores = rng.random((n, count, classes)).astype(np.float32)
+    scores[:, 5] = scores[:, 4]  # a tie
+    return scores
+
+
+@corpus_model("combined_nms", "module",
+       ["combined_non_max_suppression", "score_threshold", "pad_per_class", "clip_boxes", "per_class_boxes", "ties"],
+       rtol=0, atol=0)
+def build_combined_nms(export_dir, rng):
+    """tf.image.combined_non_max_suppression (as detection heads end): boxes
+    shared by all classes or one per class, score thresholds, clipping,
+    pad_per_class, flipped corners, tied scores (many, on a coarse grid,
+    in TensorFlow's order), padded outputs and valid_detections; exact."""
+    module = CombinedNms()
+    tf.saved_model.save(module, str(export_dir),
+                        signatures={"serving_default": module.__call__, "per_class": module.per_class, "ties": module.ties})
+    tied = lambda n: np.round(detection_scores(rng, n, 40, 4) * 4) / 4  # noqa: E731
+    return ([Case("serving_default", {"boxes": detection_boxes(rng, n, 12, 1), "scores": detection_scores(rng, n, 12, 3)}) for n in (1, 3)]
+            + [Case("per_class", {"boxes": detection_boxes(rng, n, 10, 2), "scores": detection_scores(rng, n, 10, 2)}) for n in (1, 2)]
+            + [Case("ties", {"boxes": detection_boxes(rng, n, 40, 1), "scores": tied(n).astype(np.float32)}) for n in (1, 2)])
+
+
+class CtcGreedy(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 6, 5], tf.float32, name="probabilities"),
+                                  tf.TensorSpec([None], tf.int32, name="lengths")])
+    def __call__(self, probabilities, lengths):
+        logits = tf.math.log(tf.transpose(probabilities, [1, 0, 2]) + 1e-7)
+        (merged,), merged_log_prob = tf.nn.ctc_greedy_decoder(logits, lengths, merge_repeated=True)
+        (kept,), kept_log_prob = tf.nn.ctc_greedy_decoder(logits, lengths, merge_repeated=False, blank_index=0)
+        keras_decoded, _ = keras.ops.ctc_decode(probabilities, lengths, strategy="greedy")
+        return {
+            "merged": tf.sparse.to_dense(merged, default_value=-1), "merged_log_prob": merged_log_prob,
+            "kept": tf.sparse.to_dense(kept, default_value=-1), "kept_log_prob": kept_log_prob,
+            "kept_shape": kept.dense_shape, "keras": keras_decoded,
+        }
+
+
+def ctc_probabilities(rng, n):
+    """Softmax rows with exact repeats and blanks, so merging and blank dropping both matter."""
+    logits = rng.standard_normal((n, 6, 5)) * 2
+    logits[:, 2] = logits[:, 1]
+    logits[0, 4, 4] = 9.0  # a blank (last class)
+    probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    return probabilities.astype(np.float32)
+
+
+@corpus_model("ctc_greedy", "module", ["ctc_greedy_decoder", "merge_repeated", "blank_index", "sequence_length", "keras_ctc_decode"],
+              atol=1e-5)
+def build_ctc_greedy(export_dir, rng):
+    """CTC greedy decoding (OCR/speech heads): tf.nn.ctc_greedy_decoder with
+    and without merge_repeated, blank last or first, per-example sequence
+    lengths, and keras.ops.ctc_decode(strategy="greedy")."""
+    module = CtcGreedy()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__})
+    return [Case("serving_default", {"probabilities": ctc_probabilities(rng, 1), "lengths": np.array([6], np.int32)}),
+            Case("serving_default", {"probabilities": ctc_probabilities(rng, 3), "lengths": np.array([6, 2, 0], np.int32)})]
+
+
+class Spectral(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 16], tf.float32, name="signal")])
+    def __call__(self, signal):
+        spectrum = tf.signal.rfft(signal)
+        odd = tf.signal.rfft(signal[:, :15])
+        return {
+            "magnitude": tf.abs(spectrum), "real": tf.math.real(spectrum), "imag": tf.math.imag(spectrum),
+            "odd_length": tf.abs(odd), "padded_length": tf.abs(tf.signal.rfft(signal, [20])),
+            "roundtrip": tf.signal.irfft(spectrum), "odd_roundtrip": tf.signal.irfft(odd, [15]),
+            "irfft_shorter": tf.signal.irfft(spectrum, [10]),
+            "irfft_longer": tf.signal.irfft(spectrum, [25]),
+            "band": tf.abs(spectrum[:, 2:6]), "band_reversed": tf.math.imag(tf.reverse(spectrum[:, 1:4], [1])),
+            "gathered": tf.math.real(tf.gather(spectrum, [4, 0, 4], axis=1)),
+            "tiled": tf.abs(tf.tile(spectrum[:, :2], [1, 2])),
+        }
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 64], tf.float32, name="audio")])
+    def stft(self, audio):
+        return {"spectrogram": tf.abs(tf.signal.stft(audio, frame_length=16, frame_step=8))}
+
+
+@corpus_model("spectral", "module", ["rfft", "irfft", "complex64", "fft_length", "stft", "audio"], atol=1e-5)
+def build_spectral(export_dir, rng):
+    """tf.signal.rfft/irfft on complex64 intermediates: magnitude, real and
+    imaginary parts, odd, padded and truncated fft lengths (both ways),
+    slices, reversals, gathers and tiles of the complex spectrum, round trips,
+    and an STFT magnitude spectrogram (audio models' front end)."""
+    module = Spectral()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__, "stft": module.stft})
+    return (batch_cases("serving_default", lambda n: {"signal": normal(rng, (n, 16))})
+            + batch_cases("stft", lambda n: {"audio": normal(rng, (n, 64))}))
+
+
+class Crosses(tf.Module):
+    def __init__(self):
+        super().__init__()
+        self.hashed_crossing = keras.layers.HashedCrossing(num_bins=16)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.string, name="words"),
+                                  tf.TensorSpec([None, 1], tf.int64, name="ids")])
+    def __call__(self, words, ids):
+        sparse_words = tf.sparse.from_dense(words)  # "" entries dropped: rows of 0, 1 or 2 features
+        hashed = tf.sparse.cross_hashed([words, ids], num_buckets=1000)
+        keyed = tf.sparse.cross_hashed([sparse_words, ids], num_buckets=50, hash_key=12345)
+        crossed = tf.sparse.cross([sparse_words, ids, words], separator="#")
+        return {
+            "hashed": tf.sparse.to_dense(hashed), "keyed": tf.sparse.to_dense(keyed, default_value=-1),
+            "keyed_shape": keyed.dense_shape, "crossed": tf.sparse.to_dense(crossed, default_value=""),
+            "crossed_indices": crossed.indices,
+            "v1_strings": tf.sparse.to_dense(tf.SparseTensor(*tf.raw_ops.SparseCross(
+                indices=[], values=[], shapes=[], dense_inputs=[words, tf.strings.as_string(ids)], hashed_output=False,
+                num_buckets=0, hash_key=0, out_type=tf.string, internal_type=tf.string)), default_value=""),
+            "hashed_crossing": self.hashed_crossing((words[:, 0], ids[:, 0])),
+        }
+
+
+@corpus_model("sparse_cross", "module",
+       ["sparse_cross_hashed", "sparse_cross", "hash_key", "separator", "hashed_crossing", "sparse_and_dense", "empty_rows"])
+def build_sparse_cross(export_dir, rng):
+    """Feature crosses: tf.sparse.cross_hashed (SparseCross, FingerprintCat64
+    chains, with and without hash_key) of dense and sparse string and int64
+    columns, tf.sparse.cross (SparseCrossV2, a separator), the v1 string
+    SparseCross, and Keras HashedCrossing; rows with no features."""
+    module = Crosses()
+    tf.saved_model.save(module, str(export_dir), signatures={"serving_default": module.__call__})
+    words = lambda rows: np.array(rows, dtype=object)  # noqa: E731
+    return [
+        Case("serving_default", {"words": words([[b"cat", b"dog"]]), "ids": np.array([[3]], np.int64)}),
+        Case("serving_default", {"words": words([[b"a", b""], [b"", b""], [b"\xc3\xa9t\xc3\xa9", b"b"]]),
+                                 "ids": np.array([[-7], [0], [123456]], np.int64)}),
+    ]
+
+
+# --------------------------------------------------------------------------
 # TF1 exports (tf.compat.v1 graphs, VariableV2, SavedModelBuilder)
 # --------------------------------------------------------------------------
 

@@ -93,7 +93,7 @@ const DAMAGES: Damage[] = [
   },
   {
     name: 'several ops the runtime does not implement (every op and node named, not the first)', source: TF1, code: Code.UNIMPLEMENTED,
-    message: /^Op types not supported by this runtime \(2\): FakeOpA \(node "Mul"\); FakeOpB \(nodes "y", "y2"\)$/,
+    message: /^Op types not supported by this runtime \(2\): FakeOpA \(node "Mul"\); FakeOpB \(nodes "y", "y2"\)\. TensorFlow's native engine runs every op: build it with `npm run native:install`, then serve with --runtime=tensorflow \(or auto\)$/,
     damage: (dir) => {
       const path = join(dir, 'saved_model.pb');
       const model = fromBinary(SavedModelSchema, readFileSync(path));

@@ -48,6 +48,9 @@ const unary: Builder = (d) => ({ inputs: { x: t(d) } });
 const binary: Builder = (d) => ({ inputs: { a: t(d), b: t(d, [3], OTHER[d].slice(0, 3)) } });
 const reduce: Builder = (d) => ({ inputs: { x: t(d) }, attrs: { axis: [1], keepDims: false } });
 
+const complexInput = (): tf.Tensor => tf.complex(t('float32'), t('float32', [2, 3], OTHER.float32));
+const conv2dAttrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] };
+
 const UNARY = [
   'Abs', 'Acos', 'Acosh', 'Asin', 'Asinh', 'Atan', 'Atanh', 'Ceil', 'Cos', 'Cosh', 'Elu', 'Erf', 'Exp', 'Expm1', 'Floor',
   'IsFinite', 'IsInf', 'IsNan', 'Log', 'Log1p', 'LogicalNot', 'Neg', 'Reciprocal', 'Relu', 'Relu6', 'Round', 'Rsqrt',
@@ -99,8 +102,22 @@ const BUILDERS: Record<string, Builder> = {
   UnsortedSegmentSum: (d) => ({ inputs: { x: t(d), segmentIds: i32([1, 0]) }, attrs: { numSegments: 3 } }),
   ScatterNd: (d) => ({ inputs: { indices: i32([1, 0], [2, 1]), updates: t(d) }, attrs: { shape: [3, 3] } }),
   TensorScatterUpdate: (d) => ({ inputs: { tensor: t(d), indices: i32([1], [1, 1]), updates: t(d, [1, 3], OTHER[d].slice(0, 3)) } }),
+  Conv2D: (d) => ({ inputs: { x: t(d, [1, 2, 3, 1]), filter: t(d, [2, 2, 1, 1], VALUES[d].slice(0, 4)) }, attrs: conv2dAttrs }),
+  FusedConv2D: (d) => ({
+    inputs: { x: t(d, [1, 2, 3, 1]), filter: t(d, [2, 2, 1, 1], VALUES[d].slice(0, 4)), bias: t(d, [1], OTHER[d].slice(0, 1)) },
+    attrs: { ...conv2dAttrs, activation: 'relu', leakyreluAlpha: 0.2 },
+  }),
+  DepthwiseConv2dNative: (d) => ({ inputs: { x: t(d, [1, 1, 3, 2]), filter: t(d, [1, 2, 2, 1], VALUES[d].slice(0, 4)) }, attrs: conv2dAttrs }),
+  FusedDepthwiseConv2D: (d) => ({
+    inputs: { x: t(d, [1, 1, 3, 2]), filter: t(d, [1, 2, 2, 1], VALUES[d].slice(0, 4)), bias: t(d, [2], OTHER[d].slice(0, 2)) },
+    attrs: { ...conv2dAttrs, activation: 'relu6', leakyreluAlpha: 0.2 },
+  }),
   Einsum: (d) => ({ inputs: [t(d), t(d, [3, 2], OTHER[d])] as unknown as Record<string, tf.Tensor>, attrs: { equation: 'ij,jk->ik' } }),
   Complex: (d) => ({ inputs: { real: t(d), imag: t(d, [2, 3], OTHER[d]) } }),
+  // complex64 inputs (made on the backend under test: on wasm they cross to the cpu kernels).
+  Real: () => ({ inputs: { input: complexInput() } }),
+  Imag: () => ({ inputs: { input: complexInput() } }),
+  ComplexAbs: () => ({ inputs: { x: complexInput() } }),
   LeakyRelu: (d) => ({ inputs: { x: t(d) }, attrs: { alpha: 0.2 } }),
   Prelu: (d) => ({ inputs: { x: t(d), alpha: t(d, [3], OTHER[d].slice(0, 3)) } }),
   Step: (d) => ({ inputs: { x: t(d) }, attrs: { alpha: 0.5 } }),
@@ -136,6 +153,10 @@ const TF_OP: Record<string, [op: string, arg: string]> = {
   Sum: ['Sum', 'input'], Prod: ['Prod', 'input'], Max: ['Max', 'input'], Min: ['Min', 'input'], Mean: ['Mean', 'input'],
   All: ['All', 'input'], Any: ['Any', 'input'], StringToHashBucketFast: ['StringToHashBucketFast', 'input'],
   ClipByValue: ['ClipByValue', 't'], Transpose: ['Transpose', 'x'], Atan2: ['Atan2', 'y'],
+  // complex64 in, float32 out: swept once, through the float output dtype.
+  Real: ['Real', 'Tout'], Imag: ['Imag', 'Tout'], ComplexAbs: ['ComplexAbs', 'Tout'],
+  Conv2D: ['Conv2D', 'input'], FusedConv2D: ['_FusedConv2D', 'input'], DepthwiseConv2dNative: ['DepthwiseConv2dNative', 'input'],
+  FusedDepthwiseConv2D: ['DepthwiseConv2dNative', 'input'],
   // tfjs-only kernels the converter maps TensorFlow patterns to: float32 graphs only.
   Prelu: ['Elu', 'features'], Step: ['Elu', 'features'], LinSpace: ['LinSpace', 'start'],
 };
@@ -233,7 +254,7 @@ describe('wasm vs cpu sweep over the fallback and custom-op kernels', function (
   after(() => tf.setBackend('wasm'));
 
   it('has a case builder for every kernel the fallback tables name', () => {
-    const missing = tableKernels().filter((k) => !BUILDERS[k] && !['Draw', 'StaticRegexReplace', 'RaggedGather', 'RaggedRange', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FFT', 'IFFT', 'Real', 'Imag', 'ComplexAbs'].includes(k));
+    const missing = tableKernels().filter((k) => !BUILDERS[k] && !['Draw', 'StaticRegexReplace', 'RaggedGather', 'RaggedRange', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'FFT', 'IFFT'].includes(k));
     assert.deepEqual(missing, []);
   });
 

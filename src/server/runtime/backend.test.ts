@@ -30,6 +30,7 @@ describe('backend selection', () => {
     assert.equal(nativeFallbackFor('auto', ['@tensorflow/tfjs-node', 'tfmodel-native']), 'tfmodel-native');
     const error = new MissingOpsError(new Map([['DecodeJpeg', ['"decode"']]]));
     assert.ok(isMissingOpsError(error));
+    assert.match(error.message, /DecodeJpeg \(node "decode"\)\. TensorFlow's native engine runs every op: build it with `npm run native:install`, then serve with --runtime=tensorflow/);
     // As it arrives from a worker thread: a plain ServingError with the same code and message.
     assert.ok(isMissingOpsError(new ServingError(error.code, error.message)));
     assert.ok(!isMissingOpsError(new ServingError(Code.UNIMPLEMENTED, 'Vocabulary tables of DT_HALF are not supported')));

@@ -26,6 +26,12 @@ export const SELECT_V1_OP = '_TfmSelectV1';
 /** TensorListSetItem storing a copy of its element (tfjs disposes a While body's intermediates). */
 export const TENSOR_LIST_SET_ITEM_OP = '_TfmTensorListSetItem';
 
+/** ZerosLike of a string tensor: empty strings (tfjs's zerosLike takes numbers only). */
+export const ZEROS_LIKE_STRINGS_OP = '_TfmZerosLikeStrings';
+
+/** Conv2D and _FusedConv2D, grouped ones included (tfjs convolves one group only). */
+export const CONV2D_OP = '_TfmConv2D';
+
 export type AssignMode = 'assign' | 'add' | 'sub';
 
 /** Attr naming the checkpoint key on variable reads, assigns and variable Consts. */

@@ -11,7 +11,7 @@ import { internal, unimplemented } from '../../errors.js';
 import { getString, getTensor, getType, intAttr, typeAttr } from '../graph/attrs.js';
 import type { FrozenGraph } from '../graph/freeze.js';
 import { type IrFunction, type IrNode, formatRef, parseRef } from '../graph/ir.js';
-import { GATHER_STRINGS_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP, VARIABLE_ATTR } from '../graph/names.js';
+import { CONV2D_OP, GATHER_STRINGS_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP, VARIABLE_ATTR, ZEROS_LIKE_STRINGS_OP } from '../graph/names.js';
 import type { OpRegistry } from '../graph/op-registry.js';
 import { DataType, dtypeEnumName } from '../tensor/dtypes.js';
 import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
@@ -154,6 +154,8 @@ function fitsInt32(value: HostTensor): boolean {
 function adaptForTfjs(node: IrNode): IrNode {
   if (node.op === 'GatherV2' && getType(node, 'Tparams') === DataType.DT_STRING) return { ...node, op: GATHER_STRINGS_OP };
   if (node.op === 'Select') return { ...node, op: SELECT_V1_OP };
+  if (node.op === 'ZerosLike' && getType(node, 'T') === DataType.DT_STRING) return { ...node, op: ZEROS_LIKE_STRINGS_OP };
+  if (node.op === 'Conv2D' || node.op === '_FusedConv2D') return { ...node, op: CONV2D_OP };
   if (node.op === 'TensorListSetItem') return { ...node, op: TENSOR_LIST_SET_ITEM_OP };
   // tfjs executes If and StatelessIf alike, but its control-flow detection only knows StatelessIf.
   if (node.op === 'If') return { ...node, op: 'StatelessIf' };

@@ -6,7 +6,9 @@
  * call with an empty (zero-element) input: XNNPACK traps on those ("memory access out of bounds"
  * after `xnn_setup_*` fails), where TensorFlow computes the empty result (MobileNetV3 on a 1x1
  * image runs its stride-2 convolutions down to 0x0 and answers NaN; issue 7, item 1), and every
- * convolution or pooling whose output would be empty.
+ * convolution or pooling whose output would be empty. wasm has no complex64 kernels: every kernel
+ * with a complex64 input runs on cpu, the tensor crossing as interleaved float32 pairs; the
+ * element-moving kernels the cpu backend refuses on complex64 run there on each part.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -44,10 +46,14 @@ export const BROKEN_WASM_KERNELS: Readonly<Record<string, (args: KernelArgs) => 
   Reciprocal: (args) => dtypeOf(args, 'x') !== 'float32',
   // int32 powers saturate at INT32_MIN where TensorFlow wraps (260^5).
   Pow: (args) => dtypeOf(args, 'a') === 'int32',
+  // int32 convolutions read the int32 data as float32 and answer float32 bit patterns.
+  Conv2D: (args) => dtypeOf(args, 'x') !== 'float32',
+  FusedConv2D: (args) => dtypeOf(args, 'x') !== 'float32',
   // String tensors live outside the wasm heap; these kernels abort on them.
   Tile: (args) => dtypeOf(args, 'x') === 'string',
   GatherNd: (args) => dtypeOf(args, 'params') === 'string',
   Fill: ({ attrs }) => attrs?.['dtype'] === 'string',
+  SparseToDense: (args) => dtypeOf(args, 'sparseValues') === 'string',
 };
 
 /** A zero-element tensor among the inputs (variadic inputs included). */
@@ -59,6 +65,75 @@ function hasEmptyInput(args: KernelArgs): boolean {
   };
   const inputs = args.inputs as unknown;
   return Array.isArray(inputs) ? inputs.some(empty) : Object.values(inputs as object).some(empty);
+}
+
+/** A complex64 tensor among the inputs: wasm has no complex kernels, so these run on cpu. */
+function hasComplexInput(args: KernelArgs): boolean {
+  const complex = (value: unknown): boolean =>
+    Array.isArray(value) ? value.some(complex) : (value as tf.TensorInfo | undefined)?.dtype === 'complex64';
+  const inputs = args.inputs as unknown;
+  return Array.isArray(inputs) ? inputs.some(complex) : Object.values(inputs as object).some(complex);
+}
+
+interface WasmInternals {
+  dataIdMap?: { get(dataId: tf.DataId): { memoryOffset: number } | undefined };
+  wasm?: { HEAPU8: Uint8Array };
+}
+
+/**
+ * A complex64 tensor's interleaved (real, imaginary) float32 pairs. The wasm backend stores them
+ * so (8 bytes an element, written by the fallback below) but its readSync refuses the dtype.
+ */
+function readComplex(backend: tf.KernelBackend, info: tf.TensorInfo): Float32Array {
+  const internals = backend as unknown as WasmInternals;
+  const entry = internals.dataIdMap?.get(info.dataId);
+  if (!entry || !internals.wasm) return backend.readSync(info.dataId) as Float32Array;
+  const bytes = tf.util.sizeFromShape(info.shape) * 8;
+  return new Float32Array(internals.wasm.HEAPU8.slice(entry.memoryOffset, entry.memoryOffset + bytes).buffer);
+}
+
+/** A cpu complex64 tensor (the real and imaginary parts the cpu kernels expect) from interleaved pairs. */
+function cpuComplex(cpu: tf.KernelBackend, pairs: Float32Array, shape: number[]): tf.TensorInfo {
+  const real = new Float32Array(pairs.length / 2);
+  const imag = new Float32Array(pairs.length / 2);
+  for (let i = 0; i < real.length; i++) {
+    real[i] = pairs[2 * i]!;
+    imag[i] = pairs[2 * i + 1]!;
+  }
+  const part = (values: Float32Array): tf.TensorInfo => ({ dataId: cpu.write(values, shape, 'float32'), shape, dtype: 'float32' });
+  const parts = { real: part(real), imag: part(imag) };
+  try {
+    return tf.getKernel('Complex', 'cpu')!.kernelFunc({ inputs: parts, backend: cpu, attrs: {} }) as tf.TensorInfo;
+  } finally {
+    cpu.disposeData(parts.real.dataId, true);
+    cpu.disposeData(parts.imag.dataId, true);
+  }
+}
+
+/**
+ * Kernels that only move elements, which tfjs's cpu backend refuses on complex64: run on the real
+ * and the imaginary parts apart and recombined (padding the imaginary part with 0).
+ */
+const COMPLEX_BY_PARTS = new Set(['StridedSlice', 'Slice', 'PadV2', 'Reverse', 'GatherV2', 'Tile']);
+
+interface CpuInternals {
+  data: { get(dataId: tf.DataId): { complexTensorInfos?: { real: tf.TensorInfo; imag: tf.TensorInfo } } | undefined };
+}
+
+function byParts(kernel: tf.KernelConfig, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined, cpu: tf.KernelBackend): tf.TensorInfo {
+  const data = (cpu as unknown as CpuInternals).data;
+  const part = (which: 'real' | 'imag'): tf.NamedTensorInfoMap => Object.fromEntries(Object.entries(inputs).map(([name, info]) => [
+    name, info?.dtype === 'complex64' ? data.get(info.dataId)!.complexTensorInfos![which] : info,
+  ]));
+  const real = kernel.kernelFunc({ inputs: part('real'), attrs, backend: cpu }) as tf.TensorInfo;
+  const imagAttrs = kernel.kernelName === 'PadV2' ? { ...attrs, constantValue: 0 } : attrs;
+  const imag = kernel.kernelFunc({ inputs: part('imag'), attrs: imagAttrs, backend: cpu }) as tf.TensorInfo;
+  try {
+    return tf.getKernel('Complex', 'cpu')!.kernelFunc({ inputs: { real, imag }, backend: cpu, attrs: {} }) as tf.TensorInfo;
+  } finally {
+    cpu.disposeData(real.dataId, true);
+    cpu.disposeData(imag.dataId, true);
+  }
 }
 
 type Attrs = Record<string, unknown>;
@@ -132,12 +207,17 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
       ...(own?.setupFunc ? { setupFunc: own.setupFunc } : {}),
       kernelFunc: (args) => {
         const empty = EMPTY_ON_CPU && (hasEmptyInput(args) || hasEmptyOutput(kernel.kernelName, args));
-        if (own && !avoidOwn?.(args) && !empty) return own.kernelFunc(args);
+        if (own && !avoidOwn?.(args) && !empty && !hasComplexInput(args)) return own.kernelFunc(args);
         const { inputs, attrs } = args;
         const backend = args.backend as tf.KernelBackend;
         const cpu = tf.engine().findBackend('cpu');
         const moved: tf.TensorInfo[] = [];
         const toCpu = (info: tf.TensorInfo): tf.TensorInfo => {
+          if (info.dtype === 'complex64') {
+            const copy = cpuComplex(cpu, readComplex(backend, info), info.shape);
+            moved.push(copy);
+            return copy;
+          }
           const values = backend.readSync(info.dataId) as tf.BackendValues;
           const copy = { dataId: cpu.write(values, info.shape, info.dtype), shape: info.shape, dtype: info.dtype };
           moved.push(copy);
@@ -150,7 +230,9 @@ export function registerCpuFallbackKernels(targetBackend = 'wasm'): string[] {
           ? (inputs as tf.TensorInfo[]).map(toCpu)
           : Object.fromEntries(Object.entries(inputs).filter(([, info]) => info).map(([name, info]) => [name, convert(info)]));
         try {
-          const out = kernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, attrs, backend: cpu });
+          const out = COMPLEX_BY_PARTS.has(kernel.kernelName) && hasComplexInput({ ...args, inputs: cpuInputs as tf.NamedTensorInfoMap })
+            ? byParts(kernel, cpuInputs as tf.NamedTensorInfoMap, attrs, cpu)
+            : kernel.kernelFunc({ inputs: cpuInputs as tf.NamedTensorInfoMap, attrs, backend: cpu });
           const outputs = Array.isArray(out) ? out : [out];
           // tfjs's cpu Mean sums x / n, which is 0 over no elements; TensorFlow divides the sum,
           // 0 / 0: NaN (only reached when the reduced axes hold the empty dimension).

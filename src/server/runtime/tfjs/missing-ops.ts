@@ -7,10 +7,18 @@ import { Code, ServingError } from '../../errors.js';
 
 export const MISSING_OPS_PREFIX = 'Op types not supported by this runtime';
 
+/**
+ * What runs them: TensorFlow itself. (DecodeJpeg stays here on purpose: no JavaScript decoder
+ * reproduces libjpeg-turbo's IDCT and upsampling bit for bit, and an approximate image would be
+ * a wrong answer.)
+ */
+export const NATIVE_HINT =
+  "TensorFlow's native engine runs every op: build it with `npm run native:install`, then serve with --runtime=tensorflow (or auto)";
+
 export class MissingOpsError extends ServingError {
   constructor(readonly ops: ReadonlyMap<string, readonly string[]>) {
     const list = [...ops].map(([op, nodes]) => `${op} (${nodes.length === 1 ? 'node' : 'nodes'} ${nodes.join(', ')})`);
-    super(Code.UNIMPLEMENTED, `${MISSING_OPS_PREFIX} (${ops.size}): ${list.join('; ')}`);
+    super(Code.UNIMPLEMENTED, `${MISSING_OPS_PREFIX} (${ops.size}): ${list.join('; ')}. ${NATIVE_HINT}`);
   }
 }
 

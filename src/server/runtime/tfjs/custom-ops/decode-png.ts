@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PNG } from 'pngjs';
 import { invalidArgument, unimplemented } from '../../../errors.js';
+import { NATIVE_HINT } from '../missing-ops.js';
 import { getInt, getType } from '../../graph/attrs.js';
 import { DataType } from '../../tensor/dtypes.js';
 import { stringBytes } from '../convert.js';
@@ -32,7 +33,7 @@ export const decodePng: CustomOpImpl = ([contents], node) => {
   if (contents!.rank !== 0) throw invalidArgument(`contents must be scalar, got shape [${contents!.shape}]`);
   const bytes = stringBytes(contents!)[0]!;
   if (!isPng(bytes)) {
-    if (node.op === 'DecodeImage') throw unimplemented(`${node.op} node "${node.name}": only PNG images are supported by this runtime`);
+    if (node.op === 'DecodeImage') throw unimplemented(`${node.op} node "${node.name}": only PNG images are supported by this runtime. ${NATIVE_HINT}`);
     throw invalidArgument('Invalid PNG data, size ' + bytes.length);
   }
   const dtype = getType(node, 'dtype') ?? DataType.DT_UINT8;
