@@ -34,6 +34,12 @@ export interface EngineRatios {
   readonly latencyP99: number | null;
   /** engine / TF's best for batch throughput (examples/s): < 1 means the engine is slower. */
   readonly throughput: number | null;
+  /**
+   * engine / TF for examples per CPU-second (examples/s over cores busy) in the same throughput
+   * runs: the cost of an example, which other work on a shared machine disturbs far less than
+   * wall-clock throughput (that also depends on how many cores each process happened to get).
+   */
+  readonly throughputPerCpu: number | null;
 }
 
 export type Ratios = Partial<Record<EngineKey, EngineRatios>>;
@@ -86,9 +92,15 @@ export function computeRatios(model: ModelResults): Ratios {
       latencyP50: ratio(engine.latencyMs.p50, tf?.latencyMs.p50),
       latencyP99: ratio(engine.latencyMs.p99, tf?.latencyMs.p99),
       throughput: ratio(engine.throughput.examplesPerSecond, tf?.throughputBest.examplesPerSecond),
+      throughputPerCpu: ratio(perCpuSecond(engine.throughput), tf ? perCpuSecond(tf.throughputBest) : undefined),
     };
   }
   return ratios;
+}
+
+/** Examples per second of process CPU time (all threads). */
+export function perCpuSecond(t: ThroughputResult): number | undefined {
+  return t.coresBusy > 0 ? t.examplesPerSecond / t.coresBusy : undefined;
 }
 
 function verdict(name: string, value: number | null | undefined, comparison: '<=' | '>=', limit: number): TargetVerdict {
@@ -122,6 +134,7 @@ export function evaluateTargets(
     if (!native) continue;
     targets.push(verdict(`${model.label} batch-1 p50 latency, native / TF`, native.latencyP50, '<=', TARGETS.nativeLatencyVsTf));
     targets.push(verdict(`${model.label} batch throughput, native / TF`, native.throughput, '>=', TARGETS.nativeThroughputVsTf));
+    targets.push(verdict(`${model.label} batch examples per CPU-second, native / TF`, native.throughputPerCpu, '>=', TARGETS.nativeThroughputVsTf));
   }
   for (const model of models.filter((m) => NET_MODELS.includes(m.key) || m.key === 'lstm')) {
     const r = ratios[model.key];
@@ -177,10 +190,10 @@ function latencyTable(results: BenchResults): string {
   return table(['Model', 'Engine', 'p50 ms', 'p99 ms', 'p50 / TF', 'p99 / TF'], rows);
 }
 
-function throughputRow(label: string, engine: string, t: ThroughputResult | undefined, vsTf: string): string[] {
+function throughputRow(label: string, engine: string, t: ThroughputResult | undefined, vsTf: string, perCpuVsTf: string): string[] {
   return [
     label, engine, t ? String(t.concurrency) : 'n/a', rate(t?.examplesPerSecond), rate(t?.requestsPerSecond), ms(t?.latencyMs.p50),
-    t ? t.coresBusy.toFixed(2) : 'n/a', vsTf,
+    t ? t.coresBusy.toFixed(2) : 'n/a', rate(t ? perCpuSecond(t) : undefined), vsTf, perCpuVsTf,
   ];
 }
 
@@ -190,14 +203,17 @@ function throughputTable(results: BenchResults): string {
     const r = results.ratios[model.key]!;
     for (const engine of results.engines) {
       const figures = model.node[engine.key];
-      if (figures) rows.push(throughputRow(model.label, engine.label, figures.throughput, x(r[engine.key]!.throughput)));
+      if (figures) rows.push(throughputRow(model.label, engine.label, figures.throughput, x(r[engine.key]!.throughput), x(r[engine.key]!.throughputPerCpu)));
     }
     const tf = model.tf;
     const bestTf = tf?.throughputBest === tf?.throughputConcurrent ? 'concurrent' : 'sequential';
-    rows.push(throughputRow(model.label, `TF sequential${bestTf === 'sequential' ? ' (best)' : ''}`, tf?.throughputSequential, ''));
-    rows.push(throughputRow(model.label, `TF 2 Python threads${bestTf === 'concurrent' ? ' (best)' : ''}`, tf?.throughputConcurrent, ''));
+    rows.push(throughputRow(model.label, `TF sequential${bestTf === 'sequential' ? ' (best)' : ''}`, tf?.throughputSequential, '', ''));
+    rows.push(throughputRow(model.label, `TF 2 Python threads${bestTf === 'concurrent' ? ' (best)' : ''}`, tf?.throughputConcurrent, '', ''));
   }
-  return table(['Model', 'Engine', 'Concurrency', 'examples/s', 'requests/s', 'p50 ms/request', 'cores busy', 'vs TF best'], rows);
+  return table(
+    ['Model', 'Engine', 'Concurrency', 'examples/s', 'requests/s', 'p50 ms/request', 'cores busy', 'examples/CPU-s', 'vs TF best', 'per CPU-s vs TF best'],
+    rows,
+  );
 }
 
 /**
@@ -251,7 +267,9 @@ export function renderReport(results: BenchResults): string {
     tf ? `TensorFlow ${tf.tensorflowVersion} (Python, CPU), intra-op threads ${tf.intraOpThreads || `default (${tf.cpuCount})`}.` : 'TensorFlow baseline skipped.',
     `Latency: batch 1, >= ${c.latencySeconds} s and >= ${c.minLatencySamples} samples per row; throughput: batch ${c.batch}, ${c.throughputSeconds} s window; ${c.warmupSeconds} s warm-up before each.`,
     c.rounds > 1 ? `Best of ${c.rounds} rounds per figure (raw rounds in the JSON).` : 'One round (set BENCH_ROUNDS=2 or more for best-of-N on a busy machine).',
-    '"cores busy" is process CPU time / wall time over the throughput window (all threads of the process).',
+    '"cores busy" is process CPU time / wall time over the throughput window (all threads of the process); "examples/CPU-s" is',
+    'examples/s / cores busy, the cost of an example: on a loaded machine wall-clock ratios mostly say which process got more',
+    'of the CPU, the per-CPU-second ratio says which engine does an example with less work.',
     '',
     '## Batch-1 latency',
     '',

@@ -16,6 +16,7 @@ import { createBatching } from './batching/index.js';
 import { loadBatchingConfig } from './config/batching-config.js';
 import { type ConfigPoller, startConfigPoller } from './config/config-poller.js';
 import type { ServerFlags } from './config/flags.js';
+import { NO_SESSION_THREADS } from './config/flag-table.js';
 import { modelConfigListOf, parseModelServerConfig, singleModelConfig } from './config/model-config.js';
 import { loadPrometheusSettings } from './config/monitoring-config.js';
 import { type InitialLoadFailure, ModelManager } from './core/model-manager.js';
@@ -70,7 +71,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   const routingFile = flags.routingConfigFile ? await readRoutingFile(flags.routingConfigFile) : undefined;
   const prometheus = await loadPrometheusSettings(flags.monitoringConfigFile || undefined);
   const ssl = flags.sslConfigFile ? await readSslConfig(flags.sslConfigFile) : undefined;
-  const session = applyGpuMemoryFraction(flags, log);
+  const session = { ...applyGpuMemoryFraction(flags, log), ...applySessionThreads(flags, log) };
 
   const metrics = new ServingMetrics();
   const tracing = flags.tracingOtlpEndpoint ? await startServerTracing(flags, log) : undefined;
@@ -329,6 +330,25 @@ async function readSslConfig(path: string): Promise<SSLConfig> {
   } catch (error) {
     throw invalidArgument(`Invalid SSL config file '${path}': ${(error as Error).message}`);
   }
+}
+
+/**
+ * --tensorflow_intra_op_parallelism, --tensorflow_inter_op_parallelism and
+ * --tensorflow_session_parallelism: the native engine's session threads (ConfigProto
+ * intra_op_parallelism_threads / inter_op_parallelism_threads, as TF Serving sets them). TensorFlow
+ * keeps one pair of thread pools per process, sized by the first session: every model shares it.
+ * The tfjs engines have no session, so there each given flag is logged as ignored.
+ */
+function applySessionThreads(flags: ServerFlags, log: Logger): SessionConfig {
+  const { intraOpThreads, interOpThreads, given } = flags.sessionThreads;
+  if (given.length === 0) return {};
+  const tfjsOnly = flags.runtime === 'wasm' || flags.runtime === 'cpu';
+  if (tfjsOnly || !findAddon()) {
+    for (const { flag, value } of given) log.info('flag_ignored', { flag, value: String(value), reason: NO_SESSION_THREADS });
+    return {};
+  }
+  log.info('session_threads', { intraOpThreads, interOpThreads, flags: given.map((g) => g.flag).join(',') });
+  return { intraOpThreads, interOpThreads };
 }
 
 /**

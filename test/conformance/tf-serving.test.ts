@@ -346,10 +346,10 @@ describe('conformance with tensorflow_model_server (TF Serving test command line
   it('accepts every TF-only flag it cannot apply, logging each once with the reason', async () => {
     const server = await run({
       modelPath: MODELS.halfPlusTwo,
-      extra: ['--xla_cpu_compilation_enabled=true', '--mixed_precision=bfloat16', '--skip_initialize_tpu', '--num_tflite_pools=2', '--tensorflow_intra_op_parallelism=2', '--rest_api_num_threads=4'],
+      extra: ['--xla_cpu_compilation_enabled=true', '--mixed_precision=bfloat16', '--skip_initialize_tpu', '--num_tflite_pools=2', '--rest_api_num_threads=4'],
     });
     const ignored = server.process.events.filter((e) => e.event === 'flag_ignored').map((e) => e['flag']);
-    assert.deepEqual(ignored.sort(), ['mixed_precision', 'num_tflite_pools', 'rest_api_num_threads', 'skip_initialize_tpu', 'tensorflow_intra_op_parallelism', 'xla_cpu_compilation_enabled']);
+    assert.deepEqual(ignored.sort(), ['mixed_precision', 'num_tflite_pools', 'rest_api_num_threads', 'skip_initialize_tpu', 'xla_cpu_compilation_enabled']);
     assert.ok(server.process.events.filter((e) => e.event === 'flag_ignored').every((e) => String(e['reason']).length > 10));
   });
 

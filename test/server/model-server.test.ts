@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { TF_SERVING_TESTDATA, itWithSharedModels } from '../support/shared-savedmodels.js';
 import { servingTestModels } from '../support/test-models.js';
 import { SERVER_MAIN, ServerProcess } from '../support/server-process.js';
+import { nativeEnginePresent } from '../support/runtimes.js';
 
 const MODELS = servingTestModels();
 const HALF_PLUS_TWO = join(MODELS.halfPlusTwo, '00000123');
@@ -85,6 +86,28 @@ describe('tfmodel-server process', () => {
     assert.equal(await server.exited(), 1);
     const failure = server.events.find((e) => e.event === 'start_failed');
     assert.match(String(failure?.['error']), /INVALID_ARGUMENT: Invalid protobuf file: '.*bad.config'/);
+  });
+
+  it("gives TF Serving's thread flags to the native engine's session, and logs them as ignored on wasm", async function () {
+    this.timeout(120_000);
+    const threads = ['--tensorflow_intra_op_parallelism=1', '--tensorflow_inter_op_parallelism=2'];
+    const runtimes = nativeEnginePresent() ? ['wasm', 'tensorflow'] : ['wasm'];
+    for (const runtime of runtimes) {
+      const rest = await freePort();
+      const server = start([`--rest_api_port=${rest}`, '--model_name=m', `--model_base_path=${MODELS.halfPlusTwo}`, `--runtime=${runtime}`, ...threads]);
+      await server.waitFor((e) => e.event === 'serving');
+      const ignored = server.events.filter((e) => e.event === 'flag_ignored').map((e) => [e['flag'], e['value']]);
+      const applied = server.events.find((e) => e.event === 'session_threads');
+      if (runtime === 'wasm') {
+        assert.deepEqual(ignored, [['tensorflow_intra_op_parallelism', '1'], ['tensorflow_inter_op_parallelism', '2']]);
+        assert.equal(applied, undefined);
+      } else {
+        assert.deepEqual(ignored, []);
+        assert.deepEqual([applied?.['intraOpThreads'], applied?.['interOpThreads']], [1, 2]);
+      }
+      assert.deepEqual(await predict(rest, 'm', 1), { status: 200, y: 2.5 }, runtime);
+      await server.stop();
+    }
   });
 
   it('hot-loads a new version under load with zero failed requests, and isolates a corrupt one', async function () {

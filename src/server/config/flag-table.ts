@@ -21,6 +21,8 @@ export interface FlagSpec {
 }
 
 const NO_SESSION = 'there is no TensorFlow session here: the tfjs engines run a model per worker thread (see --inference_threads)';
+/** Why the session thread flags do nothing on the tfjs engines (model-server.ts logs it when they run). */
+export const NO_SESSION_THREADS = 'the tfjs engines have no TensorFlow session: they run a model per worker thread (see --inference_threads); these flags apply to the native engine';
 const EVENT_LOOP = "Node serves every connection on one event loop; inference parallelism is --inference_threads";
 const NO_TFLITE = 'no TFLite interpreter runs in Node here (see --prefer_tflite_model)';
 const NO_XLA = 'tfjs has no XLA JIT; graphs run on the tfjs kernels';
@@ -99,15 +101,15 @@ export const FLAGS = {
     help: 'Flush filesystem caches after the initial load of all servables.',
     ignored: 'TensorFlow flushes its own file system caches (GCS, S3 block caches); Node keeps none to flush',
   },
-  tensorflow_session_parallelism: { type: 'int', default: '0', help: 'Number of threads to use for running a Tensorflow session.', ignored: NO_SESSION },
+  tensorflow_session_parallelism: { type: 'int', default: '0', help: 'Number of threads to use for running a Tensorflow session.' },
   tensorflow_session_config_file: {
     type: 'string',
     default: '""',
     help: 'If non-empty, read an ascii TensorFlow Session ConfigProto protobuf from the supplied file name.',
     ignored: NO_SESSION,
   },
-  tensorflow_intra_op_parallelism: { type: 'int', default: '0', help: 'Number of threads to use to parallelize the execution of an individual op.', ignored: NO_SESSION },
-  tensorflow_inter_op_parallelism: { type: 'int', default: '0', help: 'Controls the number of operators that can be executed simultaneously.', ignored: NO_SESSION },
+  tensorflow_intra_op_parallelism: { type: 'int', default: '0', help: 'Number of threads to use to parallelize the execution of an individual op.' },
+  tensorflow_inter_op_parallelism: { type: 'int', default: '0', help: 'Controls the number of operators that can be executed simultaneously.' },
   use_alts_credentials: {
     type: 'bool',
     default: 'false',

@@ -42,6 +42,20 @@ describe('tfmodel-server flags', () => {
     assert.equal(f.runtime, 'wasm');
   });
 
+  it("maps the session thread flags by TF Serving's rule", () => {
+    const threads = (args: string[]) => serve(['--model_base_path=/m', ...args]).sessionThreads;
+    assert.deepEqual(threads([]), { intraOpThreads: 0, interOpThreads: 0, given: [] });
+    assert.deepEqual(threads(['--tensorflow_session_parallelism=3']), {
+      intraOpThreads: 3, interOpThreads: 3, given: [{ flag: 'tensorflow_session_parallelism', value: 3 }],
+    });
+    // intra/inter win over session_parallelism when either is set
+    assert.deepEqual(threads(['--tensorflow_inter_op_parallelism=1', '--tensorflow_session_parallelism=4']), {
+      intraOpThreads: 0, interOpThreads: 1,
+      given: [{ flag: 'tensorflow_inter_op_parallelism', value: 1 }, { flag: 'tensorflow_session_parallelism', value: 4 }],
+    });
+    assert.throws(() => threads(['--tensorflow_intra_op_parallelism=-1']), /must not be negative/);
+  });
+
   it('falls back to MODEL_NAME and MODEL_BASE_PATH like the TF Serving image', () => {
     const f = serve([], { MODEL_NAME: 'resnet' });
     assert.equal(f.modelName, 'resnet');

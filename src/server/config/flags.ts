@@ -38,6 +38,12 @@ export interface ServerFlags {
   readonly allowVersionLabelsForUnavailableModels: boolean;
   readonly monitoringConfigFile: string;
   readonly perProcessGpuMemoryFraction: number;
+  /**
+   * --tensorflow_intra_op_parallelism / --tensorflow_inter_op_parallelism, or both from
+   * --tensorflow_session_parallelism (TF Serving's rule); 0: TensorFlow's default (one per core).
+   * The native engine's session threads; `given` names the flags set (the tfjs engines ignore them).
+   */
+  readonly sessionThreads: SessionThreads;
   readonly savedModelTags: string[];
   readonly enableModelWarmup: boolean;
   /** > 0 as given; TF Serving's 0 ("not set") means once. */
@@ -143,15 +149,7 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
   if (useAltsCredentials && sslConfigFile) {
     throw new UsageError('Either use_alts_credentials must be false or ssl_config_file must be empty.');
   }
-  const [intra, inter, session] = (['tensorflow_intra_op_parallelism', 'tensorflow_inter_op_parallelism', 'tensorflow_session_parallelism'] as const).map(
-    (name) => get<number>(name, 0),
-  );
-  if (intra! > 0 && inter! > 0 && session! > 0) {
-    throw new UsageError(
-      'Either configure server_options.tensorflow_session_parallelism or (server_options.tensorflow_intra_op_parallelism, ' +
-        'server_options.tensorflow_inter_op_parallelism) separately. You cannot configure all.',
-    );
-  }
+  const sessionThreads = sessionThreadsOf((name) => nonNegative(name, get<number>(name, 0)));
   const fraction = get('per_process_gpu_memory_fraction', 0);
   if (fraction < 0 || fraction > 1) throw new UsageError(`Invalid value ${fraction} for --per_process_gpu_memory_fraction: expected a fraction in [0, 1]`);
   const threads = get('inference_threads', availableParallelism());
@@ -189,6 +187,7 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       allowVersionLabelsForUnavailableModels: get('allow_version_labels_for_unavailable_models', false),
       monitoringConfigFile: get('monitoring_config_file', ''),
       perProcessGpuMemoryFraction: fraction,
+      sessionThreads,
       savedModelTags: tags,
       enableModelWarmup: get('enable_model_warmup', true),
       numRequestIterationsForWarmup: Math.max(1, get('num_request_iterations_for_warmup', 0)),
@@ -229,6 +228,32 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       ignored,
     },
   };
+}
+
+export interface SessionThreads {
+  readonly intraOpThreads: number;
+  readonly interOpThreads: number;
+  /** The thread flags given a value above 0. */
+  readonly given: ReadonlyArray<{ readonly flag: string; readonly value: number }>;
+}
+
+const THREAD_FLAGS = ['tensorflow_intra_op_parallelism', 'tensorflow_inter_op_parallelism', 'tensorflow_session_parallelism'] as const;
+
+/**
+ * TF Serving's rule (server.cc): all three set is an error; otherwise intra/inter as given when
+ * either is set, else --tensorflow_session_parallelism for both.
+ */
+export function sessionThreadsOf(value: (flag: (typeof THREAD_FLAGS)[number]) => number): SessionThreads {
+  const [intra, inter, session] = THREAD_FLAGS.map(value) as [number, number, number];
+  if (intra > 0 && inter > 0 && session > 0) {
+    throw new UsageError(
+      'Either configure server_options.tensorflow_session_parallelism or (server_options.tensorflow_intra_op_parallelism, ' +
+        'server_options.tensorflow_inter_op_parallelism) separately. You cannot configure all.',
+    );
+  }
+  const given = THREAD_FLAGS.map((flag, i) => ({ flag, value: [intra, inter, session][i]! })).filter((g) => g.value > 0);
+  if (intra > 0 || inter > 0) return { intraOpThreads: intra, interOpThreads: inter, given };
+  return { intraOpThreads: session, interOpThreads: session, given };
 }
 
 /**
