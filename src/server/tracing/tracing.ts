@@ -93,10 +93,22 @@ export function recordWaitSpan(name: string, parent: Context, startMs: number, e
 }
 
 /**
- * A call the server makes to another server on a request's behalf (shadow traffic): a CLIENT span,
- * and `inject` puts its traceparent into the outgoing call's headers or metadata.
+ * A shadow copy's span (routing/shadow-runner.ts): INTERNAL, a child of the sampled request's span
+ * (`parent`, captured on the request's path), started when the copy runs, after the caller has its
+ * answer, so it ends after its parent and never adds to the caller's time.
  */
-export function traceShadowCall<T>(target: string, work: (inject: (carrier: Record<string, string>) => void) => Promise<T>): Promise<T> {
-  return withChildSpan(`shadow ${target}`, () => ({ 'tfmodel.shadow.target': target }), () =>
-    work((carrier) => propagation.inject(context.active(), carrier)), SpanKind.CLIENT);
+export function startShadowSpan(parent: Context, name: string, attributes: Record<string, string | number>): Span {
+  return theTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
+}
+
+/** Ends a shadow span: ERROR when the shadow version failed; the comparison as attributes. */
+export function endShadowSpan(span: Span, failure: string | undefined, attributes: Record<string, string | number>): void {
+  span.setAttributes(attributes);
+  if (failure !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+  span.end();
+}
+
+/** A copy the full shadow queue dropped: an event on the request's span. */
+export function recordShadowDropped(parent: Context, attributes: Record<string, string>): void {
+  trace.getSpan(parent)?.addEvent('shadow dropped', attributes);
 }
