@@ -3,7 +3,8 @@
  * until it does, every function here is a cheap no-op).
  *
  * Spans: `<transport> <API>` (SERVER kind, one per request, W3C parent from the caller),
- * `batching queue wait`, `inference` (the engine run), and `shadow <target>` for shadow calls.
+ * `batching queue wait`, `inference` (the engine run), and `shadow <model>/versions/<v>` for a
+ * shadow copy (a child of its request's span, run after the caller's answer).
  */
 import { type Context, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { Code } from '../errors.js';
