@@ -6,9 +6,9 @@
  * `batching queue wait`, `inference` (the engine run), and `shadow <model>/versions/<v>` for a
  * shadow copy (a child of its request's span, run after the caller's answer).
  */
-import { type Context, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, context, propagation, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { Code } from '../errors.js';
-import { inRootContext } from './sync-context-manager.js';
+import { managedContext } from './sync-context-manager.js';
 
 const TRACER_NAME = 'tfmodel-server';
 let enabled = false;
@@ -64,15 +64,27 @@ export function endRequestSpan(traced: TracedRequest, code: Code, attributes: Re
   traced.span.end();
 }
 
-/** Runs `work` in a child span of the active request span (just runs it when there is none). */
-export function withChildSpan<T>(name: string, attributes: () => Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
-  if (!enabled || inRootContext() || !trace.getActiveSpan()?.isRecording()) return work();
-  return inChildSpan(theTracer().startSpan(name, { kind, attributes: attributes() }), work);
+/**
+ * The active context when it holds a recording span (a traced request), else undefined: with the
+ * synchronous context manager one read and one comparison for an untraced request, no global
+ * lookups (the API's context.active() and trace.getActiveSpan() make two per call).
+ */
+function tracedContext(): Context | undefined {
+  const active = managedContext() ?? context.active();
+  if (active === ROOT_CONTEXT) return undefined;
+  return trace.getSpan(active)?.isRecording() ? active : undefined;
 }
 
-async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
+/** Runs `work` in a child span of the active request span (just runs it when there is none). */
+export function withChildSpan<T>(name: string, attributes: () => Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
+  const parent = enabled ? tracedContext() : undefined;
+  if (parent === undefined) return work();
+  return inChildSpan(parent, theTracer().startSpan(name, { kind, attributes: attributes() }, parent), work);
+}
+
+async function inChildSpan<T>(parent: Context, span: Span, work: () => Promise<T>): Promise<T> {
   try {
-    return await context.with(trace.setSpan(context.active(), span), work);
+    return await context.with(trace.setSpan(parent, span), work);
   } catch (error) {
     span.recordException(error as Error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -84,8 +96,7 @@ async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
 
 /** The active request context, kept by the batching queue for the wait span; undefined when untraced. */
 export function captureTraceContext(): Context | undefined {
-  if (!enabled || inRootContext()) return undefined;
-  return trace.getActiveSpan()?.isRecording() ? context.active() : undefined;
+  return enabled ? tracedContext() : undefined;
 }
 
 /** A finished wait (batching queue), recorded with its real start and end times. */
