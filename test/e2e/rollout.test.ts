@@ -1,8 +1,10 @@
 /**
  * spec.rollout end to end: the real tfmodel-operator on a real control plane, the serving pod a real
  * tfmodel-server (ServingPods) serving TensorFlow-made SavedModels. Version 1 (y = 0.5x + 2) is
- * stable; candidates: 2 (the same model: good), 3 (y = 0.5x + 3: answers differently) and 4 (a
- * model without a serving_default signature: every request it gets fails). The rollouts start
+ * stable; candidates: 2 (the same model: good), 3 (y = 0.5x + 3: answers differently), 4 (a
+ * model without a serving_default signature: every request it gets fails) and 5 (y = 0.5x + 2
+ * behind an Assert(x < 7): fails a fraction of the requests, those with x >= 7; the load sends
+ * x = 0..9 in turn, so 30% of its copies fail). The rollouts start
  * shadow-only (step 0), so no caller ever reaches a bad candidate; a client predicting through
  * /labels/stable the whole time must see zero failures.
  */
@@ -11,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/corpus.js';
-import { COUNTER_BASE, HALF_PLUS_THREE_BASE, HALF_PLUS_TWO_BASE } from '../support/test-models.js';
+import { COUNTER_BASE, HALF_PLUS_THREE_BASE, HALF_PLUS_TWO_BASE, HALF_PLUS_TWO_FAILS_FROM_7 } from '../support/test-models.js';
 import type { TFModel } from '../../src/operator/api/tfmodel.js';
 import { type ControlPlane, controlPlaneBinaries, KWOK_TOLERATION, poll, startControlPlane } from './harness/index.js';
 import { type OperatorProcess, ServingPods, startOperatorProcess } from './harness/operator.js';
@@ -22,6 +24,7 @@ const VERSIONS: ReadonlyArray<readonly [number, string]> = [
   [2, join(HALF_PLUS_TWO_BASE, '00000123')],
   [3, join(HALF_PLUS_THREE_BASE, '00000123')],
   [4, join(COUNTER_BASE, '00000123')],
+  [5, HALF_PLUS_TWO_FAILS_FROM_7],
 ];
 const GATES = { maxErrorRate: '0.05', maxOutputDivergence: '0.001', minRequests: 5 };
 
@@ -60,7 +63,7 @@ describe('e2e rollout: canary steps gated on the pods\' metrics', function () {
         apiVersion: 'serving.tfmodel.dev/v1alpha1',
         kind: 'TFModel',
         metadata: { name: 'roll', namespace: NAMESPACE },
-        spec: { tolerations: [KWOK_TOLERATION], basePath: base, versionPolicy: { specific: { versions: [1, 2, 3, 4] } }, versionLabels: { stable: 1 }, replicas: 1 },
+        spec: { tolerations: [KWOK_TOLERATION], basePath: base, versionPolicy: { specific: { versions: [1, 2, 3, 4, 5] } }, versionLabels: { stable: 1 }, replicas: 1 },
       }),
     });
     assert.equal(applied.code, 0, applied.stderr);
@@ -112,7 +115,12 @@ describe('e2e rollout: canary steps gated on the pods\' metrics', function () {
     return (JSON.parse(result.stdout) as { items: Array<{ message: string }> }).items.map((e) => e.message);
   }
 
-  for (const [candidate, what, gate] of [[3, 'answers differently', 'maxOutputDivergence'], [4, 'fails its requests', 'maxErrorRate']] as const) {
+  const badCandidates = [
+    [3, 'answers differently', 'maxOutputDivergence'],
+    [4, 'fails its requests', 'maxErrorRate'],
+    [5, 'fails a fraction of its requests', 'maxErrorRate'],
+  ] as const;
+  for (const [candidate, what, gate] of badCandidates) {
     it(`rolls back a version that ${what} at the first step, with RolloutFailed naming ${gate}`, async function () {
       this.timeout(180_000);
       await mergePatch({ spec: { rollout: { candidate, shadowPercent: 100, steps: [0, 5, 50, 100], interval: '5s', gates: GATES } } });
@@ -122,6 +130,8 @@ describe('e2e rollout: canary steps gated on the pods\' metrics', function () {
       assert.equal(rollout.weight, 0);
       assert.equal(rollout.failure!.gate, gate);
       assert.ok(Number(rollout.failure!.value) > Number(rollout.failure!.threshold), JSON.stringify(rollout.failure));
+      // Version 4 fails every copy; version 5 only those with x >= 7 (30% of the load's inputs).
+      if (candidate === 5) assert.ok(Number(rollout.failure!.value) < 0.6, `a fraction failed, not all: ${JSON.stringify(rollout.failure)}`);
       const failed = model.status!.conditions!.find((c) => c.type === 'RolloutFailed')!;
       assert.equal(failed.status, 'True');
       assert.match(failed.message, new RegExp(`gate ${gate} failed on pod roll-server-`));
@@ -196,15 +206,16 @@ describe('e2e rollout: canary steps gated on the pods\' metrics', function () {
   });
 });
 
-async function predictVersion(port: number, key: string): Promise<string> {
-  const response = await fetch(`http://127.0.0.1:${port}/v1/models/roll/labels/stable:predict`, { method: 'POST', headers: { 'x-request-id': key }, body: '{"instances":[1.0]}' });
-  const body = (await response.json()) as { predictions?: number[]; error?: string };
+/** Predicts x through /labels/stable (every version a caller may reach answers 0.5x + 2). */
+async function predictVersion(port: number, key: string, x = 1): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/v1/models/roll/labels/stable:predict`, { method: 'POST', headers: { 'x-request-id': key }, body: `{"instances":[[${x.toFixed(1)}]]}` });
+  const body = (await response.json()) as { predictions?: number[][]; error?: string };
   if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${body.error}`);
-  assert.equal(body.predictions![0], 2.5);
+  assert.equal(body.predictions![0]![0], 0.5 * x + 2);
   return response.headers.get('x-tfmodel-version') ?? '?';
 }
 
-/** A caller predicting through /labels/stable with a new request key each time, until stopped. */
+/** A caller predicting x = 0..9 in turn through /labels/stable with a new request key each time, until stopped. */
 class StableLoad {
   private running = false;
   private loop: Promise<void> | undefined;
@@ -219,7 +230,7 @@ class StableLoad {
     this.loop = (async () => {
       for (let i = 0; this.running; i++) {
         try {
-          this.versions.add(await predictVersion(this.port, `load-${i}`));
+          this.versions.add(await predictVersion(this.port, `load-${i}`, i % 10));
           this.ok++;
         } catch (error) {
           this.failures.push((error as Error).message);

@@ -16,6 +16,10 @@ alone. Tests that must check against TF Serving's own files read ../shared/saved
   half_plus_two_2_versions/00000123, 00000124   the same graph twice (as TF Serving's is)
   half_plus_three/00000123           TF1: serving_default y = a*x + 3, and a regress signature
                                      keyed "tensorflow/serving/regress"
+  half_plus_four/00000123            half_plus_two's graph and six signatures with b=4 (y = a*x + 4):
+                                     a second version that answers differently on every signature
+  half_plus_two_fails_from_7/00000123  TF1: serving_default x float[-1,1] -> y = a*x + 2 behind an
+                                     Assert(all(x < 7)): fails the requests with an x >= 7
   half_plus_two_tf2/00000123         TF2 tf.Module (tf.saved_model.save) with the six signatures
                                      above, every method tensorflow/serving/predict
   int64_times_six/00000123           TF2: x int64[-1] -> output_0 = 6*x (int64 end to end)
@@ -127,6 +131,18 @@ def half_plus(b_value, with_x2_signatures):
     return build
 
 
+def fails_from_seven():
+    def build():
+        a = v1.Variable(0.5, name="a")
+        b = v1.Variable(2.0, name="b")
+        x = v1.placeholder(tf.float32, shape=[None, 1], name="x")
+        check = v1.Assert(tf.reduce_all(tf.less(x, 7.0)), ["x must be below 7, got", x], name="x_below_7")
+        with tf.control_dependencies([check]):
+            y = tf.add(tf.multiply(a, x), b, name="y")
+        return {"serving_default": signature({"x": x}, {"y": y}, PREDICT)}, False
+    return build
+
+
 def counter():
     def build():
         var = v1.Variable(0.0, name="counter", use_resource=False)
@@ -227,6 +243,8 @@ def main():
     for version in ("00000123", "00000124"):
         export_tf1(OUT / "half_plus_two_2_versions" / version, half_plus(2.0, True))
     export_tf1(OUT / "half_plus_three" / "00000123", half_plus(3.0, False))
+    export_tf1(OUT / "half_plus_four" / "00000123", half_plus(4.0, True))
+    export_tf1(OUT / "half_plus_two_fails_from_7" / "00000123", fails_from_seven())
     export_tf1(OUT / "counter" / "00000123", counter())
     export_tf2(OUT / "half_plus_two_tf2" / "00000123")
     export_int64(OUT / "int64_times_six" / "00000123")

@@ -5,15 +5,13 @@
  * the request key as call metadata. Then the --routing_config_file flag on the real binary.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../support/corpus.js';
 import { HALF_PLUS_THREE_BASE, HALF_PLUS_TWO } from '../support/test-models.js';
 import { oraclePython } from '../support/tf-oracle.js';
 import { ServerProcess, freePortSync } from '../support/server-process.js';
-import { firstPrediction, mixedVersionsBase, restJson, restPredictX } from '../support/routing-fixtures.js';
+import { firstPrediction, metricSample as sample, mixedVersionsBase, restJson, restPredictX, runPythonClient } from '../support/routing-fixtures.js';
 import { modelConfigListOf, parseModelServerConfig } from '../../src/server/config/model-config.js';
 import { ModelManager } from '../../src/server/core/model-manager.js';
 import { savedModelLoader } from '../../src/server/core/version-loader.js';
@@ -28,7 +26,6 @@ import { type GrpcServer, createGrpcServer } from '../../src/server/transports/g
 import { type RestServer, createRestServer } from '../../src/server/transports/rest/index.js';
 
 const HALF_PLUS_THREE = join(HALF_PLUS_THREE_BASE, '00000123');
-const CLIENT_SCRIPT = join(REPO_ROOT, 'test', 'server', 'grpc-python', 'client.py');
 /** y for x = 1 by version. */
 const ANSWER: Record<string, number> = { '1': 2.5, '2': 3.5 };
 const ROUTING = { models: { m: { default_label: 'stable', labels: { stable: { canaries: [{ version: 2, percent: 30 }] } } } } };
@@ -36,18 +33,6 @@ const ROUTING = { models: { m: { default_label: 'stable', labels: { stable: { ca
 const modelConfig = (base: string): string =>
   `model_config_list { config { name: "m" base_path: "${base}" model_platform: "tensorflow" ` +
   'model_version_policy { specific { versions: 1 versions: 2 } } version_labels { key: "stable" value: 1 } } }';
-
-interface PyResult { id: string; response?: { model_spec: { version: number | null }; outputs: Record<string, { values: number[] }> }; error?: { code: string; details: string } }
-
-function runPythonClient(python: string, address: string, calls: readonly object[]): Promise<PyResult[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(python, [CLIENT_SCRIPT], { maxBuffer: 16 << 20, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${error.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as PyResult[]);
-    });
-    child.stdin!.end(JSON.stringify({ address, calls }));
-  });
-}
 
 describe('weighted label routing (REST, and gRPC with the TF Serving Python client)', function () {
   this.timeout(120_000);
@@ -148,7 +133,7 @@ describe('weighted label routing (REST, and gRPC with the TF Serving Python clie
         assert.equal(result.error, undefined, JSON.stringify(result.error));
         const version = String(result.response!.model_spec.version);
         assert.equal(version, restVersions.get(key), `${kind} ${key}`);
-        assert.deepEqual(result.response!.outputs['y']!.values, [ANSWER[version]]);
+        assert.deepEqual(result.response!.outputs!['y']!.values, [ANSWER[version]]);
       }
     }
     assert.deepEqual(results.get('unknown label')!.error, { code: 'INVALID_ARGUMENT', details: 'Unrecognized servable version label: nope' });
@@ -237,17 +222,6 @@ describe('tfmodel-server --routing_config_file', function () {
     assert.ok(failing.events.some((e) => /canaries\[0\]\.percent: must be a number/.test(JSON.stringify(e))), JSON.stringify(failing.events.slice(-3)));
   });
 });
-
-/** A sample's value from the Prometheus text: `name{labels...}` with every given label matching. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const close = line.lastIndexOf('}');
-    const have = Object.fromEntries([...line.slice(name.length + 1, close).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(line.slice(close + 1));
-  }
-  return undefined;
-}
 
 describe('shadow traffic on real versions, compared in metrics', function () {
   this.timeout(120_000);

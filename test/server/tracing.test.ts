@@ -3,7 +3,8 @@
  * Go module proxy (scripts/otel-collector/build.sh) receives tfmodel-server's OTLP (HTTP/protobuf,
  * and gRPC) and re-exports what it decoded as OTLP/JSON to this test. Spans must carry the
  * caller's W3C traceparent (REST header, gRPC metadata), and the inference and batching queue wait
- * spans must be children of their request's span.
+ * spans must be children of their request's span; a shadow copy's span a child of its request's,
+ * started after the caller's answer.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -22,7 +23,8 @@ import { predictionServiceDefinition } from '../../src/server/transports/grpc/in
 import { REPO_ROOT } from '../support/corpus.js';
 import { requirePrerequisite } from '../support/prerequisites.js';
 import { ServerProcess } from '../support/server-process.js';
-import { servingTestModels } from '../support/test-models.js';
+import { HALF_PLUS_FOUR, HALF_PLUS_TWO, servingTestModels } from '../support/test-models.js';
+import { mixedVersionsBase } from '../support/routing-fixtures.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -30,6 +32,8 @@ interface OtlpSpan {
   parentSpanId?: string;
   name: string;
   kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
   attributes?: Array<{ key: string; value: Record<string, unknown> }>;
 }
 interface ExportedSpan extends OtlpSpan {
@@ -185,6 +189,40 @@ describe('OpenTelemetry tracing through a real OpenTelemetry Collector', functio
     assert.equal(call.parentSpanId, '1122334455667788');
     assert.equal(trace.find((s) => s.name === 'inference')!.parentSpanId, call.spanId);
     assert.equal(call.service, 'tfmodel-server');
+  });
+
+  it('exports a shadow copy\'s span as a child of its request\'s span, started after the caller\'s answer', async () => {
+    // Version 1 half_plus_two answers the caller through label stable; every request is copied to
+    // version 2 (half_plus_four: y = 0.5x + 4) after it.
+    const base = mixedVersionsBase(root, 'shadowed', [[1, HALF_PLUS_TWO], [2, HALF_PLUS_FOUR]]);
+    const modelConfig = join(root, 'shadowed.config');
+    writeFileSync(modelConfig, `model_config_list { config { name: "m" base_path: "${base}" model_platform: "tensorflow" ` +
+      'model_version_policy { all {} } version_labels { key: "stable" value: 1 } } }');
+    const routing = join(root, 'shadowed-routing.json');
+    writeFileSync(routing, JSON.stringify({ models: { m: { labels: { stable: { shadow: { version: 2, percent: 100 } } } } } }));
+    const server = ServerProcess.start([`--model_config_file=${modelConfig}`, `--routing_config_file=${routing}`, `--rest_api_port=${await freePort()}`,
+      `--tracing_otlp_endpoint=http://127.0.0.1:${otlpHttp}`, '--tracing_service_name=shadowed']);
+    servers.push(server);
+    const { rest } = await server.ports();
+    const traceId = '5bf92f3577b34da6a3ce929d0e0e4737';
+    const response = await fetch(`http://127.0.0.1:${rest}/v1/models/m/labels/stable:predict`, {
+      method: 'POST', headers: { traceparent: `00-${traceId}-00f067aa0ba902b8-01` }, body: '{"instances": [[1]]}',
+    });
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { predictions: [[2.5]] }, 'the caller gets the primary\'s answer');
+    const trace = await spansOf(traceId, 3);
+    const request = trace.find((s) => s.name === 'REST predict')!;
+    const inference = trace.find((s) => s.name === 'inference')!;
+    const shadow = trace.find((s) => s.name === 'shadow m/versions/2')!;
+    assert.ok(request && inference && shadow, `spans: ${trace.map((s) => s.name)}`);
+    assert.equal(shadow.parentSpanId, request.spanId, 'the copy is a child of its request');
+    assert.equal(shadow.kind, 1, 'INTERNAL');
+    assert.equal(attribute(shadow, 'tfmodel.version'), '2');
+    assert.equal(attribute(shadow, 'tfmodel.shadow.primary_version'), '1');
+    assert.equal(Number(attribute(shadow, 'tfmodel.shadow.max_abs_diff')), 2, 'half_plus_four - half_plus_two');
+    assert.ok(BigInt(shadow.startTimeUnixNano) >= BigInt(inference.endTimeUnixNano), 'the copy starts after the caller\'s inference');
+    assert.ok(BigInt(shadow.startTimeUnixNano) >= BigInt(request.endTimeUnixNano), 'and after the caller\'s request span ended: never on its path');
+    assert.equal(trace.filter((s) => s.name === 'inference').length, 1, 'the copy runs outside the request: no second inference span in its trace');
   });
 
   it('samples no trace without a sampled parent at --tracing_sampling_rate=0', async () => {

@@ -16,6 +16,10 @@ export const HALF_PLUS_TWO = join(HALF_PLUS_TWO_BASE, '00000123');
 export const HALF_PLUS_TWO_2_VERSIONS_BASE = join(TEST_MODELS, 'half_plus_two_2_versions');
 /** TF1 half_plus_three base path (y = 0.5x + 3; serving_default and tensorflow/serving/regress). */
 export const HALF_PLUS_THREE_BASE = join(TEST_MODELS, 'half_plus_three');
+/** half_plus_two's graph and signatures with b = 4 (y = 0.5x + 4), one version: answers differently on every signature. */
+export const HALF_PLUS_FOUR = join(TEST_MODELS, 'half_plus_four', '00000123');
+/** TF1: serving_default y = 0.5x + 2 behind Assert(all(x < 7)): fails the requests with an x >= 7. */
+export const HALF_PLUS_TWO_FAILS_FROM_7 = join(TEST_MODELS, 'half_plus_two_fails_from_7', '00000123');
 /** TF2 tf.Module half_plus_two base path (every signature's method is predict). */
 export const HALF_PLUS_TWO_TF2_BASE = join(TEST_MODELS, 'half_plus_two_tf2');
 /** TF2: x int64[-1] -> output_0 = 6x, one version. */

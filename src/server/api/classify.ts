@@ -12,9 +12,9 @@ import { DataType, dtypeEnumName } from '../runtime/tensor/dtypes.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { type ExampleInput, serializeExamples } from './examples.js';
-import { type ResolvedModelSpec, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { type ResolvedModelSpec, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { runShadowed } from './shadowed-run.js';
 import { classifyLog, regressLog } from '../payload-log/prediction-logs.js';
-import { withChildSpan } from '../tracing/tracing.js';
 
 export const CLASSIFY_INPUTS = 'inputs';
 export const CLASSIFY_OUTPUT_CLASSES = 'classes';
@@ -96,8 +96,7 @@ export async function classifyWith(handle: ServableHandle, signatureName: string
   const def = signatureDefOf(handle, signatureName);
   const wanted = classificationOutputs(def, methodNameCheck);
   const batch = examples.shape[0]!;
-  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
-    handle.engine.run({ signature: signatureName, inputs: new Map([[CLASSIFY_INPUTS, examples]]), outputFilter: wanted }));
+  const outputs = await runShadowed(handle, signatureName, new Map([[CLASSIFY_INPUTS, examples]]), wanted);
   const classes = outputs.get(CLASSIFY_OUTPUT_CLASSES);
   const scores = outputs.get(CLASSIFY_OUTPUT_SCORES);
   if (classes) checkClassOutput(classes, DataType.DT_STRING, 'classes', batch);
@@ -125,8 +124,7 @@ export async function classifyWith(handle: ServableHandle, signatureName: string
 export async function regressWith(handle: ServableHandle, signatureName: string, examples: HostTensor, methodNameCheck: boolean): Promise<RegressResult> {
   checkRegressionSignature(signatureDefOf(handle, signatureName), methodNameCheck);
   const batch = examples.shape[0]!;
-  const outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
-    handle.engine.run({ signature: signatureName, inputs: new Map([[REGRESS_INPUTS, examples]]), outputFilter: [REGRESS_OUTPUT] }));
+  const outputs = await runShadowed(handle, signatureName, new Map([[REGRESS_INPUTS, examples]]), [REGRESS_OUTPUT]);
   const tensor = outputs.get(REGRESS_OUTPUT)!;
   const { shape } = tensor;
   if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {

@@ -1,5 +1,5 @@
 /** Predict: run a signature on named input tensors (PredictionService.Predict, REST :predict). */
-import { internal, toServingError } from '../errors.js';
+import { internal } from '../errors.js';
 import {
   CLASSIFY_METHOD_NAME,
   PREDICT_METHOD_NAME,
@@ -8,8 +8,8 @@ import {
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import type { ModelSpecRequest, ServableHandle, ServingCore } from '../core/types.js';
 import { validateInputs, validateShapes } from '../runtime/signature-io.js';
-import { withChildSpan } from '../tracing/tracing.js';
-import { type ResolvedModelSpec, findServingSignature, inferenceAttributes, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { type ResolvedModelSpec, findServingSignature, resolvedSpec, signatureNameOf, withServable } from './model-spec.js';
+import { runShadowed } from './shadowed-run.js';
 
 export interface PredictInput {
   readonly modelSpec: ModelSpecRequest;
@@ -49,16 +49,7 @@ export async function predictWith(
   const checks = handle.engine.inputChecks?.get(signatureName);
   validateInputs(signature, inputs, checks?.feedDtypes);
   validateShapes(signature, inputs, checks?.shapeBound);
-  const shadow = handle.route?.shadow;
-  let outputs: Map<string, HostTensor>;
-  try {
-    outputs = await withChildSpan('inference', () => inferenceAttributes(handle, signatureName), () =>
-      handle.engine.run({ signature: signatureName, inputs, outputFilter }));
-  } catch (error) {
-    shadow?.send({ signatureName, inputs, outputFilter, error: toServingError(error) });
-    throw error;
-  }
-  shadow?.send({ signatureName, inputs, outputFilter, outputs });
+  const outputs = await runShadowed(handle, signatureName, inputs, outputFilter);
   const log = handle.payloadLog;
   if (log?.sample()) log.writePredict({ model: handle.name, version: handle.version, signatureName }, inputs, outputFilter, outputs);
   return { modelSpec: resolvedSpec(handle, signatureName), outputs };

@@ -17,6 +17,8 @@ import type { Logger } from '../logging.js';
 import type { ModelSpecRequest, ModelStatus, ServableHandle, ServingCore, ShadowCall } from '../core/types.js';
 import { EMPTY_ROUTING, type ModelRouting, type RoutingConfig, modelRoutingJson, routedVersions } from '../routing/routing-config.js';
 import { bucketOf, canaryFor, shadowed } from '../routing/traffic-split.js';
+import { captureTraceContext } from '../tracing/tracing.js';
+import type { Context } from '@opentelemetry/api';
 
 /** What routing needs from the manager beyond ServingCore. */
 export interface LabelledCore extends ServingCore {
@@ -39,7 +41,8 @@ export interface RoutedCoreOptions {
 
 /** Where sampled copies go (routing/shadow-runner.ts). */
 export interface ShadowSubmitter {
-  submit(model: string, primary: bigint, shadow: bigint, call: ShadowCall): void;
+  /** `trace`: the request's trace context when it is traced (the copy's span is its child). */
+  submit(model: string, primary: bigint, shadow: bigint, call: ShadowCall, trace?: Context): void;
 }
 
 export class RoutedCore implements ServingCore {
@@ -104,9 +107,12 @@ export class RoutedCore implements ServingCore {
     const handle = this.core.acquire({ name: spec.name, version, ...(spec.signatureName !== undefined ? { signatureName: spec.signatureName } : {}) });
     const shadows = this.options.shadows;
     const target = route?.shadow?.version;
-    const shadow = shadows && target !== undefined && target !== version && shadowed(route!, key, this.random)
-      ? { version: target, send: (call: ShadowCall) => shadows.submit(spec.name, version, target, call) }
-      : undefined;
+    let shadow: { version: bigint; send: (call: ShadowCall) => void } | undefined;
+    if (shadows && target !== undefined && target !== version && shadowed(route!, key, this.random)) {
+      // Acquire runs on the request's synchronous path, where its trace context is still active.
+      const trace = captureTraceContext();
+      shadow = { version: target, send: (call: ShadowCall) => shadows.submit(spec.name, version, target, call, trace) };
+    }
     return Object.assign(handle, { route: { label, primary, shadow } });
   }
 

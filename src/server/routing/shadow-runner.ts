@@ -4,12 +4,14 @@
  * once, each on the shadow version acquired like any request (so an unload waits for it), its
  * outputs compared with what the caller got.
  */
+import type { Context } from '@opentelemetry/api';
 import { toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ServingCore, ShadowCall } from '../core/types.js';
 import type { ShadowObserver } from '../observability.js';
 import type { HostTensor } from '../runtime/tensor/host-tensor.js';
-import { compareOutputs } from './output-compare.js';
+import { endShadowSpan, recordShadowDropped, startShadowSpan } from '../tracing/tracing.js';
+import { type OutputComparison, compareOutputs } from './output-compare.js';
 
 export interface ShadowRunnerOptions {
   /** The manager (version-pinned acquires, never routed again). */
@@ -27,6 +29,10 @@ interface Job {
   readonly primary: bigint;
   readonly shadow: bigint;
   readonly call: ShadowCall;
+  /** The request's trace context, when it was traced. */
+  readonly trace: Context | undefined;
+  /** When it was queued (performance.now()). */
+  readonly queuedAt: number;
 }
 
 export class ShadowRunner {
@@ -41,12 +47,13 @@ export class ShadowRunner {
     this.concurrency = options.concurrency ?? 1;
   }
 
-  submit(model: string, primary: bigint, shadow: bigint, call: ShadowCall): void {
+  submit(model: string, primary: bigint, shadow: bigint, call: ShadowCall, trace?: Context): void {
     if (this.queue.length >= this.maxQueued) {
       this.options.observer.shadow({ model, primary, shadow, outcome: 'dropped' });
+      if (trace) recordShadowDropped(trace, { 'tfmodel.model': model, 'tfmodel.shadow.version': String(shadow) });
       return;
     }
-    this.queue.push({ model, primary, shadow, call });
+    this.queue.push({ model, primary, shadow, call, trace, queuedAt: performance.now() });
     // Never on the caller's stack: the caller's answer goes out first.
     if (this.running < this.concurrency) setImmediate(() => this.pump());
   }
@@ -71,8 +78,15 @@ export class ShadowRunner {
 
   private async run(job: Job): Promise<void> {
     const { model, primary, shadow, call } = job;
+    const span = job.trace && startShadowSpan(job.trace, `shadow ${model}/versions/${shadow}`, {
+      'tfmodel.model': model,
+      'tfmodel.version': String(shadow),
+      'tfmodel.shadow.primary_version': String(primary),
+      'tfmodel.signature': call.signatureName,
+      'tfmodel.shadow.queued_ms': performance.now() - job.queuedAt,
+    });
     let outputs: Map<string, HostTensor> | undefined;
-    let failed = false;
+    let failure: string | undefined;
     try {
       const handle = this.options.core.acquire({ name: model, version: shadow });
       try {
@@ -81,21 +95,39 @@ export class ShadowRunner {
         handle.release();
       }
     } catch (error) {
-      failed = true;
-      this.options.log?.warn('shadow_failed', { model, primary, shadow, error: toServingError(error).toString() });
+      failure = toServingError(error).toString();
+      this.options.log?.warn('shadow_failed', { model, primary, shadow, error: failure });
     }
     try {
+      const comparisons = outputs && call.outputs ? compareOutputs(call.outputs, outputs) : undefined;
+      if (span) endShadowSpan(span, failure, spanComparison(call, comparisons));
       this.options.observer.shadow({
         model,
         primary,
         shadow,
         outcome: 'run',
         primaryFailed: call.error !== undefined,
-        shadowFailed: failed,
-        ...(outputs && call.outputs ? { comparisons: compareOutputs(call.outputs, outputs) } : {}),
+        shadowFailed: failure !== undefined,
+        ...(comparisons ? { comparisons } : {}),
       });
     } catch (error) {
+      span?.end();
       this.options.log?.error('shadow_report_failed', { model, error: String(error) });
     }
   }
+}
+
+/** What a shadow span records of the comparison: the largest differences over the outputs. */
+function spanComparison(call: ShadowCall, comparisons: readonly OutputComparison[] | undefined): Record<string, string | number> {
+  const attributes: Record<string, string | number> = {};
+  if (call.error !== undefined) attributes['tfmodel.shadow.primary_error'] = call.error.toString();
+  if (comparisons === undefined) return attributes;
+  // Infinity (a mismatch) is not an OpenTelemetry number attribute value everywhere: say it.
+  const max = (values: number[]): number | string => {
+    const m = Math.max(0, ...values);
+    return Number.isFinite(m) ? m : 'Infinity';
+  };
+  attributes['tfmodel.shadow.max_abs_diff'] = max(comparisons.map((c) => c.maxAbsDiff));
+  attributes['tfmodel.shadow.max_rel_diff'] = max(comparisons.map((c) => c.maxRelDiff));
+  return attributes;
 }

@@ -21,6 +21,15 @@ export function inRootContext(): boolean {
   return enabledManager !== undefined && enabledManager.active() === ROOT_CONTEXT;
 }
 
+/**
+ * The enabled manager's active context, read directly (the OpenTelemetry API's context.active()
+ * looks the manager up in a global and checks its version on every call); undefined when no
+ * manager is enabled.
+ */
+export function managedContext(): Context | undefined {
+  return enabledManager?.active();
+}
+
 export class SynchronousContextManager implements ContextManager {
   private current: Context = ROOT_CONTEXT;
 

@@ -3,11 +3,12 @@
  * until it does, every function here is a cheap no-op).
  *
  * Spans: `<transport> <API>` (SERVER kind, one per request, W3C parent from the caller),
- * `batching queue wait`, `inference` (the engine run), and `shadow <target>` for shadow calls.
+ * `batching queue wait`, `inference` (the engine run), and `shadow <model>/versions/<v>` for a
+ * shadow copy (a child of its request's span, run after the caller's answer).
  */
-import { type Context, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, context, propagation, trace } from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { Code } from '../errors.js';
-import { inRootContext } from './sync-context-manager.js';
+import { managedContext } from './sync-context-manager.js';
 
 const TRACER_NAME = 'tfmodel-server';
 let enabled = false;
@@ -63,15 +64,27 @@ export function endRequestSpan(traced: TracedRequest, code: Code, attributes: Re
   traced.span.end();
 }
 
-/** Runs `work` in a child span of the active request span (just runs it when there is none). */
-export function withChildSpan<T>(name: string, attributes: () => Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
-  if (!enabled || inRootContext() || !trace.getActiveSpan()?.isRecording()) return work();
-  return inChildSpan(theTracer().startSpan(name, { kind, attributes: attributes() }), work);
+/**
+ * The active context when it holds a recording span (a traced request), else undefined: with the
+ * synchronous context manager one read and one comparison for an untraced request, no global
+ * lookups (the API's context.active() and trace.getActiveSpan() make two per call).
+ */
+function tracedContext(): Context | undefined {
+  const active = managedContext() ?? context.active();
+  if (active === ROOT_CONTEXT) return undefined;
+  return trace.getSpan(active)?.isRecording() ? active : undefined;
 }
 
-async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
+/** Runs `work` in a child span of the active request span (just runs it when there is none). */
+export function withChildSpan<T>(name: string, attributes: () => Record<string, string | number>, work: () => Promise<T>, kind = SpanKind.INTERNAL): Promise<T> {
+  const parent = enabled ? tracedContext() : undefined;
+  if (parent === undefined) return work();
+  return inChildSpan(parent, theTracer().startSpan(name, { kind, attributes: attributes() }, parent), work);
+}
+
+async function inChildSpan<T>(parent: Context, span: Span, work: () => Promise<T>): Promise<T> {
   try {
-    return await context.with(trace.setSpan(context.active(), span), work);
+    return await context.with(trace.setSpan(parent, span), work);
   } catch (error) {
     span.recordException(error as Error);
     span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
@@ -83,8 +96,7 @@ async function inChildSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
 
 /** The active request context, kept by the batching queue for the wait span; undefined when untraced. */
 export function captureTraceContext(): Context | undefined {
-  if (!enabled || inRootContext()) return undefined;
-  return trace.getActiveSpan()?.isRecording() ? context.active() : undefined;
+  return enabled ? tracedContext() : undefined;
 }
 
 /** A finished wait (batching queue), recorded with its real start and end times. */
@@ -93,10 +105,22 @@ export function recordWaitSpan(name: string, parent: Context, startMs: number, e
 }
 
 /**
- * A call the server makes to another server on a request's behalf (shadow traffic): a CLIENT span,
- * and `inject` puts its traceparent into the outgoing call's headers or metadata.
+ * A shadow copy's span (routing/shadow-runner.ts): INTERNAL, a child of the sampled request's span
+ * (`parent`, captured on the request's path), started when the copy runs, after the caller has its
+ * answer, so it ends after its parent and never adds to the caller's time.
  */
-export function traceShadowCall<T>(target: string, work: (inject: (carrier: Record<string, string>) => void) => Promise<T>): Promise<T> {
-  return withChildSpan(`shadow ${target}`, () => ({ 'tfmodel.shadow.target': target }), () =>
-    work((carrier) => propagation.inject(context.active(), carrier)), SpanKind.CLIENT);
+export function startShadowSpan(parent: Context, name: string, attributes: Record<string, string | number>): Span {
+  return theTracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
+}
+
+/** Ends a shadow span: ERROR when the shadow version failed; the comparison as attributes. */
+export function endShadowSpan(span: Span, failure: string | undefined, attributes: Record<string, string | number>): void {
+  span.setAttributes(attributes);
+  if (failure !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: failure });
+  span.end();
+}
+
+/** A copy the full shadow queue dropped: an event on the request's span. */
+export function recordShadowDropped(parent: Context, attributes: Record<string, string>): void {
+  trace.getSpan(parent)?.addEvent('shadow dropped', attributes);
 }

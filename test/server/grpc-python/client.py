@@ -159,7 +159,7 @@ def multi_inference(stubs, call):
         fill_spec(added.model_spec, task["spec"])
         added.method_name = task["method_name"]
     fill_input(request.input, call)
-    response = stubs["prediction"].MultiInference(request, timeout=TIMEOUT_S)
+    response = stubs["prediction"].MultiInference(request, timeout=TIMEOUT_S, metadata=call_metadata(call))
     results = []
     for result in response.results:
         item = {"model_spec": spec_json(result.model_spec)}
@@ -175,7 +175,7 @@ def metadata(stubs, call):
     request = get_model_metadata_pb2.GetModelMetadataRequest()
     fill_spec(request.model_spec, call["spec"])
     request.metadata_field.extend(call["metadata_field"])
-    response = stubs["prediction"].GetModelMetadata(request, timeout=TIMEOUT_S)
+    response = stubs["prediction"].GetModelMetadata(request, timeout=TIMEOUT_S, metadata=call_metadata(call))
     packed = response.metadata["signature_def"]
     signature_defs = get_model_metadata_pb2.SignatureDefMap()
     if not packed.Unpack(signature_defs):

@@ -4,6 +4,7 @@
  * labels resolved by the manager), answered with each output's datatype.
  */
 import { invalidArgument } from '../../errors.js';
+import type { RequestKeys } from '../../core/types.js';
 import type { HostTensor } from '../../runtime/tensor/host-tensor.js';
 import { predict } from '../predict.js';
 import { type OipDatatype, datatypeOfDtype } from './datatypes.js';
@@ -37,10 +38,15 @@ export interface InferResult {
   readonly outputs: readonly InferOutput[];
 }
 
-export async function infer(core: Parameters<typeof predict>[0], request: InferRequest): Promise<InferResult> {
+/**
+ * `keys`: the call's headers (REST) or metadata (gRPC), so that a weighted label routes an OIP
+ * caller by its request key as it does on TF Serving's API.
+ */
+export async function infer(core: Parameters<typeof predict>[0], request: InferRequest, keys?: RequestKeys): Promise<InferResult> {
   if (request.inputs.size === 0) throw invalidArgument('inference request has no inputs');
+  const spec = modelSpecOf(request.modelName, request.modelVersion, request.signatureName);
   const result = await predict(core, {
-    modelSpec: modelSpecOf(request.modelName, request.modelVersion, request.signatureName),
+    modelSpec: keys ? { ...spec, requestKeys: keys } : spec,
     inputs: request.inputs,
     ...(request.outputs.length > 0 ? { outputFilter: request.outputs } : {}),
   });

@@ -62,7 +62,7 @@ export function inferenceServiceHandlers(context: ServiceContext, repository: Mo
         label: /^\d*$/.test(request.modelVersion) ? undefined : request.modelVersion,
         signature: signatureNameOf(request.parameters) || 'serving_default',
       }),
-      handle: async (request) => inferResponseOf(await infer(core, inferRequestOf(request)), request.id),
+      handle: async (request, keys) => inferResponseOf(await infer(core, inferRequestOf(request), keys), request.id),
     }),
     repositoryIndex: unaryHandler(context, {
       api: 'repository_index',

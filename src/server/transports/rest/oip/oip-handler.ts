@@ -74,7 +74,7 @@ async function runInfer(req: RestRequest, route: OipRoute, body: Buffer): Promis
     const headerLength = req.headers[HEADER_LENGTH_HEADER];
     const parsed = parseInferRequest(route.model, route.version, body, typeof headerLength === 'string' ? headerLength : undefined);
     req.signature = parsed.request.signatureName || 'serving_default';
-    response = inferResponse(await infer(req.context.core, parsed.request), parsed);
+    response = inferResponse(await infer(req.context.core, parsed.request, req), parsed);
   } catch (error) {
     return answerError(req, toServingError(error));
   }
