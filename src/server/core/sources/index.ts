@@ -1,6 +1,7 @@
 /** The model sources beyond the local file system, by base path scheme. */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
+import { AzureStore, splitAzurePath } from './azure-store.js';
 import { GcsStore, gcsClient } from './gcs-store.js';
 import type { SourceFactory, SourceRegistry } from '../source.js';
 import type { ModelCache } from './model-cache.js';
@@ -16,8 +17,9 @@ export interface ObjectStoreSourcesOptions {
 }
 
 /**
- * s3:// (TF Serving's S3 environment variables and the AWS credential chain) and gs://
- * (Application Default Credentials, STORAGE_EMULATOR_HOST).
+ * s3:// (TF Serving's S3 environment variables and the AWS credential chain), gs://
+ * (Application Default Credentials, STORAGE_EMULATOR_HOST) and az://account/container/prefix
+ * (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN).
  */
 export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRegistry {
   let s3: S3Client | undefined;
@@ -32,8 +34,13 @@ export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRe
     const { bucket, prefix } = splitBucketPath(context.basePath, 'gs');
     return new ObjectStoreSource(context, { store: new GcsStore(gcs, bucket), prefix, cache: options.cache });
   };
+  const azureSource: SourceFactory = (context) => {
+    const { account, container, prefix } = splitAzurePath(context.basePath);
+    return new ObjectStoreSource(context, { store: new AzureStore(account, container, options.env), prefix, cache: options.cache });
+  };
   return new Map([
     ['s3', s3Source],
     ['gs', gcsSource],
+    ['az', azureSource],
   ]);
 }
