@@ -1,6 +1,7 @@
 /** The model sources beyond the local file system, by base path scheme. */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
+import { ArchiveSource } from './archive-source.js';
 import { AzureStore, splitAzurePath } from './azure-store.js';
 import { GcsStore, gcsClient } from './gcs-store.js';
 import type { SourceFactory, SourceRegistry } from '../source.js';
@@ -19,7 +20,8 @@ export interface ObjectStoreSourcesOptions {
 /**
  * s3:// (TF Serving's S3 environment variables and the AWS credential chain), gs://
  * (Application Default Credentials, STORAGE_EMULATOR_HOST) and az://account/container/prefix
- * (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN).
+ * (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN); https:// (and
+ * http://) URLs of one .tar.gz / .tgz / .tar / .zip archive of the model's versions.
  */
 export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRegistry {
   let s3: S3Client | undefined;
@@ -38,9 +40,12 @@ export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRe
     const { account, container, prefix } = splitAzurePath(context.basePath);
     return new ObjectStoreSource(context, { store: new AzureStore(account, container, options.env), prefix, cache: options.cache });
   };
+  const archiveSource: SourceFactory = (context) => new ArchiveSource(context, { cache: options.cache });
   return new Map([
     ['s3', s3Source],
     ['gs', gcsSource],
     ['az', azureSource],
+    ['https', archiveSource],
+    ['http', archiveSource],
   ]);
 }
