@@ -226,11 +226,11 @@ describe('https:// archive model sources (a node:http server on 127.0.0.1)', fun
     await eventually(() => down.last()?.has(1n) === true, 'version 1 once the server is back');
   });
 
-  it('tfmodel-server serves an archive base path and hot-loads the replaced archive', async () => {
+  it('tfmodel-server serves an archive base path (its signed query string never logged) and hot-loads the replaced archive', async () => {
     http.set('/served/hpt.tar.gz', { body: tarGz(baseDir({ '1': HALF_PLUS_TWO })) });
     const rest = freePortSync();
     const server = ServerProcess.start(
-      [`--rest_api_port=${rest}`, '--model_name=hpt', `--model_base_path=${http.url('/served/hpt.tar.gz')}`, `--model_cache_dir=${join(root, 'server-cache')}`, '--file_system_poll_wait_seconds=1', '--inference_threads=0'],
+      [`--rest_api_port=${rest}`, '--model_name=hpt', `--model_base_path=${http.url('/served/hpt.tar.gz')}?X-Signature=sig-SECRET-123`, `--model_cache_dir=${join(root, 'server-cache')}`, '--file_system_poll_wait_seconds=1', '--inference_threads=0'],
       {},
     );
     stops.push(() => server.stop('SIGKILL'));
@@ -242,5 +242,8 @@ describe('https:// archive model sources (a node:http server on 127.0.0.1)', fun
     assert.equal(await predict(), JSON.stringify({ status: 200, body: { predictions: [2.5] } }));
     http.set('/served/hpt.tar.gz', { body: tarGz(baseDir({ '2': HALF_PLUS_THREE })) });
     await eventually(async () => (await predict()) === JSON.stringify({ status: 200, body: { predictions: [3.5] } }), 'version 2 (half plus three) served');
+    const logged = JSON.stringify(server.events) + server.stdout.join('\n');
+    assert.ok(server.events.some((e) => e.event === 'archive_fetched'), 'the downloads logged');
+    assert.equal(logged.includes('SECRET'), false, 'no signature in the log');
   });
 });

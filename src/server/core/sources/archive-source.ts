@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { PollingSource, type SourceContext } from '../source.js';
+import { PollingSource, type SourceContext, shownBasePath } from '../source.js';
 import { aspiredVersions } from '../version-policy.js';
 import { ArchiveRefused, type ExtractLimits } from './archive-entries.js';
 import { extractTar } from './archive-tar.js';
@@ -43,10 +43,7 @@ export function archiveOf(url: string): { kind: ArchiveKind; stem: string } | un
 }
 
 /** The URL as it may be logged: no query string, no fragment, no user info. */
-export function shownUrl(url: string): string {
-  const u = new URL(url);
-  return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
-}
+export const shownUrl = shownBasePath;
 
 function describeFetchError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
