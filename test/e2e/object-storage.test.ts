@@ -79,6 +79,9 @@ describe('e2e operator: TFModels on object storage (s3://, gs://)', function () 
       ['ok-s3', { basePath: 's3://models/prod/iris', storage: { secretName: 'creds', cacheSizeLimit: '2Gi', endpoint: 'http://minio.store:9000' } }],
       ['ok-gs', { basePath: 'gs://my-bucket.example.com/iris', storage: { secretName: 'gcs-key' } }],
       ['ok-bucket-root', { basePath: 's3://models' }],
+      ['ok-az', { basePath: 'az://tfmodelacct/models/prod/iris', storage: { secretName: 'az-creds', endpoint: 'http://azurite.store:10000/tfmodelacct' } }],
+      ['ok-https', { basePath: `https://models.example.com:8443/iris/iris.tar.gz?sig=x#sha256=${'a'.repeat(64)}`, storage: { cacheSizeLimit: '1Gi' } }],
+      ['ok-http-zip', { basePath: 'http://archive.store/iris/3.zip' }],
     ];
     for (const [name, spec] of accepted) {
       const result = await apply(tfmodel(name, spec));
@@ -86,11 +89,13 @@ describe('e2e operator: TFModels on object storage (s3://, gs://)', function () 
       await plane!.kubectl(['delete', 'tfmodel', name, '-n', NAMESPACE, '--wait=false'], { check: true });
     }
     const refused: Array<[string, Record<string, unknown>, RegExp]> = [
-      ['upper-bucket', { basePath: 's3://Models/iris' }, /basePath must be an absolute path, pvc:\/\/<claim>\/<path>, s3:\/\/<bucket>\/<prefix> or gs:\/\/<bucket>\/<prefix>/],
+      ['upper-bucket', { basePath: 's3://Models/iris' }, /basePath must be an absolute path, pvc:\/\/<claim>\/<path>, s3:\/\/<bucket>\/<prefix>, gs:\/\/<bucket>\/<prefix>, az:\/\/<account>\/<container>\/<prefix>/],
       ['no-bucket', { basePath: 'gs:///iris' }, /basePath must be/],
-      ['https', { basePath: 'https://example.com/iris.tar.gz' }, /basePath must be/],
+      ['https-dir', { basePath: 'https://example.com/iris/' }, /basePath must be/],
+      ['az-short-container', { basePath: 'az://tfmodelacct/m/iris' }, /basePath must be/],
+      ['https-secret', { basePath: 'https://example.com/iris.tar.gz', storage: { secretName: 'creds' } }, /takes only storage.cacheSizeLimit/],
       ['escape', { basePath: 's3://models/../other' }, /'\.\.' segments/],
-      ['storage-local', { basePath: '/models/iris', storage: { secretName: 'creds' } }, /storage applies only to an s3:\/\/ or gs:\/\/ basePath/],
+      ['storage-local', { basePath: '/models/iris', storage: { secretName: 'creds' } }, /storage applies only to an s3:\/\/, gs:\/\/, az:\/\/ or https:\/\/ basePath/],
       ['bad-size', { basePath: 's3://models/iris', storage: { cacheSizeLimit: '10GB' } }, /cacheSizeLimit/],
       ['cache-flag', { basePath: 's3://models/iris', serverArgs: ['--model_cache_dir=/tmp/x'] }, /serverArgs/],
     ];

@@ -2,13 +2,14 @@
  * A real GCS JSON API server for tests: fake-gcs-server (built from the Go module proxy by
  * scripts/gcs-server/build.sh) over a temporary directory, on a free loopback port.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
 import { REPO_ROOT } from './corpus.js';
 import { requirePrerequisite } from './prerequisites.js';
 import { freePortSync } from './server-process.js';
+import { StoreProcess } from './store-process.js';
 
 export function gcsServerBinary(): { value?: string; skipReason?: string } {
   return requirePrerequisite('the GCS test server (fake-gcs-server)', 'run bash scripts/gcs-server/build.sh (Go, the Go module proxy)', () =>
@@ -17,15 +18,21 @@ export function gcsServerBinary(): { value?: string; skipReason?: string } {
 }
 
 export class GcsTestServer {
-  private child: ChildProcess | undefined;
   readonly port: number;
+  private readonly process: StoreProcess;
 
   constructor(
-    private readonly binary: string,
+    binary: string,
     readonly root: string,
   ) {
     this.port = freePortSync();
     mkdirSync(root, { recursive: true });
+    this.process = new StoreProcess({
+      name: 'fake-gcs-server',
+      command: binary,
+      args: ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(this.port), '-backend', 'filesystem', '-filesystem-root', root, '-public-host', this.host, '-log-level', 'error'],
+      ready: async () => (await fetch(`http://${this.host}/storage/v1/b`)).ok,
+    });
   }
 
   get host(): string {
@@ -41,34 +48,12 @@ export class GcsTestServer {
     return new Storage({ apiEndpoint: `http://${this.host}`, projectId: 'tfmodel-test' });
   }
 
-  async start(): Promise<void> {
-    if (this.child && this.child.exitCode === null) return;
-    this.child = spawn(
-      this.binary,
-      ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(this.port), '-backend', 'filesystem', '-filesystem-root', this.root, '-public-host', this.host, '-log-level', 'error'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    const started = Date.now();
-    for (;;) {
-      try {
-        const response = await fetch(`http://${this.host}/storage/v1/b`);
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (this.child.exitCode !== null) throw new Error(`fake-gcs-server exited (${this.child.exitCode})`);
-      if (Date.now() - started > 20_000) throw new Error('fake-gcs-server did not start listening in 20 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  start(): Promise<void> {
+    return this.process.start();
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  stop(): Promise<void> {
+    return this.process.stop();
   }
 
   async createBucket(name: string): Promise<void> {

@@ -2,13 +2,14 @@
  * A real S3-compatible server for tests: versitygw (built from the Go module proxy by
  * scripts/s3-server/build.sh) over a temporary directory, on a free loopback port.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from './corpus.js';
 import { requirePrerequisite } from './prerequisites.js';
 import { freePortSync } from './server-process.js';
+import { StoreProcess } from './store-process.js';
 
 export const S3_ACCESS_KEY = 'tfmodel-test-access';
 export const S3_SECRET_KEY = 'tfmodel-test-secret-key';
@@ -21,16 +22,22 @@ export function s3ServerBinary(): { value?: string; skipReason?: string } {
 }
 
 export class S3TestServer {
-  private child: ChildProcess | undefined;
   readonly port: number;
+  private readonly process: StoreProcess;
 
   constructor(
-    private readonly binary: string,
+    binary: string,
     /** The directory the gateway stores buckets in (one subdirectory each). */
     readonly root: string,
   ) {
     this.port = freePortSync();
     mkdirSync(root, { recursive: true });
+    this.process = new StoreProcess({
+      name: 'versitygw',
+      command: binary,
+      args: ['--access', S3_ACCESS_KEY, '--secret', S3_SECRET_KEY, '--port', `127.0.0.1:${this.port}`, '--quiet', 'posix', root],
+      ready: async () => (await fetch(this.endpoint)).status > 0,
+    });
   }
 
   get endpoint(): string {
@@ -59,32 +66,12 @@ export class S3TestServer {
   }
 
   /** Starts the gateway (again, after `stop`, on the same port and data) and waits until it answers. */
-  async start(): Promise<void> {
-    if (this.child && this.child.exitCode === null) return;
-    this.child = spawn(this.binary, ['--access', S3_ACCESS_KEY, '--secret', S3_SECRET_KEY, '--port', `127.0.0.1:${this.port}`, '--quiet', 'posix', this.root], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    const started = Date.now();
-    for (;;) {
-      try {
-        const response = await fetch(this.endpoint);
-        if (response.status > 0) return;
-      } catch {
-        // not listening yet
-      }
-      if (this.child.exitCode !== null) throw new Error(`versitygw exited (${this.child.exitCode})`);
-      if (Date.now() - started > 20_000) throw new Error('versitygw did not start listening in 20 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  start(): Promise<void> {
+    return this.process.start();
   }
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+  stop(): Promise<void> {
+    return this.process.stop();
   }
 
   async createBucket(name: string): Promise<void> {

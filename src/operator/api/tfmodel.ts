@@ -59,14 +59,17 @@ export interface ResolvedMonitoring {
 }
 
 /**
- * Where the model lives inside the pod, and the claim to mount for pvc:// paths. For s3:// and
- * gs:// the server reads the URL itself (podPath is the URL): the pod gets the Secret's keys as
+ * Where the model lives inside the pod, and the claim to mount for pvc:// paths. For s3://, gs://,
+ * az:// and https:// archives the server reads the URL itself (podPath is the URL): the pod gets the Secret's keys as
  * references, a cache emptyDir, and no model volume.
  */
 export type ResolvedStorage =
   | { readonly kind: 'path'; readonly podPath: string }
   | { readonly kind: 'pvc'; readonly claimName: string; readonly podPath: string }
-  | { readonly kind: 'object'; readonly scheme: 's3' | 'gs'; readonly podPath: string; readonly secretName?: string; readonly endpoint?: string; readonly cacheSizeLimit: string; readonly cacheMaxBytes: number };
+  | { readonly kind: 'object'; readonly scheme: ObjectScheme; readonly podPath: string; readonly secretName?: string; readonly endpoint?: string; readonly cacheSizeLimit: string; readonly cacheMaxBytes: number };
+
+/** Base paths the server reads itself into its download cache: object stores, and https:// archives. */
+export type ObjectScheme = 's3' | 'gs' | 'az' | 'https';
 
 /** The spec with defaults applied and types narrowed. */
 export interface ResolvedSpec {
@@ -223,29 +226,34 @@ function resolveRollout(rollout: RolloutSpec, labels: ReadonlyMap<string, number
 function resolveStorage(basePath: string, storage: TFModelSpec['storage'], problems: string[]): ResolvedStorage {
   if (basePath.split('/').includes('..')) problems.push(`basePath "${basePath}" must not contain '..' segments`);
   const object = /^(s3|gs):\/\/([a-z0-9][a-z0-9._-]*[a-z0-9])(\/.*)?$/.exec(basePath);
-  if (object) {
-    const scheme = object[1] as 's3' | 'gs';
-    if (scheme === 's3' && (object[2]!.length > 63 || object[2]!.includes('_'))) problems.push(`basePath "${basePath}": "${object[2]}" is not an S3 bucket name`);
+  const azure = /^az:\/\/([a-z0-9]{3,24})\/([a-z0-9][a-z0-9-]{1,61}[a-z0-9])(\/.*)?$/.exec(basePath);
+  const archive = /^https?:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?\/[^?#]*[.](tar[.]gz|tgz|tar|zip)([?][^#]*)?(#sha256=[0-9a-fA-F]{64})?$/.exec(basePath);
+  if (object || azure || archive) {
+    const scheme: ObjectScheme = object ? (object[1] as 's3' | 'gs') : azure ? 'az' : 'https';
+    if (scheme === 's3' && (object![2]!.length > 63 || object![2]!.includes('_'))) problems.push(`basePath "${basePath}": "${object![2]}" is not an S3 bucket name`);
+    if (scheme === 'https' && (storage?.secretName || storage?.endpoint)) problems.push('an https:// archive basePath takes only storage.cacheSizeLimit (no secretName or endpoint)');
     const cacheSizeLimit = String(storage?.cacheSizeLimit ?? DEFAULT_CACHE_SIZE_LIMIT);
     const bytes = quantityBytes(cacheSizeLimit);
     if (bytes === undefined || bytes < 1) problems.push(`storage.cacheSizeLimit "${cacheSizeLimit}" must be a positive quantity like 10Gi`);
     return {
       kind: 'object',
       scheme,
-      podPath: basePath.replace(/\/+$/, ''),
+      podPath: scheme === 'https' ? basePath : basePath.replace(/\/+$/, ''),
       ...(storage?.secretName ? { secretName: storage.secretName } : {}),
       ...(storage?.endpoint ? { endpoint: storage.endpoint } : {}),
       cacheSizeLimit,
       cacheMaxBytes: Math.max(1, Math.floor((bytes ?? 0) * CACHE_MAX_BYTES_SHARE)),
     };
   }
-  if (storage) problems.push('storage applies only to an s3:// or gs:// basePath');
+  if (storage) problems.push('storage applies only to an s3://, gs://, az:// or https:// basePath');
   const pvc = /^pvc:\/\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\/.*)?$/.exec(basePath);
   if (pvc) {
     const rest = (pvc[3] ?? '').replace(/\/+$/, '');
     return { kind: 'pvc', claimName: pvc[1]!, podPath: `${PVC_MOUNT_PATH}${rest}` };
   }
-  if (!basePath.startsWith('/')) problems.push(`basePath "${basePath}" must be an absolute path, pvc://<claim>/<path>, s3://<bucket>/<prefix> or gs://<bucket>/<prefix>`);
+  if (!basePath.startsWith('/')) {
+    problems.push(`basePath "${basePath}" must be an absolute path, pvc://<claim>/<path>, s3://<bucket>/<prefix>, gs://<bucket>/<prefix>, az://<account>/<container>/<prefix> or https://<host>/<path>.tar.gz|.tgz|.tar|.zip`);
+  }
   return { kind: 'path', podPath: basePath };
 }
 

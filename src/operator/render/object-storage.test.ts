@@ -1,5 +1,5 @@
 /**
- * s3:// and gs:// basePaths in the rendered objects: the URL reaches the server's model.config,
+ * s3://, gs://, az:// and https:// archive basePaths in the rendered objects: the URL reaches the server's model.config,
  * the Secret's keys reach the container only as optional references (never values), the download
  * cache is a bounded emptyDir at --model_cache_dir beside the read-only root filesystem, and no
  * model volume is mounted.
@@ -10,7 +10,7 @@ import { modelConfigListOf, parseModelServerConfig } from '../../server/config/m
 import { parseServerFlags } from '../../server/config/flags.js';
 import { InvalidSpecError, MODEL_CACHE_PATH, type TFModelSpec, quantityBytes, resolveSpec } from '../api/tfmodel.js';
 import { tfmodel } from '../test-support.js';
-import { GCS_KEY_FILE, MODEL_CONFIG_FILE, STORAGE_CREDENTIALS_DIR, STORAGE_SECRET_KEYS, desiredConfigMap, desiredDeployment } from './owned-objects.js';
+import { AZURE_SECRET_KEYS, GCS_KEY_FILE, MODEL_CONFIG_FILE, STORAGE_CREDENTIALS_DIR, STORAGE_SECRET_KEYS, desiredConfigMap, desiredDeployment } from './owned-objects.js';
 
 const RENDER = { serverImage: 'example.com/tfmodel-server:1', serverGpuImage: 'example.com/tfmodel-server-gpu:1' };
 
@@ -26,12 +26,34 @@ function render(spec: Partial<TFModelSpec>): { deployment: V1Deployment; modelCo
 const podOf = (d: V1Deployment) => d.spec!.template.spec!;
 
 describe('operator render: object-storage basePaths', () => {
-  it('passes s3:// and gs:// URLs to the server as its base path (trailing slash dropped)', () => {
-    for (const url of ['s3://models/prod/iris', 'gs://my-bucket.example.com/iris']) {
+  it('passes s3://, gs:// and az:// URLs (trailing slash dropped) and https:// archive URLs (as written) to the server as its base path', () => {
+    for (const url of ['s3://models/prod/iris', 'gs://my-bucket.example.com/iris', 'az://tfmodelacct/models/prod/iris']) {
       const { modelConfigText } = render({ basePath: `${url}/`, storage: { secretName: 'creds' } });
       const [config] = modelConfigListOf(parseModelServerConfig(modelConfigText)).config;
       assert.equal(config!.basePath, url);
     }
+    const archive = 'https://models.example.com:8443/iris/iris.tar.gz?sig=abc#sha256=' + 'a'.repeat(64);
+    const { modelConfigText } = render({ basePath: archive, storage: { cacheSizeLimit: '1Gi' } });
+    assert.equal(modelConfigListOf(parseModelServerConfig(modelConfigText)).config[0]!.basePath, archive);
+  });
+
+  it('for az:// maps the Azure Secret keys as optional secretKeyRefs, and the spec\'s endpoint to AZURE_STORAGE_BLOB_ENDPOINT', () => {
+    const env = podOf(render({ basePath: 'az://tfmodelacct/models/iris', storage: { secretName: 'az-creds' } }).deployment).containers[0]!.env!;
+    assert.deepEqual(env.map((e) => e.name).sort(), [...AZURE_SECRET_KEYS].sort());
+    for (const e of env) assert.deepEqual(e.valueFrom, { secretKeyRef: { name: 'az-creds', key: e.name, optional: true } });
+    assert.ok(AZURE_SECRET_KEYS.includes('AZURE_STORAGE_CONNECTION_STRING') && AZURE_SECRET_KEYS.includes('AZURE_STORAGE_KEY'));
+    const endpoint = 'http://azurite.store:10000/tfmodelacct';
+    const withEndpoint = podOf(render({ basePath: 'az://tfmodelacct/models/iris', storage: { secretName: 'c', endpoint } }).deployment).containers[0]!.env!;
+    assert.deepEqual(withEndpoint.filter((e) => e.name === 'AZURE_STORAGE_BLOB_ENDPOINT'), [{ name: 'AZURE_STORAGE_BLOB_ENDPOINT', value: endpoint }]);
+    assert.equal(withEndpoint.length, AZURE_SECRET_KEYS.length);
+  });
+
+  it('gives an https:// archive the cache emptyDir and no credentials', () => {
+    const pod = podOf(render({ basePath: 'https://models.example.com/iris/3.zip', storage: { cacheSizeLimit: '3Gi' } }).deployment);
+    assert.deepEqual(pod.containers[0]!.env, []);
+    assert.equal(pod.volumes!.some((v) => v.secret || v.persistentVolumeClaim), false);
+    const mount = pod.containers[0]!.volumeMounts!.find((m) => m.mountPath === MODEL_CACHE_PATH)!;
+    assert.deepEqual(pod.volumes!.find((v) => v.name === mount.name)?.emptyDir, { sizeLimit: '3Gi' });
   });
 
   it('maps the Secret\'s keys to TF Serving\'s environment variables as optional secretKeyRefs, never values', () => {
@@ -105,7 +127,12 @@ describe('operator render: object-storage basePaths', () => {
       [{ basePath: 's3://Upper/iris' }, /absolute path, pvc/],
       [{ basePath: 's3://under_score/iris' }, /not an S3 bucket name/],
       [{ basePath: 's3://models/../etc' }, /'\.\.' segments/],
-      [{ basePath: 'https://example.com/m.tar.gz' }, /absolute path, pvc/],
+      [{ basePath: 'https://example.com/models/' }, /absolute path, pvc/],
+      [{ basePath: 'https://example.com/m.rar' }, /absolute path, pvc/],
+      [{ basePath: 'https://example.com/m.tar.gz', storage: { secretName: 'c' } }, /takes only storage.cacheSizeLimit/],
+      [{ basePath: 'az://Acct/models/iris' }, /absolute path, pvc/],
+      [{ basePath: 'az://acct/m/iris' }, /absolute path, pvc/],
+      [{ basePath: 'az://tfmodelacct' }, /absolute path, pvc/],
       [{ basePath: 'gs://models/iris', storage: { cacheSizeLimit: 'lots' } }, /cacheSizeLimit/],
     ];
     for (const [spec, message] of refused) {

@@ -195,22 +195,26 @@ function podVolumes(tfmodel: TFModel, spec: ResolvedSpec): { volumes: V1Volume[]
   return { volumes, mounts };
 }
 
-/** The Secret keys that become the server's environment for an object-store basePath (TF Serving's names). */
+/** The Secret keys that become the server's environment for an s3:// or gs:// basePath (TF Serving's names). */
 export const STORAGE_SECRET_KEYS = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'S3_ENDPOINT', 'S3_USE_HTTPS', 'S3_VERIFY_SSL', 'STORAGE_EMULATOR_HOST'] as const;
+/** The Secret keys that become the server's environment for an az:// basePath (the Azure CLI's names). */
+export const AZURE_SECRET_KEYS = ['AZURE_STORAGE_CONNECTION_STRING', 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_SAS_TOKEN', 'AZURE_STORAGE_BLOB_ENDPOINT'] as const;
+const ENDPOINT_VARIABLE = { s3: 'S3_ENDPOINT', gs: 'STORAGE_EMULATOR_HOST', az: 'AZURE_STORAGE_BLOB_ENDPOINT' } as const;
 /** For gs://: the Secret key holding a service-account JSON key, mounted as a file. */
 export const GCS_KEY_FILE = 'GOOGLE_APPLICATION_CREDENTIALS';
 export const STORAGE_CREDENTIALS_DIR = '/var/run/secrets/tfmodel.dev/storage';
 
 /**
- * The server container's environment for an s3:// or gs:// basePath: every credential as a
+ * The server container's environment for an s3://, gs:// or az:// basePath: every credential as a
  * secretKeyRef (optional, so a Secret with only some keys works), never a value; only the
- * endpoint from the spec, which is not a secret, is a literal.
+ * endpoint from the spec, which is not a secret, is a literal. An https:// archive gets none.
  */
 export function objectStoreEnv(storage: Extract<ResolvedSpec['storage'], { kind: 'object' }>): V1EnvVar[] {
   const env: V1EnvVar[] = [];
-  const endpointVar = storage.scheme === 's3' ? 'S3_ENDPOINT' : 'STORAGE_EMULATOR_HOST';
+  if (storage.scheme === 'https') return env;
+  const endpointVar = ENDPOINT_VARIABLE[storage.scheme];
   if (storage.secretName) {
-    for (const key of STORAGE_SECRET_KEYS) {
+    for (const key of storage.scheme === 'az' ? AZURE_SECRET_KEYS : STORAGE_SECRET_KEYS) {
       if (storage.endpoint && key === endpointVar) continue;
       env.push({ name: key, valueFrom: { secretKeyRef: { name: storage.secretName, key, optional: true } } });
     }

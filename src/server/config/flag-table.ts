@@ -202,7 +202,7 @@ export const FLAGS = {
   model_cache_dir: {
     type: 'string',
     default: '$TMPDIR/tfmodel-model-cache',
-    help: 'Where versions of s3:// models are downloaded to before loading (each complete version renamed into place)',
+    help: 'Where versions of s3://, gs://, az:// and https:// archive models are downloaded to before loading (each complete version renamed into place)',
     ours: true,
   },
   model_cache_max_bytes: {

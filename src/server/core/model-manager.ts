@@ -32,7 +32,7 @@ import {
 } from './types.js';
 import { availableParallelism } from 'node:os';
 import { LoadPool } from './load-pool.js';
-import { type AspiredVersionSet, type ModelSource, type SourceRegistry, sourceFactoryFor } from './source.js';
+import { type AspiredVersionSet, type ModelSource, type SourceRegistry, shownBasePath, sourceFactoryFor } from './source.js';
 import { type TransitionPolicyKind, type VersionSnapshot, nextActions } from './transition-policy.js';
 import type { LoadedServable, VersionLoader, VersionToLoad } from './version-loader.js';
 import { type VersionPolicy, compareVersions, describePolicy, versionPolicyOf } from './version-policy.js';
@@ -390,7 +390,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
   // ---- versions ------------------------------------------------------------------------------
 
   private startModel(model: ManagedModel): Promise<void> {
-    this.options.log.info('model_added', { model: model.name, base_path: model.config.basePath, policy: describePolicy(model.policy) });
+    this.options.log.info('model_added', { model: model.name, base_path: shownBasePath(model.config.basePath), policy: describePolicy(model.policy) });
     const source = sourceFactoryFor(model.config.basePath, this.options.sources)({
       model: model.name,
       basePath: model.config.basePath,

@@ -46,6 +46,20 @@ export function schemeOf(basePath: string): string | undefined {
   return SCHEME.exec(basePath)?.[1]?.toLowerCase();
 }
 
+/**
+ * A base path as it may be logged: a URL without its query string, fragment or user info (a
+ * signed URL's signature is a credential); a local path as it is.
+ */
+export function shownBasePath(basePath: string): string {
+  if (schemeOf(basePath) === undefined) return basePath;
+  try {
+    const u = new URL(basePath);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+  } catch {
+    return basePath.replace(/[?#].*$/, '');
+  }
+}
+
 export function sourceFactoryFor(basePath: string, registry: SourceRegistry | undefined): SourceFactory {
   const scheme = schemeOf(basePath);
   const factory = scheme === undefined ? undefined : registry?.get(scheme);
@@ -106,7 +120,7 @@ export abstract class PollingSource implements ModelSource {
       this.found = found;
       this.push(found);
     } catch (error) {
-      this.context.log.error('source_failed', { model: this.context.model, base_path: this.context.basePath, error: String(error) });
+      this.context.log.error('source_failed', { model: this.context.model, base_path: shownBasePath(this.context.basePath), error: String(error) });
     } finally {
       this.looking = false;
     }

@@ -26,15 +26,15 @@ export interface TFModelSpec {
    */
   modelName?: string;
   /**
-   * Where the numbered version directories (1/, 2/, ...) live: an absolute path inside the serving pod (from the image or spec.volumes), pvc://<claim>/<path> to mount a PersistentVolumeClaim read-only, or an object-store prefix, s3://<bucket>/<prefix> (any S3-compatible store) or gs://<bucket>/<prefix>, which the server polls and downloads versions from into its cache (credentials and cache size in spec.storage).
+   * Where the numbered version directories (1/, 2/, ...) live: an absolute path inside the serving pod (from the image or spec.volumes), pvc://<claim>/<path> to mount a PersistentVolumeClaim read-only, an object-store prefix, s3://<bucket>/<prefix> (any S3-compatible store), gs://<bucket>/<prefix> or az://<account>/<container>/<prefix> (Azure Blob Storage), which the server polls and downloads versions from into its cache (credentials and cache size in spec.storage), or the https:// (or http://) URL of one .tar.gz, .tgz, .tar or .zip archive of the version directories, polled and extracted into the cache (an optional #sha256=<hex> pins its digest).
    */
   basePath: string;
   /**
-   * For an s3:// or gs:// basePath: where the server's credentials come from and how much local disk its download cache may use. Nothing here is copied into the pod spec or the status; the Secret's keys reach the server container as references.
+   * For an s3://, gs:// or az:// basePath: where the server's credentials come from and how much local disk its download cache may use (for an https:// archive only the cache size). Nothing here is copied into the pod spec or the status; the Secret's keys reach the server container as references.
    */
   storage?: {
     /**
-     * A Secret in the TFModel's namespace whose keys become the server's environment (each optional): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, S3_ENDPOINT, S3_USE_HTTPS, S3_VERIFY_SSL, STORAGE_EMULATOR_HOST; and for gs:// a key GOOGLE_APPLICATION_CREDENTIALS holding a service-account JSON key, mounted as a file that GOOGLE_APPLICATION_CREDENTIALS points at. Unset: the SDKs' default chains (instance metadata, workload identity).
+     * A Secret in the TFModel's namespace whose keys become the server's environment (each optional): AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, S3_ENDPOINT, S3_USE_HTTPS, S3_VERIFY_SSL, STORAGE_EMULATOR_HOST; for gs:// a key GOOGLE_APPLICATION_CREDENTIALS holding a service-account JSON key, mounted as a file that GOOGLE_APPLICATION_CREDENTIALS points at; for az:// AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_BLOB_ENDPOINT. Unset: the SDKs' default chains (instance metadata, workload identity).
      */
     secretName?: string;
     /**
@@ -42,7 +42,7 @@ export interface TFModelSpec {
      */
     cacheSizeLimit?: number | string;
     /**
-     * The store's endpoint when it is not the cloud default, e.g. http://minio.store:9000 (S3_ENDPOINT for s3://, STORAGE_EMULATOR_HOST for gs://); it overrides that key of the Secret. Not a secret: it is shown in the pod spec.
+     * The store's endpoint when it is not the cloud default, e.g. http://minio.store:9000 (S3_ENDPOINT for s3://, STORAGE_EMULATOR_HOST for gs://, AZURE_STORAGE_BLOB_ENDPOINT for az://, e.g. http://azurite.store:10000/<account>, used unless the Secret has a connection string); it overrides that key of the Secret. Not a secret: it is shown in the pod spec.
      */
     endpoint?: string;
   };

@@ -1,6 +1,8 @@
 /** The model sources beyond the local file system, by base path scheme. */
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Storage } from '@google-cloud/storage';
+import { ArchiveSource } from './archive-source.js';
+import { AzureStore, splitAzurePath } from './azure-store.js';
 import { GcsStore, gcsClient } from './gcs-store.js';
 import type { SourceFactory, SourceRegistry } from '../source.js';
 import type { ModelCache } from './model-cache.js';
@@ -16,8 +18,10 @@ export interface ObjectStoreSourcesOptions {
 }
 
 /**
- * s3:// (TF Serving's S3 environment variables and the AWS credential chain) and gs://
- * (Application Default Credentials, STORAGE_EMULATOR_HOST).
+ * s3:// (TF Serving's S3 environment variables and the AWS credential chain), gs://
+ * (Application Default Credentials, STORAGE_EMULATOR_HOST) and az://account/container/prefix
+ * (AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY, AZURE_STORAGE_SAS_TOKEN); https:// (and
+ * http://) URLs of one .tar.gz / .tgz / .tar / .zip archive of the model's versions.
  */
 export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRegistry {
   let s3: S3Client | undefined;
@@ -32,8 +36,16 @@ export function objectStoreSources(options: ObjectStoreSourcesOptions): SourceRe
     const { bucket, prefix } = splitBucketPath(context.basePath, 'gs');
     return new ObjectStoreSource(context, { store: new GcsStore(gcs, bucket), prefix, cache: options.cache });
   };
+  const azureSource: SourceFactory = (context) => {
+    const { account, container, prefix } = splitAzurePath(context.basePath);
+    return new ObjectStoreSource(context, { store: new AzureStore(account, container, options.env), prefix, cache: options.cache });
+  };
+  const archiveSource: SourceFactory = (context) => new ArchiveSource(context, { cache: options.cache });
   return new Map([
     ['s3', s3Source],
     ['gs', gcsSource],
+    ['az', azureSource],
+    ['https', archiveSource],
+    ['http', archiveSource],
   ]);
 }

@@ -39,7 +39,9 @@ export function splitBucketPath(url: string, scheme: string): { bucket: string; 
 export function describeStoreError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { Code?: string; code?: string }).Code ?? (error as { code?: string }).code ?? error.name;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const message = error.message && error.message !== code ? `: ${error.message}` : '';
+  // AWS: $metadata.httpStatusCode; Azure's RestError: statusCode (and a message of several lines).
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? (error as { statusCode?: number }).statusCode;
+  const firstLine = error.message.split('\n')[0]!.trim();
+  const message = firstLine && firstLine !== code ? `: ${firstLine}` : '';
   return `${code}${message}${status ? ` (HTTP ${status})` : ''}`;
 }
