@@ -20,7 +20,7 @@ import { type Workers, runWorkers } from './controller/run-workers.js';
 import { SupervisedInformer } from './controller/supervised-informer.js';
 import { WorkQueue } from './controller/work-queue.js';
 import type { OperatorFlags } from './flags.js';
-import { adminKeySecretName, kubeAdminKey } from './kube/admin-key.js';
+import { kubeAdminKey } from './kube/admin-key.js';
 import { KubeClusterWriter } from './kube/cluster-writer.js';
 import { TFModelReconciler } from './reconciler.js';
 import { PodAddressMapFile, podIpResolver } from './serving-client/pod-address.js';
@@ -107,7 +107,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     render: { serverImage: flags.serverImage, serverGpuImage: flags.serverGpuImage },
     log: logger,
     // The key lives in the operator's own namespace, next to its Lease.
-    ...(flags.adminToken ? { adminKey: kubeAdminKey(kc.makeApiClient(CoreV1Api), flags.leaderElectionNamespace, adminKeySecretName(flags.leaderElectionId)) } : {}),
+    ...(flags.adminToken ? { adminKey: kubeAdminKey(kc.makeApiClient(CoreV1Api), flags.leaderElectionNamespace, flags.adminKeySecret) } : {}),
     notFoundGraceMs: flags.versionNotFoundGraceSeconds * 1000,
     onLabelMoved: (_tfmodel, label) => labelMoves.inc({ label }),
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { V1Secret } from '@kubernetes/client-node';
-import { adminKeySecretName, kubeAdminKey, type SecretsApi } from './admin-key.js';
+import { kubeAdminKey, type SecretsApi } from './admin-key.js';
 
 /** An apiserver's Secrets in one namespace, with scripted failures (client-node throws objects with `code`). */
 class FakeSecrets {
@@ -33,7 +33,7 @@ class FakeSecrets {
   }
 }
 
-const NAME = adminKeySecretName('tfmodel-operator');
+const NAME = 'tfmodel-operator-admin-key';
 
 describe('operator admin key Secret', () => {
   it('creates 32 random bytes when absent, then answers from memory', async () => {

@@ -15,11 +15,6 @@ export type AdminKeySource = () => Promise<Buffer>;
 /** What the key store needs of the API (CoreV1Api provides it). */
 export type SecretsApi = Pick<CoreV1Api, 'readNamespacedSecret' | 'createNamespacedSecret'>;
 
-/** The key Secret's name for a Lease name (the chart grants `get` on exactly this name). */
-export function adminKeySecretName(leaderElectionId: string): string {
-  return `${leaderElectionId}-admin-key`;
-}
-
 export function kubeAdminKey(api: SecretsApi, namespace: string, name: string): AdminKeySource {
   let cached: Promise<Buffer> | undefined;
   return () => {
