@@ -12,6 +12,8 @@ describe('operator flags', () => {
     assert.equal(command.flags.leaderElect, true);
     assert.equal(command.flags.leaderElectionNamespace, 'tfmodel-system');
     assert.equal(command.flags.workers, 4);
+    assert.equal(command.flags.adminToken, true, 'model management on the pods is protected unless switched off');
+    assert.equal(command.flags.adminKeySecret, 'tfmodel-operator-admin-key');
     assert.match(command.flags.serverImage, /tfmodel-server:\d+\.\d+\.\d+$/);
   });
 
@@ -19,14 +21,14 @@ describe('operator flags', () => {
     const command = parseOperatorFlags([
       '--kubeconfig=/k', '--namespace=ml', '--http-address=127.0.0.1:0', '--leader-elect=false', '--leader-election-namespace=ops',
       '--leader-election-id=x', '--server-image=a', '--server-gpu-image=b', '--workers=8', '--pod-address-map=/m.json', '--version-not-found-grace-seconds=5',
-      '--leader-elect-lease-duration=1m30s', '--leader-elect-renew-deadline=45s', '--leader-elect-retry-period=500ms',
+      '--admin-token=false', '--admin-key-secret=k', '--leader-elect-lease-duration=1m30s', '--leader-elect-renew-deadline=45s', '--leader-elect-retry-period=500ms',
     ]);
     assert.deepEqual(command, {
       kind: 'run',
       flags: {
         kubeconfig: '/k', namespace: 'ml', httpHost: '127.0.0.1', httpPort: 0, leaderElect: false, leaderElectionNamespace: 'ops', leaderElectionId: 'x',
         leaseDurationMs: 90_000, renewDeadlineMs: 45_000, retryPeriodMs: 500,
-        serverImage: 'a', serverGpuImage: 'b', workers: 8, podAddressMap: '/m.json', versionNotFoundGraceSeconds: 5,
+        serverImage: 'a', serverGpuImage: 'b', workers: 8, podAddressMap: '/m.json', versionNotFoundGraceSeconds: 5, adminToken: false, adminKeySecret: 'k',
       },
     });
   });

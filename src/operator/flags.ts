@@ -21,6 +21,10 @@ export interface OperatorFlags {
   readonly podAddressMap?: string;
   /** Seconds a label waits for a version no pod reports before PromotionBlocked. */
   readonly versionNotFoundGraceSeconds: number;
+  /** Serving pods require a per-TFModel admin token for model management (issue 7 item 8). */
+  readonly adminToken: boolean;
+  /** The Secret holding the key the tokens derive from, in leaderElectionNamespace (the operator's own). */
+  readonly adminKeySecret: string;
 }
 
 export type OperatorCommand = { readonly kind: 'run'; readonly flags: OperatorFlags } | { readonly kind: 'help' | 'version' };
@@ -50,6 +54,8 @@ const OPTIONS = {
   workers: { type: 'string' },
   'pod-address-map': { type: 'string' },
   'version-not-found-grace-seconds': { type: 'string' },
+  'admin-token': { type: 'string' },
+  'admin-key-secret': { type: 'string' },
   help: { type: 'boolean' },
   version: { type: 'boolean' },
 } as const;
@@ -73,6 +79,10 @@ Reconciles TFModel resources (serving.tfmodel.dev/v1alpha1) into tfmodel-server 
   --workers=N                        concurrent reconciles, never two for one TFModel (default 4)
   --pod-address-map=FILE             tests/local development: JSON {"ns/pod": {"host","restPort","grpcPort"}}
   --version-not-found-grace-seconds=N  wait before a label to a version no pod reports is blocked (default 60)
+  --admin-token=true|false           serving pods run with --admin_token_file (a token per TFModel, in a Secret
+                                     the operator creates) so only the operator may reload them (default true)
+  --admin-key-secret=NAME            the Secret (in the --leader-election-namespace) holding the key the tokens
+                                     derive from; created when absent (default tfmodel-operator-admin-key)
   --version, --help
 `;
 }
@@ -110,6 +120,8 @@ export function parseOperatorFlags(argv: readonly string[], env: Readonly<Record
       workers: integer('workers', text('workers') ?? '4', 1),
       ...(text('pod-address-map') ? { podAddressMap: text('pod-address-map')! } : {}),
       versionNotFoundGraceSeconds: integer('version-not-found-grace-seconds', text('version-not-found-grace-seconds') ?? '60', 0),
+      adminToken: bool('admin-token', text('admin-token') ?? 'true'),
+      adminKeySecret: text('admin-key-secret') ?? 'tfmodel-operator-admin-key',
     },
   };
 }

@@ -3,7 +3,7 @@
  * reconciler while this replica leads, and a small HTTP server answers /metrics, /healthz and
  * /readyz. main.ts turns flags and signals into calls of startOperator.
  */
-import { CoordinationV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig, type KubernetesObject, type V1ConfigMap, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { GROUP, KIND, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, FIELD_MANAGER, PLURAL, SERVER_APP_NAME, VERSION, type TFModel } from './api/tfmodel.js';
 import { cachedClusterReader } from './cluster-cache.js';
 import { systemClock } from './controller/clock.js';
@@ -20,6 +20,7 @@ import { type Workers, runWorkers } from './controller/run-workers.js';
 import { SupervisedInformer } from './controller/supervised-informer.js';
 import { WorkQueue } from './controller/work-queue.js';
 import type { OperatorFlags } from './flags.js';
+import { kubeAdminKey } from './kube/admin-key.js';
 import { KubeClusterWriter } from './kube/cluster-writer.js';
 import { TFModelReconciler } from './reconciler.js';
 import { PodAddressMapFile, podIpResolver } from './serving-client/pod-address.js';
@@ -105,6 +106,8 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     addresses: flags.podAddressMap ? new PodAddressMapFile(flags.podAddressMap) : podIpResolver,
     render: { serverImage: flags.serverImage, serverGpuImage: flags.serverGpuImage },
     log: logger,
+    // The key lives in the operator's own namespace, next to its Lease.
+    ...(flags.adminToken ? { adminKey: kubeAdminKey(kc.makeApiClient(CoreV1Api), flags.leaderElectionNamespace, flags.adminKeySecret) } : {}),
     notFoundGraceMs: flags.versionNotFoundGraceSeconds * 1000,
     onLabelMoved: (_tfmodel, label) => labelMoves.inc({ label }),
   });

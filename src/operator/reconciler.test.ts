@@ -5,7 +5,8 @@ import { memoryLogger } from '../server/logging.js';
 import { ANNOTATION_LABELS, type TFModel, type TFModelStatus } from './api/tfmodel.js';
 import type { ClusterWriter, EventType } from './kube/cluster-writer.js';
 import type { PodReport } from './promotion/pod-report.js';
-import { type ClusterReader, TFModelReconciler } from './reconciler.js';
+import { type ClusterReader, type ReconcilerOptions, TFModelReconciler } from './reconciler.js';
+import { adminCredentials } from './render/admin-token.js';
 import type { PodAddress } from './serving-client/pod-address.js';
 import type { ServingClient } from './serving-client/serving-client.js';
 import { pod, servingReport, tfmodel } from './test-support.js';
@@ -44,6 +45,13 @@ class FakeCluster implements ClusterReader, ClusterWriter {
     this.statuses.push(status);
     this.put({ ...model, status } as KubernetesObject);
   }
+  readonly created: KubernetesObject[] = [];
+  async create(object: KubernetesObject): Promise<'created' | 'exists'> {
+    if (this.objects.has(`${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`)) return 'exists';
+    this.created.push(object);
+    this.put(object);
+    return 'created';
+  }
   async deleteObject(object: KubernetesObject): Promise<void> {
     this.deleted.push(`${object.kind}/${object.metadata?.name}`);
     this.objects.delete(`${object.kind}/${object.metadata?.namespace}/${object.metadata?.name}`);
@@ -64,6 +72,9 @@ class FakeServers implements ServingClient {
   readonly reports = new Map<string, PodReport>();
   readonly pushes: Array<{ pod: string; labels: Record<string, bigint> }> = [];
   failPush = false;
+  /** The pods' --admin_token_file: a push without it is refused as the server does. */
+  requiredToken?: string;
+  readonly tokens: Array<string | undefined> = [];
 
   /** Per pod: its metrics text; the routing each pod serves (set by pushRouting, reported back). */
   readonly metricsText = new Map<string, string>();
@@ -75,16 +86,22 @@ class FakeServers implements ServingClient {
     const routing = this.routing.get(podName);
     return report.kind === 'serving' && routing !== undefined ? { ...report, routing } : report;
   }
-  async pushConfig(address: PodAddress, config: ModelServerConfig): Promise<void> {
+  async pushConfig(address: PodAddress, config: ModelServerConfig, adminToken?: string): Promise<void> {
     if (this.failPush) throw new Error('UNAVAILABLE: connection refused');
+    this.tokens.push(adminToken);
+    if (this.requiredToken !== undefined && adminToken !== this.requiredToken) {
+      throw new Error(adminToken === undefined ? 'UNAUTHENTICATED: requires the admin token' : 'PERMISSION_DENIED: the admin token sent is not the server\'s');
+    }
     const list = config.config.case === 'modelConfigList' ? config.config.value.config : [];
     this.pushes.push({ pod: address.host, labels: { ...list[0]!.versionLabels } });
   }
   async metrics(address: PodAddress): Promise<string> {
     return this.metricsText.get(address.host) ?? '';
   }
-  async pushRouting(address: PodAddress, body: unknown): Promise<void> {
+  readonly routingTokens: Array<string | undefined> = [];
+  async pushRouting(address: PodAddress, body: unknown, adminToken?: string): Promise<void> {
     this.routingPushes.push({ pod: address.host, body });
+    this.routingTokens.push(adminToken);
     const models = (body as { models?: Record<string, unknown> }).models ?? {};
     if (models['iris'] === undefined) this.routing.delete(address.host);
     else this.routing.set(address.host, models['iris']);
@@ -94,20 +111,24 @@ class FakeServers implements ServingClient {
 
 const RENDER = { serverImage: 'server:1', serverGpuImage: 'server-gpu:1' };
 
-function setup(model: TFModel, reader?: (cluster: FakeCluster) => ClusterReader, now: () => Date = () => new Date('2026-11-23T12:00:00Z')) {
+function setup(
+  model: TFModel, reader?: (cluster: FakeCluster) => ClusterReader, now: () => Date = () => new Date('2026-11-23T12:00:00Z'), extra: Partial<ReconcilerOptions> = {},
+) {
   const cluster = new FakeCluster();
   const servers = new FakeServers();
+  const log = memoryLogger();
   cluster.put(model);
   const reconciler = new TFModelReconciler({
+    ...extra,
     reader: reader ? reader(cluster) : cluster,
     writer: cluster,
     serving: servers,
     addresses: { resolve: (p) => ({ host: p.metadata!.name!, restPort: 8501, grpcPort: 8500 }) },
     render: RENDER,
-    log: memoryLogger(),
+    log,
     now,
   });
-  return { cluster, servers, reconciler };
+  return { cluster, servers, reconciler, log };
 }
 
 /** Makes the Deployment report ready pods, as the deployment controller would. */
@@ -413,4 +434,89 @@ describe('operator reconciler: spec.rollout', () => {
       assert.deepEqual(env.cluster.status!.servedLabels, { stable: 1 });
     });
   }
+});
+
+describe('operator reconciler: admin token (issue 7 item 8)', () => {
+  const KEY = Buffer.alloc(32, 9);
+  const model = () => tfmodel({ versionLabels: { stable: 1 }, versionPolicy: { specific: { versions: [1] } } });
+  const withKey = (key: { current: Buffer }) => setup(model(), undefined, undefined, { adminKey: async () => key.current });
+
+  it('creates the token Secret once, before the Deployment that mounts it, and pushes with the token', async () => {
+    const key = { current: KEY };
+    const { cluster, servers, reconciler, log } = withKey(key);
+    const { secretName, token } = adminCredentials(KEY, model());
+    servers.requiredToken = token;
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(cluster.created.map((o) => `${o.kind}/${o.metadata?.name}`), [`Secret/${secretName}`]);
+    const deployment = cluster.deployment('ml', 'iris-server')!;
+    assert.ok(deployment.spec!.template.spec!.volumes!.some((v) => v.secret?.secretName === secretName));
+    runPods(cluster, ['pod-a']);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }));
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(servers.tokens, [token]);
+    assert.deepEqual(servers.pushes, [{ pod: 'pod-a', labels: { stable: 1n } }]);
+    assert.equal(cluster.status!.labels!.find((l) => l.label === 'stable')!.state, 'Served');
+    await reconciler.reconcile('ml/iris');
+    assert.equal(cluster.created.length, 1, 'created once, not on every reconcile');
+    for (const [what, text] of [['status', JSON.stringify(cluster.statuses)], ['events', JSON.stringify(cluster.events)], ['log', JSON.stringify(log.events)], ['applied objects', JSON.stringify(cluster.applied)]] as const) {
+      assert.equal(text.includes(token), false, `the token is not in the ${what}`);
+      assert.equal(text.includes(KEY.toString('base64')), false, `the key is not in the ${what}`);
+    }
+  });
+
+  it('finds its Secret from an earlier run without re-creating or reading it', async () => {
+    const key = { current: KEY };
+    const first = withKey(key);
+    await first.reconciler.reconcile('ml/iris');
+    const restarted = new TFModelReconciler({
+      reader: first.cluster, writer: first.cluster, serving: first.servers, addresses: { resolve: (p) => ({ host: p.metadata!.name!, restPort: 8501, grpcPort: 8500 }) },
+      render: RENDER, log: memoryLogger(), adminKey: async () => KEY,
+    });
+    await restarted.reconcile('ml/iris');
+    assert.equal(first.cluster.created.length, 1);
+  });
+
+  it('sends the token with the rollout routing too', async () => {
+    const key = { current: KEY };
+    const { cluster, servers, reconciler } = withKey(key);
+    const { token } = adminCredentials(KEY, model());
+    await reconciler.reconcile('ml/iris');
+    runPods(cluster, ['pod-a']);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }, { stable: 1 }));
+    servers.routing.set('pod-a', { stale: true }); // a pod still routing: cleared, with the token
+    await reconciler.reconcile('ml/iris');
+    assert.ok(servers.routingTokens.length >= 1);
+    assert.ok(servers.routingTokens.every((t) => t === token));
+  });
+
+  it('shows a refused push (a pod holding another token) as ConfigNotPushed, and a new key rolls the pods onto a new Secret', async () => {
+    const key = { current: KEY };
+    const { cluster, servers, reconciler } = withKey(key);
+    await reconciler.reconcile('ml/iris');
+    runPods(cluster, ['pod-a']);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }));
+    servers.requiredToken = 'someone-elses';
+    await reconciler.reconcile('ml/iris');
+    const label = cluster.status!.labels!.find((l) => l.label === 'stable')!;
+    assert.equal(label.reason, 'ConfigNotPushed');
+    assert.match(label.message!, /PERMISSION_DENIED/);
+
+    key.current = Buffer.alloc(32, 10);
+    const renewed = adminCredentials(key.current, model());
+    await reconciler.reconcile('ml/iris');
+    assert.equal(cluster.created.at(-1)!.metadata!.name, renewed.secretName);
+    const volumes = cluster.deployment('ml', 'iris-server')!.spec!.template.spec!.volumes!;
+    assert.deepEqual(volumes.filter((v) => v.secret).map((v) => v.secret!.secretName), [renewed.secretName], 'the pod template changes, so the pods restart with the new token');
+  });
+
+  it('without a key, pods stay open and pushes carry no token (TF Serving\'s behaviour)', async () => {
+    const { cluster, servers, reconciler } = setup(model());
+    await reconciler.reconcile('ml/iris');
+    assert.equal(cluster.created.length, 0);
+    runPods(cluster, ['pod-a']);
+    servers.reports.set('pod-a', servingReport('pod-a', { 1: 'AVAILABLE' }));
+    await reconciler.reconcile('ml/iris');
+    assert.deepEqual(servers.tokens, [undefined]);
+    assert.equal(cluster.deployment('ml', 'iris-server')!.spec!.template.spec!.containers[0]!.args!.some((a) => a.startsWith('--admin_token_file')), false);
+  });
 });

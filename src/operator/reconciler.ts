@@ -12,7 +12,9 @@ import type { ClusterWriter } from './kube/cluster-writer.js';
 import { describeKubeError, httpStatusOf } from './kube/cluster-writer.js';
 import type { PodReport } from './promotion/pod-report.js';
 import { type PromotionPlan, planPromotion } from './promotion/plan.js';
+import { type AdminCredentials, adminCredentials, desiredAdminTokenSecret } from './render/admin-token.js';
 import { contentHash, withAppliedHash } from './render/metadata.js';
+import type { AdminKeySource } from './kube/admin-key.js';
 import {
   MODEL_CONFIG_FILE, type RenderOptions, desiredConfigMap, desiredDeployment, desiredHorizontalPodAutoscaler, desiredService, desiredServiceMonitor, servedModel,
 } from './render/owned-objects.js';
@@ -47,6 +49,12 @@ export interface ReconcilerOptions {
   readonly busyRequeueMs?: number;
   /** Re-check interval when all is settled: catches pods that drifted (default 30 s). */
   readonly idleRequeueMs?: number;
+  /**
+   * The operator's admin key (kube/admin-key.ts): each TFModel's pods then run with
+   * --admin_token_file and every config and routing push carries the token. Absent: model
+   * management on the pods stays open, as with TF Serving.
+   */
+  readonly adminKey?: AdminKeySource;
   /** Called for each label move, with the time the change was first seen (for metrics). */
   readonly onLabelMoved?: (tfmodel: TFModel, label: string, from: number | undefined, to: number) => void;
 }
@@ -69,6 +77,8 @@ export class TFModelReconciler {
   private readonly statuses = new Map<string, TFModelStatus>();
   /** Per TFModel UID: the generation whose disabled ServiceMonitor we made sure is gone. */
   private readonly monitorChecked = new Map<string, number | undefined>();
+  /** Per TFModel UID: the admin token Secret we created (or found there) last. */
+  private readonly adminSecrets = new Map<string, string>();
   /** Per TFModel UID: the generation whose removed spec.autoscaling we made sure has no HPA left. */
   private readonly autoscalerChecked = new Map<string, number | undefined>();
   private readonly now: () => Date;
@@ -113,6 +123,8 @@ export class TFModelReconciler {
       return { requeueAfterMs: this.options.idleRequeueMs ?? 30_000 };
     }
 
+    // Derived from the key: nothing to read per TFModel (the Secret is created, never read back).
+    const admin = this.options.adminKey ? adminCredentials(await this.options.adminKey(), tfmodel) : undefined;
     const pods = reader.pods(namespace, selectorLabels(name)).filter((pod) => isControlledByDeployment(pod, existing.deployment));
     const readyPods = pods.filter(isReadyPod);
     const reports = await Promise.all(readyPods.map((pod) => this.report(pod, spec.modelName)));
@@ -131,14 +143,14 @@ export class TFModelReconciler {
     });
 
     const configMap = desiredConfigMap(tfmodel, spec, plan);
-    const outcome = await this.applyAll(tfmodel, spec, [
+    const outcome = await this.applyAll(tfmodel, spec, admin, [
       [configMap, existing.configMap],
-      [desiredDeployment(tfmodel, spec, this.options.render), existing.deployment],
+      [desiredDeployment(tfmodel, spec, this.options.render, admin?.secretName), existing.deployment],
       [desiredService(tfmodel, spec), existing.service],
     ]);
     if (outcome.ok) this.committed.set(tfmodel.metadata.uid ?? '', plan.labels);
     const configHash = contentHash(configMap.data![MODEL_CONFIG_FILE]);
-    const push = outcome.ok ? await this.pushConfig(readyPods, reports, spec, plan, configHash) : NOTHING_PUSHED;
+    const push = outcome.ok ? await this.pushConfig(readyPods, reports, spec, plan, configHash, admin?.token) : NOTHING_PUSHED;
     const pushFailures = push.failures;
     const shownPlan = pushFailures.size === 0 ? plan : { ...plan, labelStatus: withUnpushedLabels(plan, reports, pushFailures, this.now()) };
     // A pod that took the config serves its labels now: the status says so (not the report read before the push).
@@ -147,7 +159,7 @@ export class TFModelReconciler {
       this.options.onLabelMoved?.(tfmodel, label, from, to);
       await this.event(tfmodel, 'Normal', 'LabelMoved', `label ${label} now serves version ${to}${from === undefined ? '' : ` (was ${from})`}`);
     }
-    const routingFailures = outcome.ok ? await this.pushRouting(readyPods, reports, spec, rollout) : 0;
+    const routingFailures = outcome.ok ? await this.pushRouting(readyPods, reports, spec, rollout, admin?.token) : 0;
     if (rollout.event) await this.event(tfmodel, rollout.event.type, rollout.event.reason, rollout.event.message);
     const status = await this.finish(tfmodel, {
       spec, plan: shownPlan, outcome, deployment: existing.deployment, pods, reports: observedReports, configHash, ...(rollout.status ? { rollout: toStatus(rollout.status) } : {}),
@@ -181,7 +193,7 @@ export class TFModelReconciler {
    * Pushes the rollout's routing (canary weight, shadow rate) to each ready pod whose report shows
    * another; with no rollout, clears what a pod still routes. Returns how many pushes failed.
    */
-  private async pushRouting(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, rollout: RolloutPlan): Promise<number> {
+  private async pushRouting(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, rollout: RolloutPlan, adminToken: string | undefined): Promise<number> {
     const desired = desiredModelRouting(rollout);
     const wanted = JSON.stringify(desired ?? null);
     let failures = 0;
@@ -191,7 +203,7 @@ export class TFModelReconciler {
       const address = this.options.addresses.resolve(pod);
       if (!address) return;
       try {
-        await this.options.serving.pushRouting(address, routingBody(spec.modelName, desired));
+        await this.options.serving.pushRouting(address, routingBody(spec.modelName, desired), adminToken);
       } catch (error) {
         failures++;
         this.options.log.warn('routing_push_failed', { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, error: (error as Error).message });
@@ -204,6 +216,7 @@ export class TFModelReconciler {
   forgetTFModel(uid: string): void {
     this.rollouts.forget(uid);
     this.autoscalerChecked.delete(uid);
+    this.adminSecrets.delete(uid);
     this.committed.delete(uid);
     this.monitorChecked.delete(uid);
     this.applied.delete(uid);
@@ -217,10 +230,11 @@ export class TFModelReconciler {
     return this.options.serving.report(address, name, modelName);
   }
 
-  private async applyAll(tfmodel: TFModel, spec: ResolvedSpec, pairs: Array<[KubernetesObject, KubernetesObject | undefined]>): Promise<ApplyOutcome> {
+  private async applyAll(tfmodel: TFModel, spec: ResolvedSpec, admin: AdminCredentials | undefined, pairs: Array<[KubernetesObject, KubernetesObject | undefined]>): Promise<ApplyOutcome> {
     try {
       const applied = this.applied.get(tfmodel.metadata.uid ?? '') ?? new Map<string, string>();
       this.applied.set(tfmodel.metadata.uid ?? '', applied);
+      if (admin) await this.ensureAdminTokenSecret(tfmodel, admin); // before the pods that mount it
       for (const [desired, current] of pairs) await this.applyIfChanged(desired, current, applied);
       await this.reconcileServiceMonitor(tfmodel, spec);
       await this.reconcileAutoscaler(tfmodel, spec, applied);
@@ -231,6 +245,19 @@ export class TFModelReconciler {
       if (httpStatusOf(error) === undefined || (httpStatusOf(error) ?? 500) >= 500) throw error; // transient: back off and retry
       return { ok: false, reason: 'ApplyFailed', message };
     }
+  }
+
+  /**
+   * Creates the TFModel's token Secret once (per operator process and key). One already there is
+   * ours from an earlier run: the name holds the key's id and the content is derived from the key.
+   * Someone else's of that name would hold another token, and the pods' refusal of every push
+   * says so in the status (ConfigNotPushed, PERMISSION_DENIED): the operator may not read it.
+   */
+  private async ensureAdminTokenSecret(tfmodel: TFModel, admin: AdminCredentials): Promise<void> {
+    const uid = tfmodel.metadata.uid ?? '';
+    if (this.adminSecrets.get(uid) === admin.secretName) return;
+    await this.options.writer.create(desiredAdminTokenSecret(tfmodel, admin));
+    this.adminSecrets.set(uid, admin.secretName);
   }
 
   /** Applies only when what we would write differs from what we last wrote (the hash annotation). */
@@ -298,7 +325,9 @@ export class TFModelReconciler {
    * push to, with the error.
    */
   /** Pushes the config to every ready pod that lacks it; by index into readyPods, which took it and which failed (why). */
-  private async pushConfig(readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, plan: PromotionPlan, configHash: string): Promise<PushOutcome> {
+  private async pushConfig(
+    readyPods: readonly V1Pod[], reports: readonly PodReport[], spec: ResolvedSpec, plan: PromotionPlan, configHash: string, adminToken: string | undefined,
+  ): Promise<PushOutcome> {
     const config = servedModel(spec, plan);
     const failures = new Map<number, string>();
     const pushed = new Set<number>();
@@ -310,7 +339,7 @@ export class TFModelReconciler {
       const address = this.options.addresses.resolve(pod);
       if (!address) return;
       try {
-        await this.options.serving.pushConfig(address, config);
+        await this.options.serving.pushConfig(address, config, adminToken);
         this.pushed.set(uid, configHash);
         pushed.add(index);
       } catch (error) {

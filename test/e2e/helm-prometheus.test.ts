@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { FIELD_MANAGER, type TFModel } from '../../src/operator/api/tfmodel.js';
 import { CHART_DIR, type KubeObject, NAMESPACE as RELEASE_NAMESPACE, parseManifests, RELEASE } from '../packaging/helm.js';
-import { expandRules, leaderElectionPermissions, type Permission, type PolicyRule, WATCH_SCOPE_PERMISSIONS } from '../packaging/rbac-expectations.js';
+import { adminKeyPermissions, expandRules, leaderElectionPermissions, type Permission, type PolicyRule, WATCH_SCOPE_PERMISSIONS } from '../packaging/rbac-expectations.js';
 import { HALF_PLUS_TWO_BASE } from '../support/test-models.js';
 import { type ControlPlane, controlPlaneBinaries, KWOK_TOLERATION, listeningAddresses, poll, startControlPlane } from './harness/index.js';
 import { type OperatorProcess, SERVER_MAIN, ServingPods, startOperatorProcess } from './harness/operator.js';
@@ -248,6 +248,14 @@ describe('e2e Helm chart and Prometheus: helm install, the operator on the chart
         assert.equal(object.metadata!.ownerReferences?.[0]?.uid, model.metadata.uid, `${object.kind} is owned by the TFModel`);
         assert.ok(object.metadata!.managedFields?.some((m) => m.manager === FIELD_MANAGER && m.operation === 'Apply'), `${object.kind} applied by ${FIELD_MANAGER}`);
       }
+      // The admin token Secret it created (create only: it cannot read it back), owned by the TFModel and mounted by the pods.
+      const tokenSecrets = await getJson<{ items: Array<{ metadata: { name: string; ownerReferences?: Array<{ uid: string }> } }> }>(
+        ['get', 'secrets', '-n', MODELS_NAMESPACE, '-l', 'app.kubernetes.io/instance=half,app.kubernetes.io/component=admin-token'],
+      );
+      assert.equal(tokenSecrets.items.length, 1);
+      assert.equal(tokenSecrets.items[0]!.metadata.ownerReferences?.[0]?.uid, model.metadata.uid);
+      const podVolumes = (owned[1] as V1Deployment).spec!.template.spec!.volumes ?? [];
+      assert.ok(podVolumes.some((v) => v.secret?.secretName === tokenSecrets.items[0]!.metadata.name), 'the pods mount it');
       // Events are allowed too: the operator recorded one when the TFModel became Ready.
       await poll(
         async () => {
@@ -274,8 +282,10 @@ describe('e2e Helm chart and Prometheus: helm install, the operator on the chart
       };
       assert.deepEqual(await effective(MODELS_NAMESPACE), WATCH_SCOPE_PERMISSIONS);
       const deployment = releaseObjects.find((o) => o.kind === 'Deployment') as unknown as V1Deployment;
-      const id = deployment.spec!.template.spec!.containers[0]!.args!.find((a) => a.startsWith('--leader-election-id='))!.split('=')[1]!;
-      assert.deepEqual(await effective(RELEASE_NAMESPACE), [...new Set([...WATCH_SCOPE_PERMISSIONS, ...leaderElectionPermissions(id)])].sort());
+      const operatorArgs = deployment.spec!.template.spec!.containers[0]!.args!;
+      const id = operatorArgs.find((a) => a.startsWith('--leader-election-id='))!.split('=')[1]!;
+      const keySecret = operatorArgs.find((a) => a.startsWith('--admin-key-secret='))!.split('=')[1]!;
+      assert.deepEqual(await effective(RELEASE_NAMESPACE), [...new Set([...WATCH_SCOPE_PERMISSIONS, ...leaderElectionPermissions(id), ...adminKeyPermissions(keySecret)])].sort());
 
       // The same with the real kubectl: what it needs, yes; what it must not do, no.
       const canI = async (args: readonly string[]): Promise<string> => {
@@ -289,12 +299,24 @@ describe('e2e Helm chart and Prometheus: helm install, the operator on the chart
         ['patch', 'tfmodels.serving.tfmodel.dev', '--subresource=status', '-n', MODELS_NAMESPACE],
         ['create', 'deployments.apps', '-n', MODELS_NAMESPACE],
         ['update', `leases.coordination.k8s.io/${id}`, '-n', RELEASE_NAMESPACE],
+        // The admin tokens: create Secrets (never read one back), read the operator's own key only.
+        ['create', 'secrets', '-n', MODELS_NAMESPACE],
+        ['create', 'secrets', '-n', RELEASE_NAMESPACE],
+        ['get', `secrets/${keySecret}`, '-n', RELEASE_NAMESPACE],
       ];
       const denied: string[][] = [
         ['delete', 'nodes'],
         ['get', 'nodes'],
-        ['create', 'secrets', '-n', RELEASE_NAMESPACE],
         ['get', 'secrets', '-n', MODELS_NAMESPACE],
+        ['get', `secrets/${keySecret}`, '-n', MODELS_NAMESPACE],
+        ['get', 'secrets/half-server-admin-token', '-n', MODELS_NAMESPACE],
+        ['get', 'secrets/another-secret', '-n', RELEASE_NAMESPACE],
+        ['update', `secrets/${keySecret}`, '-n', RELEASE_NAMESPACE],
+        ['patch', 'secrets', '-n', MODELS_NAMESPACE],
+        ['update', 'secrets', '-n', MODELS_NAMESPACE],
+        ['delete', 'secrets', '-n', MODELS_NAMESPACE],
+        ['delete', `secrets/${keySecret}`, '-n', RELEASE_NAMESPACE],
+        ['watch', 'secrets', '-n', MODELS_NAMESPACE],
         ['get', 'secrets', '--all-namespaces'],
         ['list', 'secrets', '--all-namespaces'],
         ['create', 'serviceaccounts', '--subresource=token', '-n', RELEASE_NAMESPACE],

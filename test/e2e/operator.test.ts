@@ -6,7 +6,11 @@
  */
 import { CoreV1Api, type V1ConfigMap, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { create } from '@bufbuild/protobuf';
+import { ModelServerConfigSchema } from '../../src/gen/tensorflow_serving/config/model_server_config_pb.js';
+import { ADMIN_TOKEN_FILE, ADMIN_TOKEN_KEY } from '../../src/operator/render/admin-token.js';
+import { TfmodelServerClient } from '../../src/operator/serving-client/serving-client.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/corpus.js';
@@ -214,6 +218,45 @@ describe('e2e operator: TFModels on a real control plane', function () {
       assert.ok(messages.some((m) => /label stable now serves version 1 \(was 2\)/.test(m)), messages.join('\n'));
     });
 
+    it('protects model management: pods hold the TFModel\'s token, the operator\'s pushes carry it, a reload without it is refused (issue 7 item 8)', async function () {
+      this.timeout(120_000);
+      const model = (await get<TFModel>('tfmodel', 'half'))!;
+      const deployment = (await get<V1Deployment>('deployment', 'half-server'))!;
+      const podSpec = deployment.spec!.template.spec!;
+      assert.ok(podSpec.containers[0]!.args!.includes(`--admin_token_file=${ADMIN_TOKEN_FILE}`));
+      const secretName = podSpec.volumes!.find((v) => v.secret)!.secret!.secretName!;
+      const api = cp().kubeConfig().makeApiClient(CoreV1Api);
+      const secret = await api.readNamespacedSecret({ namespace: NAMESPACE, name: secretName });
+      assert.equal(secret.metadata!.ownerReferences![0]!.uid, model.metadata.uid, 'owned by the TFModel');
+      assert.equal(secret.immutable, true);
+      const token = Buffer.from(secret.data![ADMIN_TOKEN_KEY]!, 'base64').toString('utf8');
+      const key = await api.readNamespacedSecret({ namespace: 'default', name: 'tfmodel-operator-admin-key' });
+      assert.equal(Buffer.from(key.data!['key']!, 'base64').length, 32, 'the operator made its key next to its Lease');
+
+      // An anonymous client of a pod's gRPC port: the 4-byte "unload everything" is refused.
+      const client = new TfmodelServerClient({ timeoutMs: 5000 });
+      const unloadAll = create(ModelServerConfigSchema, { config: { case: 'modelConfigList', value: { config: [] } } });
+      try {
+        for (const pod of pods.pods.values()) {
+          const address = { host: '127.0.0.1', restPort: pod.restPort, grpcPort: pod.grpcPort };
+          await assert.rejects(client.pushConfig(address, unloadAll), /UNAUTHENTICATED/);
+          await assert.rejects(client.pushConfig(address, unloadAll, `${token}x`), /PERMISSION_DENIED/);
+          await assert.rejects(client.pushRouting(address, {}), /HTTP 401/);
+          assert.equal(await predict(pod, 'stable'), 2.5, `pod ${pod.name} still serves`);
+        }
+      } finally {
+        client.close();
+      }
+      // The label moves before this test went through the operator's pushes, which carried the
+      // token: it never appears in the status, the events or the operator's log.
+      const visible = [
+        JSON.stringify(model),
+        (await cp().kubectl(['get', 'events', '-n', NAMESPACE, '-o', 'json'], { check: true })).stdout,
+        readFileSync(join(work, 'operator.log'), 'utf8'),
+      ];
+      for (const text of visible) assert.equal(text.includes(token), false);
+    });
+
     it('blocks a label whose version never appears, and keeps serving the last good one', async function () {
       this.timeout(120_000);
       await mergePatch('half', { spec: { versionPolicy: { specific: { versions: [1, 2, 3] } }, versionLabels: { test: 3 } } });
@@ -316,7 +359,8 @@ describe('e2e operator: TFModels on a real control plane', function () {
       await cp().kubectl(['delete', 'tfmodel', 'gpu-half', '-n', NAMESPACE], { check: true });
       await poll(async () => {
         const left = await Promise.all([get('configmap', 'gpu-half-server-config'), get('deployment', 'gpu-half-server'), get('service', 'gpu-half-server')]);
-        return left.every((o) => o === undefined) ? true : undefined;
+        const secrets = await cp().kubectl(['get', 'secrets', '-n', NAMESPACE, '-l', 'app.kubernetes.io/instance=gpu-half', '-o', 'name'], { check: true });
+        return left.every((o) => o === undefined) && secrets.stdout.trim() === '' ? true : undefined;
       }, { what: 'gpu-half owned objects garbage-collected', timeoutMs: 90_000, intervalMs: 1000 });
     });
   });

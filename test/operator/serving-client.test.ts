@@ -7,6 +7,8 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveSpec } from '../../src/operator/api/tfmodel.js';
+import { ADMIN_TOKEN_KEY, adminCredentials, desiredAdminTokenSecret } from '../../src/operator/render/admin-token.js';
+import { routingBody } from '../../src/operator/rollout/rollout-driver.js';
 import { servedModel } from '../../src/operator/render/owned-objects.js';
 import { modelConfigText } from '../../src/operator/render/server-config.js';
 import type { PodAddress } from '../../src/operator/serving-client/pod-address.js';
@@ -88,5 +90,54 @@ describe('operator serving client against tfmodel-server', function () {
     assert.deepEqual(await client.report(address, 'pod-a', 'other'), { pod: 'pod-a', kind: 'model-missing' });
     const unreachable = await client.report({ host: '127.0.0.1', restPort: 1, grpcPort: 1 }, 'pod-x', 'iris');
     assert.equal(unreachable.kind, 'unreachable');
+  });
+});
+
+describe('operator serving client against a tfmodel-server with --admin_token_file (issue 7 item 8)', function () {
+  this.timeout(60_000);
+  const root = mkdtempSync(join(tmpdir(), 'tfmodel-operator-admin-'));
+  const base = join(root, 'iris');
+  const client = new TfmodelServerClient({ timeoutMs: 2000 });
+  const model = tfmodel({ basePath: base, versionPolicy: { specific: { versions: [1, 2] } } });
+  const spec = resolveSpec(model);
+  const credentials = adminCredentials(Buffer.alloc(32, 5), model);
+  let server: ServerProcess;
+  let address: PodAddress;
+
+  before(async () => {
+    cpSync(HALF_PLUS_TWO, join(base, '1'), { recursive: true });
+    cpSync(HALF_PLUS_THREE, join(base, '2'), { recursive: true });
+    const configFile = join(root, 'model.config');
+    writeFileSync(configFile, modelConfigText(servedModel(spec, { labels: new Map(), extraVersions: [] })));
+    // The file the Secret volume holds: the rendered Secret's data, decoded as the kubelet does.
+    const tokenFile = join(root, ADMIN_TOKEN_KEY);
+    writeFileSync(tokenFile, Buffer.from(desiredAdminTokenSecret(model, credentials).data![ADMIN_TOKEN_KEY]!, 'base64'));
+    const [restPort] = await freePorts(1);
+    server = ServerProcess.start([`--rest_api_port=${restPort}`, `--model_config_file=${configFile}`, `--admin_token_file=${tokenFile}`]);
+    const ports = await server.ports();
+    address = { host: '127.0.0.1', restPort: ports.rest!, grpcPort: ports.grpc };
+    await eventually(() => client.report(address, 'pod-a', 'iris'), (r) => r.kind === 'serving' && r.versions.filter((v) => v.state === 'AVAILABLE').length === 2, 'both versions AVAILABLE');
+  });
+  after(async () => {
+    client.close();
+    await server?.stop('SIGKILL');
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('refuses a config push without the token (UNAUTHENTICATED) or with another TFModel\'s (PERMISSION_DENIED), and takes it with the token', async () => {
+    const config = servedModel(spec, { labels: new Map([['stable', 2]]), extraVersions: [] });
+    await assert.rejects(client.pushConfig(address, config), /UNAUTHENTICATED.*requires the admin token/);
+    const other = adminCredentials(Buffer.alloc(32, 5), tfmodel({ basePath: base }, { uid: 'uid-other' }));
+    await assert.rejects(client.pushConfig(address, config, other.token), /PERMISSION_DENIED/);
+    const before = await client.report(address, 'pod-a', 'iris');
+    assert.ok(before.kind === 'serving' && before.labels.size === 0, 'a refused push changes nothing');
+    await client.pushConfig(address, config, credentials.token);
+    const after = await client.report(address, 'pod-a', 'iris');
+    assert.ok(after.kind === 'serving' && after.labels.get('stable') === 2);
+  });
+
+  it('refuses a routing push without the token (HTTP 401) and takes it with the token', async () => {
+    await assert.rejects(client.pushRouting(address, routingBody('iris', undefined)), /HTTP 401/);
+    await client.pushRouting(address, routingBody('iris', undefined), credentials.token);
   });
 });

@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import yaml from 'js-yaml';
 import { REPO_ROOT } from '../support/corpus.js';
 import { CHART_DIR, type KubeObject, NAMESPACE, findHelm, lintChart, renderChart } from './helm.js';
-import { WATCH_SCOPE_PERMISSIONS, expandRules, leaderElectionPermissions, rulesOf } from './rbac-expectations.js';
+import { adminKeyPermissions, expandRules, leaderElectionPermissions, rulesOf, watchScopePermissions } from './rbac-expectations.js';
 
 interface Values {
   replicaCount?: number;
   watchNamespace?: string;
   leaderElection?: { enabled?: boolean; id?: string };
+  adminToken?: { enabled?: boolean };
   serviceMonitor?: { enabled?: boolean; labels?: Record<string, string> };
   grafanaDashboard?: { enabled?: boolean; namespace?: string };
 }
@@ -28,6 +29,7 @@ const VALUE_SETS: Record<string, Values> = {
     grafanaDashboard: { enabled: true, namespace: 'monitoring' },
   },
   'leaderElection disabled': { leaderElection: { enabled: false } },
+  'adminToken disabled': { adminToken: { enabled: false } },
   'three replicas': { replicaCount: 3 },
 };
 
@@ -212,11 +214,12 @@ describe('Helm chart charts/tfmodel-operator', function () {
       it('grants exactly the expected permissions, in the expected scope', () => {
         const namespaced = Boolean(values.watchNamespace);
         const leaderElection = values.leaderElection?.enabled ?? true;
-        const namespacedRoles = ofKind(objects, 'Role').filter((r) => !r.metadata.name.endsWith('-leader-election'));
+        const adminToken = values.adminToken?.enabled ?? true;
+        const namespacedRoles = ofKind(objects, 'Role').filter((r) => !r.metadata.name.endsWith('-leader-election') && !r.metadata.name.endsWith('-admin-key'));
         const watchRole = namespaced ? namespacedRoles[0]! : one(objects, 'ClusterRole');
         assert.equal(namespacedRoles.length, namespaced ? 1 : 0);
         if (namespaced) assert.equal(watchRole.metadata.namespace, values.watchNamespace);
-        assert.deepEqual(expandRules(rulesOf(watchRole)), WATCH_SCOPE_PERMISSIONS);
+        assert.deepEqual(expandRules(rulesOf(watchRole)), watchScopePermissions(adminToken));
         if (namespaced) {
           assert.equal(ofKind(objects, 'ClusterRole', 'ClusterRoleBinding').length, 0, 'namespaced mode renders no cluster-wide RBAC');
         }
@@ -230,9 +233,25 @@ describe('Helm chart charts/tfmodel-operator', function () {
           assert.equal(leaderRoles.length, 0, 'no leader-election Role without leader election');
         }
 
+        // The admin key: get on that one Secret only (the operator reads no other Secret).
+        const keyRoles = ofKind(objects, 'Role').filter((r) => r.metadata.name.endsWith('-admin-key'));
+        if (adminToken) {
+          assert.equal(keyRoles.length, 1);
+          assert.equal(keyRoles[0]!.metadata.namespace, NAMESPACE);
+          const keySecret = operatorContainer(objects).args!.find((a) => a.startsWith('--admin-key-secret='))!.split('=')[1]!;
+          assert.deepEqual(expandRules(rulesOf(keyRoles[0]!)), adminKeyPermissions(keySecret));
+        } else {
+          assert.equal(keyRoles.length, 0, 'no admin key Role without adminToken');
+        }
+        for (const role of ofKind(objects, 'Role', 'ClusterRole')) {
+          for (const permission of expandRules(rulesOf(role)).filter((p) => p.startsWith('/secrets'))) {
+            assert.ok(['/secrets:create'].includes(permission) || /^\/secrets#[^:]+-admin-key:get$/.test(permission), `${role.metadata.name}: ${permission}`);
+          }
+        }
+
         // No other roles, no wildcards, and every binding points at a rendered role and our ServiceAccount.
         const roles = ofKind(objects, 'Role', 'ClusterRole');
-        assert.equal(roles.length, 1 + (leaderElection ? 1 : 0));
+        assert.equal(roles.length, 1 + (leaderElection ? 1 : 0) + (adminToken ? 1 : 0));
         for (const role of roles) assert.doesNotMatch(JSON.stringify(role['rules']), /"\*"/);
         const serviceAccount = one(objects, 'ServiceAccount');
         const bindings = ofKind(objects, 'RoleBinding', 'ClusterRoleBinding');
@@ -261,6 +280,9 @@ describe('Helm chart charts/tfmodel-operator', function () {
         assert.deepEqual(flag('--server-image'), ['ghcr.io/tfmodel/tfmodel-server:0.1.0']);
         assert.deepEqual(flag('--server-gpu-image'), ['ghcr.io/tfmodel/tfmodel-server-gpu:0.1.0']);
         assert.deepEqual(flag('--workers'), ['4']);
+        const adminToken = values.adminToken?.enabled ?? true;
+        assert.deepEqual(flag('--admin-token'), [String(adminToken)]);
+        assert.deepEqual(flag('--admin-key-secret'), adminToken ? ['tfmodel-operator-admin-key'] : []);
         const deployment = one(objects, 'Deployment');
         assert.equal((deployment['spec'] as { replicas: number }).replicas, values.replicaCount ?? 1);
       });

@@ -49,7 +49,7 @@ describe('deploy/ (kubectl apply -f deploy/)', function () {
     }
     assert.deepEqual(
       objects.map((o) => o.kind).sort(),
-      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'],
+      ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'],
     );
   });
 

@@ -40,8 +40,15 @@ function permissions(spec: Record<string, readonly string[]>): Permission[] {
 
 const EVENTS = { '/events': ['create', 'patch'], 'events.k8s.io/events': ['create', 'patch'] };
 
-/** Over TFModels and what the operator renders from them: cluster-wide or in the watched namespace. */
-export const WATCH_SCOPE_PERMISSIONS = permissions({
+/**
+ * Over TFModels and what the operator renders from them: cluster-wide or in the watched namespace.
+ * With adminToken.enabled (the default) also Secrets, create only (each TFModel's token Secret).
+ */
+export function watchScopePermissions(adminToken = true): Permission[] {
+  return adminToken ? [...WATCH_SCOPE_BASE, '/secrets:create'].sort() : WATCH_SCOPE_BASE;
+}
+
+const WATCH_SCOPE_BASE = permissions({
   'serving.tfmodel.dev/tfmodels': ['get', 'list', 'watch'],
   'serving.tfmodel.dev/tfmodels/status': ['get', 'update', 'patch'],
   'serving.tfmodel.dev/tfmodels/finalizers': ['update'],
@@ -53,6 +60,14 @@ export const WATCH_SCOPE_PERMISSIONS = permissions({
   'autoscaling/horizontalpodautoscalers': ['get', 'create', 'patch', 'delete'],
   ...EVENTS,
 });
+
+/** The default values' watch-scope permissions (adminToken enabled). */
+export const WATCH_SCOPE_PERMISSIONS = watchScopePermissions();
+
+/** In the release namespace, for the admin key Secret `secretName` (adminToken.enabled). */
+export function adminKeyPermissions(secretName: string): Permission[] {
+  return permissions({ '/secrets': ['create'], [`/secrets#${secretName}`]: ['get'] });
+}
 
 /** In the release namespace, for leader election with Lease `leaseName`. */
 export function leaderElectionPermissions(leaseName: string): Permission[] {

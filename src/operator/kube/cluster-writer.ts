@@ -17,6 +17,11 @@ export interface ClusterWriter {
   apply<T extends KubernetesObject>(object: T): Promise<T>;
   /** Replaces the TFModel's status through the /status subresource. */
   writeStatus(tfmodel: TFModel, status: TFModelStatus): Promise<void>;
+  /**
+   * Creates an object (a POST, no apply: for Secrets, whose create needs no permission to read or
+   * change anyone else's). 'exists' when an object of that name is there already; it is not read.
+   */
+  create(object: KubernetesObject): Promise<'created' | 'exists'>;
   deleteObject(object: KubernetesObject): Promise<void>;
   /** Reads an object (for types no informer watches); undefined when absent. */
   read<T extends KubernetesObject>(header: KubernetesObject): Promise<T | undefined>;
@@ -49,6 +54,16 @@ export class KubeClusterWriter implements ClusterWriter {
       name: tfmodel.metadata.name!,
       body: [{ op: 'add', path: '/status', value: status }],
     });
+  }
+
+  async create(object: KubernetesObject): Promise<'created' | 'exists'> {
+    try {
+      await this.objects.create(object, undefined, undefined, FIELD_MANAGER);
+      return 'created';
+    } catch (error) {
+      if (httpStatusOf(error) === 409) return 'exists';
+      throw error;
+    }
   }
 
   async deleteObject(object: KubernetesObject): Promise<void> {

@@ -6,6 +6,7 @@ import type { V1ConfigMap, V1Container, V1EnvVar, V1Deployment, V1PodSpec, V1Ser
 import {
   ANNOTATION_LABELS, ANNOTATION_POD_CONFIG_HASH, API_VERSION, GRPC_PORT, KIND, MODEL_CACHE_PATH, REST_PORT, type ResolvedSpec, type TFModel, ownedNames, selectorLabels,
 } from '../api/tfmodel.js';
+import { adminTokenPodSettings } from './admin-token.js';
 import { gpuPodSettings } from './gpu.js';
 import { contentHash, ownedLabels, ownedMetadata } from './metadata.js';
 import { batchingConfigText, modelConfigText, modelServerConfig, monitoringConfigText } from './server-config.js';
@@ -66,7 +67,8 @@ function startupConfigFiles(spec: ResolvedSpec): Record<string, string> {
   return files;
 }
 
-export function serverArgs(spec: ResolvedSpec): string[] {
+/** `adminTokenSecret`: the TFModel's token Secret (admin-token.ts); the server then requires the token for model management. */
+export function serverArgs(spec: ResolvedSpec, adminTokenSecret?: string): string[] {
   const args = [
     `--port=${GRPC_PORT}`,
     `--rest_api_port=${REST_PORT}`,
@@ -79,22 +81,27 @@ export function serverArgs(spec: ResolvedSpec): string[] {
   if (spec.batching) args.push('--enable_batching=true', `--batching_parameters_file=${CONFIG_DIR}/${BATCHING_CONFIG_FILE}`);
   if (spec.gpu) args.push(...gpuPodSettings(spec.gpu).serverArgs);
   if (spec.storage.kind === 'object') args.push(`--model_cache_dir=${MODEL_CACHE_PATH}`, `--model_cache_max_bytes=${spec.storage.cacheMaxBytes}`);
+  if (adminTokenSecret) args.push(adminTokenPodSettings(adminTokenSecret).serverArg);
   args.push(...spec.serverArgs);
   return args;
 }
 
-export function desiredDeployment(tfmodel: TFModel, spec: ResolvedSpec, options: RenderOptions): V1Deployment {
+/**
+ * `adminTokenSecret`: the name of the TFModel's admin token Secret (admin-token.ts), mounted
+ * read-only and passed as --admin_token_file; absent: model management stays open, as TF Serving.
+ */
+export function desiredDeployment(tfmodel: TFModel, spec: ResolvedSpec, options: RenderOptions, adminTokenSecret?: string): V1Deployment {
   const names = ownedNames(spec.name);
   const gpu = spec.gpu ? gpuPodSettings(spec.gpu) : undefined;
   const podAnnotations: Record<string, string> = { [ANNOTATION_POD_CONFIG_HASH]: contentHash(startupConfigFiles(spec)), ...gpu?.podAnnotations };
   if (spec.monitoring.enabled) {
     Object.assign(podAnnotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(REST_PORT), 'prometheus.io/path': spec.monitoring.path });
   }
-  const { volumes, mounts } = podVolumes(tfmodel, spec);
+  const { volumes, mounts } = podVolumes(tfmodel, spec, adminTokenSecret);
   const container: V1Container = {
     name: 'tfmodel-server',
     image: tfmodel.spec.image ?? (spec.gpu ? options.serverGpuImage : options.serverImage),
-    args: serverArgs(spec),
+    args: serverArgs(spec, adminTokenSecret),
     ...(spec.storage.kind === 'object' ? { env: objectStoreEnv(spec.storage) } : {}),
     ports: [
       { name: 'grpc', containerPort: GRPC_PORT, protocol: 'TCP' },
@@ -163,7 +170,7 @@ export function desiredDeployment(tfmodel: TFModel, spec: ResolvedSpec, options:
   };
 }
 
-function podVolumes(tfmodel: TFModel, spec: ResolvedSpec): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+function podVolumes(tfmodel: TFModel, spec: ResolvedSpec, adminTokenSecret: string | undefined): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const names = ownedNames(spec.name);
   // A directory mount (never subPath): the kubelet updates it in place when the ConfigMap changes.
   const volumes: V1Volume[] = [
@@ -189,6 +196,11 @@ function podVolumes(tfmodel: TFModel, spec: ResolvedSpec): { volumes: V1Volume[]
       });
       mounts.push({ name: 'storage-credentials', mountPath: STORAGE_CREDENTIALS_DIR, readOnly: true });
     }
+  }
+  if (adminTokenSecret) {
+    const admin = adminTokenPodSettings(adminTokenSecret);
+    volumes.push(admin.volume);
+    mounts.push(admin.mount);
   }
   for (const volume of tfmodel.spec.volumes ?? []) volumes.push(volume);
   for (const mount of tfmodel.spec.volumeMounts ?? []) mounts.push({ ...mount, readOnly: true });

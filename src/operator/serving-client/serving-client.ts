@@ -5,7 +5,7 @@
  */
 import { request as httpRequest, Agent } from 'node:http';
 import { create } from '@bufbuild/protobuf';
-import { type Client, credentials } from '@grpc/grpc-js';
+import { type Client, Metadata, credentials } from '@grpc/grpc-js';
 import { ReloadConfigRequestSchema } from '../../gen/tensorflow_serving/apis/model_management_pb.js';
 import type { ModelServerConfig } from '../../gen/tensorflow_serving/config/model_server_config_pb.js';
 import { grpcClient, unaryCall } from '../../server/transports/grpc/client.js';
@@ -15,12 +15,15 @@ import type { PodAddress } from './pod-address.js';
 
 export interface ServingClient {
   report(address: PodAddress, pod: string, modelName: string): Promise<PodReport>;
-  /** Resolves once the server accepted the config; rejects with the server's reason otherwise. */
-  pushConfig(address: PodAddress, config: ModelServerConfig): Promise<void>;
+  /**
+   * Resolves once the server accepted the config; rejects with the server's reason otherwise.
+   * `adminToken`: sent as `authorization: Bearer` (the pod runs with --admin_token_file).
+   */
+  pushConfig(address: PodAddress, config: ModelServerConfig, adminToken?: string): Promise<void>;
   /** The server's Prometheus text (its metrics endpoint on the REST port). */
   metrics(address: PodAddress, path: string): Promise<string>;
   /** Replaces the server's routing config (PUT /tfmodel/routing); rejects with the server's reason. */
-  pushRouting(address: PodAddress, routing: unknown): Promise<void>;
+  pushRouting(address: PodAddress, routing: unknown, adminToken?: string): Promise<void>;
   close(): void;
 }
 
@@ -76,15 +79,17 @@ export class TfmodelServerClient implements ServingClient {
     return this.get(address, path);
   }
 
-  async pushRouting(address: PodAddress, routing: unknown): Promise<void> {
-    await this.send(address, 'PUT', '/tfmodel/routing', JSON.stringify(routing));
+  async pushRouting(address: PodAddress, routing: unknown, adminToken?: string): Promise<void> {
+    await this.send(address, 'PUT', '/tfmodel/routing', JSON.stringify(routing), adminToken);
   }
 
-  async pushConfig(address: PodAddress, config: ModelServerConfig): Promise<void> {
+  async pushConfig(address: PodAddress, config: ModelServerConfig, adminToken?: string): Promise<void> {
     const client = this.channel(`${address.host}:${address.grpcPort}`);
+    const metadata = new Metadata();
+    if (adminToken !== undefined) metadata.set('authorization', `Bearer ${adminToken}`);
     const response = await unaryCall(client, modelServiceDefinition.handleReloadConfigRequest, create(ReloadConfigRequestSchema, { config }), {
       deadline: Date.now() + this.timeoutMs,
-    });
+    }, metadata);
     const code = response.status?.errorCode ?? 0;
     if (code !== 0) throw new Error(`server refused the config (code ${code}): ${response.status?.errorMessage ?? ''}`);
   }
@@ -116,9 +121,10 @@ export class TfmodelServerClient implements ServingClient {
     return this.send(address, 'GET', path);
   }
 
-  private send(address: PodAddress, method: string, path: string, body?: string): Promise<string> {
+  private send(address: PodAddress, method: string, path: string, body?: string, adminToken?: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+      const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) };
+      if (adminToken !== undefined) headers['authorization'] = `Bearer ${adminToken}`;
       const req = httpRequest({ host: address.host, port: address.restPort, method, path, headers, agent: this.agent, timeout: this.timeoutMs }, (res) => {
         let text = '';
         res.setEncoding('utf8');

@@ -5,7 +5,8 @@
  * the control plane. Pods on kwok nodes run in name only, so ServingPods plays the kubelet for the
  * serving pods of one TFModel: for every Running pod it starts a real tfmodel-server on loopback
  * with the pod's own container args (ports and the config directory mapped), keeps the pod's
- * config files in step with the ConfigMap (as a ConfigMap volume would), and
+ * config files in step with the ConfigMap (as a ConfigMap volume would), writes the pod's Secret
+ * volumes (the admin token) into the pod's directory as the kubelet would, and
  * maps "namespace/pod" to the server's ports in the file the operator reads (--pod-address-map).
  */
 import { CoreV1Api, type V1EnvVar, type V1Pod } from '@kubernetes/client-node';
@@ -150,8 +151,10 @@ export class ServingPods {
     const podDir = join(this.options.dir, name);
     mkdirSync(podDir, { recursive: true });
     for (const [file, content] of Object.entries(files)) writeIfChanged(join(podDir, file), content);
+    const secretDirs = await this.secretVolumes(pod, podDir);
     const [grpcPort, restPort] = (await freePorts(2)) as [number, number];
     const args = (pod.spec!.containers[0]!.args ?? []).map((arg) => {
+      for (const [mountPath, dir] of secretDirs) if (arg.includes(`=${mountPath}/`)) return arg.replace(`=${mountPath}/`, `=${dir}/`);
       if (arg.startsWith('--port=')) return `--port=${grpcPort}`;
       if (arg.startsWith('--rest_api_port=')) return `--rest_api_port=${restPort}`;
       // The cache emptyDir: a directory of the pod's own.
@@ -163,6 +166,34 @@ export class ServingPods {
       env: { ...process.env, ...(await this.containerEnv(pod.spec!.containers[0]!.env ?? [], pod.metadata!.namespace!)) },
     });
     return { name, uid: pod.metadata!.uid!, server, restPort, grpcPort, configPath: join(podDir, 'model.config') };
+  }
+
+  /**
+   * The container's Secret volumes as the kubelet mounts them: each item's decoded value as a file
+   * in a directory of the pod's own (mode 0400), by mount path. A missing Secret that is not
+   * optional keeps the pod from starting (the kubelet waits; the next sync round tries again).
+   */
+  private async secretVolumes(pod: V1Pod, podDir: string): Promise<Map<string, string>> {
+    const dirs = new Map<string, string>();
+    const namespace = pod.metadata!.namespace!;
+    for (const mount of pod.spec!.containers[0]!.volumeMounts ?? []) {
+      const source = pod.spec!.volumes?.find((v) => v.name === mount.name)?.secret;
+      if (!source) continue;
+      const secret = await this.core.readNamespacedSecret({ namespace, name: source.secretName! }).catch(() => undefined);
+      if (!secret) {
+        if (source.optional) continue;
+        throw new Error(`pod ${pod.metadata!.name}: Secret ${namespace}/${source.secretName} of volume ${mount.name} does not exist yet`);
+      }
+      const dir = join(podDir, 'volumes', mount.name);
+      mkdirSync(dir, { recursive: true });
+      const items = source.items ?? Object.keys(secret.data ?? {}).map((key) => ({ key, path: key }));
+      for (const item of items) {
+        const encoded = secret.data?.[item.key];
+        if (encoded !== undefined) writeFileSync(join(dir, item.path), Buffer.from(encoded, 'base64'), { mode: 0o400 });
+      }
+      dirs.set(mount.mountPath, dir);
+    }
+    return dirs;
   }
 
   /**

@@ -14,7 +14,7 @@ export function grpcClient(address: string, credentials: ChannelCredentials, opt
 }
 
 /** Calls a unary method (with `metadata` as the call's metadata); rejects with the grpc-js ServiceError (code, details). */
-export function unaryCall<Req, Res>(client: Client, method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}, metadata = new Metadata()): Promise<Res> {
+export function unaryCall<Req, Res>(client: Client, method: MethodDefinition<Req, Res>, request: Req, options: CallOptions = {}, metadata: Metadata = new Metadata()): Promise<Res> {
   return new Promise((resolve, reject) => {
     client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, options,
       (error: ServiceError | null, response?: Res) => (error ? reject(error) : resolve(response!)));
