@@ -47,11 +47,11 @@ async function main(): Promise<void> {
         runtime, concurrency: env('BENCH_CONCURRENCY', 4), phaseSeconds: env('BENCH_SECONDS', 15), reloadSeconds: env('BENCH_RELOAD_SECONDS', 3), rounds: env('BENCH_ROUNDS', 2),
       }, log);
       results['reload'] = r;
-      out.push('## reload (model A p99 while ResNet50 reloads, same server, same run)',
+      out.push(['## reload (model A p99 while ResNet50 reloads, same server, same run)',
         '| phase | requests | errors | p50 (ms) | p99 (ms) |', '|---|---:|---:|---:|---:|',
         `| B idle | ${r.idle.requests} | ${r.idle.errors} | ${r.idle.p50.toFixed(2)} | ${r.idle.p99.toFixed(2)} |`,
         `| B reloading (${r.reloads} reloads) | ${r.reloading.requests} | ${r.reloading.errors} | ${r.reloading.p50.toFixed(2)} | ${r.reloading.p99.toFixed(2)} |`,
-        `\np99 ratio reloading / idle: ${r.ratio.toFixed(2)} (target <= 1.2); runtime ${r.runtime}${r.firstError ? `; first error: ${r.firstError}` : ''}`);
+        `\np99 ratio reloading / idle: ${r.ratio.toFixed(2)} (target <= 1.2); runtime ${r.runtime}${r.firstError ? `; first error: ${r.firstError}` : ''}`].join('\n'));
     }
     if (sections.includes('cycles')) {
       const key = process.env['BENCH_CYCLE_MODEL'] ?? 'mobilenetv2';
