@@ -16,7 +16,10 @@ export function servingReport(pod: string, versions: Record<number, ReportedVers
   return {
     pod,
     kind: 'serving',
-    versions: Object.entries(versions).map(([v, s]) => (Array.isArray(s) ? { version: Number(v), state: s[0], error: s[1] } : { version: Number(v), state: s })),
+    // [state, text]: the load error, or for START why the load waits.
+    versions: Object.entries(versions).map(([v, s]) => (Array.isArray(s)
+      ? { version: Number(v), state: s[0], ...(s[0] === 'START' ? { waiting: s[1] } : { error: s[1] }) }
+      : { version: Number(v), state: s })),
     labels: new Map(Object.entries(labels)),
   };
 }

@@ -58,6 +58,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/** --model_memory_budget_bytes: as given, 80% of the memory available for 0, none (no check) for -1. */
+export function modelMemoryBudget(flag: number, available: number = availableMemoryBytes()): number | undefined {
+  if (flag < 0) return undefined;
+  return flag || Math.floor(available * 0.8);
+}
+
 export async function startModelServer(flags: ServerFlags, log: Logger): Promise<RunningServer> {
   if (flags.batchingParametersFile && !flags.enableBatching) {
     throw invalidArgument('server_options.batching_parameters_file is set without setting server_options.enable_batching to true.');
@@ -116,6 +122,8 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     numLoadThreads: flags.numLoadThreads,
     numUnloadThreads: flags.numUnloadThreads,
     maxConcurrentLoadBytes: flags.maxConcurrentLoadBytes || Math.floor(availableMemoryBytes() / 4),
+    memoryBudgetBytes: modelMemoryBudget(flags.modelMemoryBudgetBytes),
+    onMemoryDecision: (model, decision) => metrics.memoryDecision(model, decision.kind),
     sources: objectStoreSources({ cache: new ModelCache(flags.modelCacheDir, flags.modelCacheMaxBytes) }),
     estimateLoadBytes: (version) => estimateVersionBytes(version.dir, { runtime: flags.runtime, threads: flags.inferenceThreads }),
     loadRetryIntervalMs: Math.max(0, flags.loadRetryIntervalMicros / 1000),

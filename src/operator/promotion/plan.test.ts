@@ -50,6 +50,17 @@ describe('operator promotion: planPromotion', () => {
     assert.match(status!.message!, /pod-a.*no SavedModel bundle/);
   });
 
+  it("blocks on a version whose load the server's memory budget holds back, with the server's reason", () => {
+    const why = 'Waiting for memory: loading version 2 beside what is loaded needs an estimated 1.5 GiB, over the model memory budget of 1.0 GiB';
+    const reports = [servingReport('pod-a', { 1: 'AVAILABLE', 2: ['START', why] }, { stable: 1 }), servingReport('pod-b', { 1: 'AVAILABLE', 2: 'LOADING' }, { stable: 1 })];
+    const result = plan({ desired: labels({ stable: 2 }), committed: labels({ stable: 1 }), reports });
+    assert.deepEqual([...result.labels], [['stable', 1]], 'the old version keeps serving');
+    const [status] = result.labelStatus;
+    assert.equal(status!.state, 'Blocked');
+    assert.equal(status!.reason, 'VersionWaitingForMemory');
+    assert.equal(status!.message, `version 2 waits on pod pod-a: ${why}`);
+  });
+
   it('waits for a version no pod reports, then blocks it after the grace period', () => {
     const reports = both({ 1: 'AVAILABLE' }, { stable: 1 });
     const first = plan({ desired: labels({ stable: 7 }), committed: labels({ stable: 1 }), reports, policy: specific(1, 7) });

@@ -29,7 +29,7 @@ export interface PromotionInput {
 
 export type LabelReason =
   | 'NoReadyReplicas' | 'PodUnreachable' | 'ModelNotLoaded' | 'VersionLoading' | 'VersionNotReported'
-  | 'VersionNotFound' | 'VersionFailedToLoad';
+  | 'VersionNotFound' | 'VersionFailedToLoad' | 'VersionWaitingForMemory';
 
 export interface PromotionPlan {
   /** The labels to render and push now. */
@@ -99,6 +99,9 @@ function judgeTarget(input: PromotionInput, target: number, since: Date): Verdic
   if (missing.length > 0) return waiting('ModelNotLoaded', `${podList(missing)} do not serve the model yet`);
   const notAvailable = input.reports.filter((r) => versionOf(r, target)?.state !== 'AVAILABLE');
   if (notAvailable.length === 0) return { kind: 'ready' };
+  // The server's memory budget holds the load back until a label lets go of the old version: it will not load by waiting.
+  const held = notAvailable.find((r) => versionOf(r, target)?.waiting);
+  if (held) return blocked('VersionWaitingForMemory', `version ${target} waits on pod ${held.pod}: ${versionOf(held, target)!.waiting}`);
   const loading = notAvailable.filter((r) => ['START', 'LOADING'].includes(versionOf(r, target)?.state ?? ''));
   if (loading.length > 0) return waiting('VersionLoading', `version ${target} is loading on ${podList(loading)}`);
   const seenAnywhere = input.reports.some((r) => versionOf(r, target) !== undefined && versionOf(r, target)!.state !== 'END');

@@ -7,6 +7,8 @@ export interface ReportedVersion {
   readonly state: VersionStateName;
   /** The load error, when the server reports one (state END after a failed load). */
   readonly error?: string;
+  /** Why the version's load waits (state START: the server's memory budget, a label naming the old version). */
+  readonly waiting?: string;
 }
 
 export type PodReport =

@@ -68,7 +68,9 @@ export class TfmodelServerClient implements ServingClient {
       if (!Number.isSafeInteger(version)) continue;
       const state = (STATES.has(entry.state ?? '') ? entry.state : 'UNKNOWN') as VersionStateName;
       const failed = entry.status?.error_code !== undefined && entry.status.error_code !== 'OK';
-      versions.push({ version, state, ...(failed ? { error: entry.status?.error_message || entry.status?.error_code } : {}) });
+      // tfmodel-server: a START version whose load waits says why with error_code OK.
+      const waiting = !failed && state === 'START' && entry.status?.error_message ? entry.status.error_message : undefined;
+      versions.push({ version, state, ...(failed ? { error: entry.status?.error_message || entry.status?.error_code } : {}), ...(waiting ? { waiting } : {}) });
     }
     const labels = new Map<string, number>();
     for (const [label, version] of Object.entries(model.version_labels ?? {})) labels.set(label, Number(version));

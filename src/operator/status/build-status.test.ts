@@ -50,6 +50,17 @@ describe('operator status: buildStatus', () => {
     assert.equal(status.conditions!.find((c) => c.type === 'Degraded')!.reason, 'VersionFailedToLoad');
   });
 
+  it("shows why a version's load waits (the server's memory budget) on the version", () => {
+    const why = 'Waiting for memory: loading version 2 beside what is loaded needs an estimated 1.5 GiB';
+    const reports = [servingReport('a', { 1: 'AVAILABLE', 2: ['START', why] }, { stable: 1 })];
+    const status = buildStatus({ ...base, pods: [], reports, deployment: { status: { replicas: 1, readyReplicas: 1 } } });
+    assert.deepEqual(status.versions, [
+      { version: 2, state: 'START', readyReplicas: 0, message: `a: ${why}` },
+      { version: 1, state: 'AVAILABLE', readyReplicas: 1 },
+    ]);
+    assert.equal(status.conditions!.find((c) => c.type === 'Degraded')!.reason, 'AsExpected', 'waiting is not a failure');
+  });
+
   it('keeps the previous served label while pods disagree', () => {
     const previous = { servedLabels: { stable: 1 } };
     const reports = [servingReport('a', { 1: 'AVAILABLE', 2: 'AVAILABLE' }, { stable: 2 }), servingReport('b', { 1: 'AVAILABLE', 2: 'AVAILABLE' }, { stable: 1 })];

@@ -136,7 +136,7 @@ function servedLabels(reports: readonly PodReport[], previous: Record<string, nu
 }
 
 function aggregateVersions(reports: readonly PodReport[]): VersionStatus[] {
-  const byVersion = new Map<number, { states: Set<string>; available: number; error?: string }>();
+  const byVersion = new Map<number, { states: Set<string>; available: number; error?: string; message?: string }>();
   for (const report of reports) {
     if (report.kind !== 'serving') continue;
     for (const v of report.versions) {
@@ -144,6 +144,7 @@ function aggregateVersions(reports: readonly PodReport[]): VersionStatus[] {
       entry.states.add(v.state);
       if (v.state === 'AVAILABLE') entry.available++;
       if (v.error && entry.error === undefined) entry.error = `${report.pod}: ${v.error}`;
+      if (v.waiting && entry.message === undefined) entry.message = `${report.pod}: ${v.waiting}`;
       byVersion.set(v.version, entry);
     }
   }
@@ -152,6 +153,7 @@ function aggregateVersions(reports: readonly PodReport[]): VersionStatus[] {
     state: e.states.size === 1 ? [...e.states][0]! : 'Mixed',
     readyReplicas: e.available,
     ...(e.error ? { error: e.error } : {}),
+    ...(e.message ? { message: e.message } : {}),
   }));
 }
 

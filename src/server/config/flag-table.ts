@@ -199,6 +199,12 @@ export const FLAGS = {
     help: 'Model loads run at once only while their estimated footprints (weights on disk x engine instances) add up to at most this (one larger load still runs, alone); 0: a quarter of the memory available (the cgroup limit, else physical memory)',
     ours: true,
   },
+  model_memory_budget_bytes: {
+    type: 'int',
+    default: '0',
+    help: 'What all loaded model versions together may hold by their estimated footprints: a reload that would not fit beside the old version unloads the old one first (resource-preserving order), or waits while a label still names it (docs/memory.md); 0: 80% of the memory available (the cgroup limit, else physical memory); -1: no memory check (TF Serving\'s behaviour)',
+    ours: true,
+  },
   model_cache_dir: {
     type: 'string',
     default: '$TMPDIR/tfmodel-model-cache',

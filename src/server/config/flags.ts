@@ -54,6 +54,8 @@ export interface ServerFlags {
   readonly numUnloadThreads: number;
   /** Cap on the estimated bytes of concurrent loads (ours); 0: derived from the memory available. */
   readonly maxConcurrentLoadBytes: number;
+  /** What all loaded versions may hold by their estimates (ours); 0: derived from the memory available; -1: no check. */
+  readonly modelMemoryBudgetBytes: number;
   /** Local cache of versions from object stores (ours). */
   readonly modelCacheDir: string;
   readonly modelCacheMaxBytes: number;
@@ -195,6 +197,7 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       numLoadThreads: nonNegative('num_load_threads', get('num_load_threads', 0)),
       numUnloadThreads: nonNegative('num_unload_threads', get('num_unload_threads', 0)),
       maxConcurrentLoadBytes: nonNegative('max_concurrent_load_bytes', get('max_concurrent_load_bytes', 0)),
+      modelMemoryBudgetBytes: memoryBudget(get('model_memory_budget_bytes', 0)),
       modelCacheDir: get<string>('model_cache_dir', '') || join(tmpdir(), 'tfmodel-model-cache'),
       modelCacheMaxBytes: positive('model_cache_max_bytes', get('model_cache_max_bytes', 10 * 1024 ** 3)),
       loadRetryIntervalMicros: get('load_retry_interval_micros', 60_000_000),
@@ -295,5 +298,11 @@ function positive(name: string, value: number): number {
 
 function nonNegative(name: string, value: number): number {
   if (value < 0) throw new UsageError(`Invalid value ${value} for --${name}: must not be negative`);
+  return value;
+}
+
+/** --model_memory_budget_bytes: bytes, 0 (derived) or -1 (off). */
+function memoryBudget(value: number): number {
+  if (value < -1) throw new UsageError(`Invalid value ${value} for --model_memory_budget_bytes: a byte count, 0 (80% of the memory available) or -1 (no memory check)`);
   return value;
 }

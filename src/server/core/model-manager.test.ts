@@ -394,6 +394,120 @@ describe('ModelManager', () => {
       assert.equal(h.concurrency.peak, 1);
     });
   });
+
+  describe('memory budget (--model_memory_budget_bytes)', () => {
+    /** Every version of model "m" is estimated at 60 bytes, of "small" at 10. */
+    const memoryHarness = (budget: number, extra: Partial<ManagerOptions> = {}) => {
+      const decisions: string[] = [];
+      const log = memoryLogger();
+      /** At each load's start: the versions disposed so far. */
+      const disposedAtLoad = new Map<string, bigint[]>();
+      const h: Harness = make(
+        {
+          log,
+          memoryBudgetBytes: budget,
+          estimateLoadBytes: async (v) => (v.model === 'small' ? 10 : 60),
+          onMemoryDecision: (name, d) => decisions.push(`${name} ${d.kind} ${d.version}`),
+          ...extra,
+        },
+        (loader) => async (v) => {
+          disposedAtLoad.set(`${v.model} ${v.version}`, [...h.disposed]);
+          return loader(v);
+        },
+      );
+      return { h, decisions, log, disposedAtLoad };
+    };
+
+    it('a reload that fits loads beside the old version (availability-preserving)', async () => {
+      const { h, decisions, disposedAtLoad } = memoryHarness(200);
+      const base = join(h.root, 'm');
+      addVersion(base, '1');
+      await h.manager.start(list(model('m', base)));
+      addVersion(base, '2');
+      await eventually(() => h.disposed.includes(1n), 'version 1 unloaded');
+      assert.deepEqual(disposedAtLoad.get('m 2'), [], 'version 2 loaded while version 1 served');
+      assert.deepEqual(decisions, []);
+    });
+
+    it('a reload that would not fit unloads the old version first, logs it and reports it once', async () => {
+      const { h, decisions, log, disposedAtLoad } = memoryHarness(100);
+      const base = join(h.root, 'm');
+      addVersion(base, '1');
+      await h.manager.start(list(model('m', base)));
+      addVersion(base, '2');
+      await eventually(() => servedVersionOrNone(h) === 2n, 'version 2 served');
+      assert.deepEqual(disposedAtLoad.get('m 2'), [1n], 'version 1 was unloaded before version 2 started loading');
+      assert.deepEqual(decisions, ['m unload-first 2']);
+      const event = log.events.find((e) => e.event === 'reload_unloads_first');
+      assert.ok(event, 'logged');
+      assert.equal(event['needed_bytes'], 120);
+      assert.equal(event['budget_bytes'], 100);
+      assert.match(String(event['reason']), /loading version 2 beside what is loaded needs an estimated .* over the model memory budget/);
+    });
+
+    it('counts the other models against the budget', async () => {
+      const { h, decisions, disposedAtLoad } = memoryHarness(125);
+      const base = join(h.root, 'm');
+      addVersion(base, '1');
+      addVersion(join(h.root, 'small'), '1');
+      await h.manager.start(list(model('m', base), model('small', join(h.root, 'small'))));
+      addVersion(base, '2');
+      await eventually(() => servedVersionOrNone(h) === 2n, 'version 2 served');
+      // 10 (small) + 60 + 60 > 130.
+      assert.deepEqual(disposedAtLoad.get('m 2'), [1n]);
+      assert.deepEqual(decisions, ['m unload-first 2']);
+    });
+
+    it('waits while a label names the old version, says why in the status, and loads once the label is gone', async () => {
+      const { h, decisions } = memoryHarness(100);
+      const base = join(h.root, 'm');
+      addVersion(base, '1');
+      await h.manager.start(list(model('m', base, { versionLabels: { stable: 1n } })));
+      addVersion(base, '2');
+      await eventually(() => decisions.length > 0, 'a memory decision');
+      assert.deepEqual(decisions, ['m wait 2']);
+      // Polls go on (every 20 ms) and nothing changes: version 1 serves, version 2 waits (START) saying why.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(states(h, 'm'), [['2', 'START'], ['1', 'AVAILABLE']]);
+      const waiting = h.manager.modelStatus('m', 2n).versions[0]!;
+      assert.equal(waiting.error, undefined);
+      assert.match(waiting.waiting!, /^Waiting for memory: loading version 2 beside .* while a label names version 1 \(label stable\)/);
+      assert.equal(servedVersion(h, { name: 'm', label: 'stable' }), 1n);
+      assert.equal(h.loads.filter((v) => v.version === 2n).length, 0, 'version 2 not loaded');
+      assert.deepEqual(decisions, ['m wait 2'], 'reported once, not at every poll');
+
+      await h.manager.reloadConfig(list(model('m', base)));
+      await eventually(() => servedVersionOrNone(h) === 2n, 'version 2 served');
+      assert.deepEqual(h.disposed, [1n]);
+      assert.deepEqual(decisions, ['m wait 2', 'm unload-first 2']);
+      assert.equal(h.manager.modelStatus('m', 2n).versions[0]!.waiting, undefined);
+    });
+
+    it('a waiting load starts when another model frees memory', async () => {
+      const { h, decisions, disposedAtLoad } = memoryHarness(150);
+      const base = join(h.root, 'm');
+      addVersion(base, '1');
+      addVersion(join(h.root, 'other'), '7');
+      // "other" is estimated 60 too: 60 + 60 + 60 > 150.
+      await h.manager.start(list(model('m', base, { versionLabels: { stable: 1n } }), model('other', join(h.root, 'other'))));
+      addVersion(base, '2');
+      await eventually(() => decisions.length > 0, 'a memory decision');
+      assert.deepEqual(decisions, ['m wait 2']);
+      await h.manager.reloadConfig(list(model('m', base, { versionLabels: { stable: 1n } })));
+      await eventually(() => h.manager.modelStatus('m').versions.some((v) => v.version === 2n && v.state === VersionState.AVAILABLE), 'version 2 loaded');
+      assert.deepEqual(disposedAtLoad.get('m 2'), [7n], "version 2 loaded beside version 1 once other's version 7 was unloaded");
+      assert.deepEqual(decisions, ['m wait 2']);
+    });
+
+    it('loads a first version over the budget anyway (nothing could make room)', async () => {
+      const { h, decisions, log } = memoryHarness(50);
+      addVersion(join(h.root, 'm'), '1');
+      await h.manager.start(list(model('m', join(h.root, 'm'))));
+      assert.equal(servedVersion(h, { name: 'm' }), 1n);
+      assert.deepEqual(decisions, ['m over-budget 1']);
+      assert.ok(log.events.some((e) => e.event === 'load_over_memory_budget'));
+    });
+  });
 });
 
 function servedVersionOrNone(h: Harness): bigint | undefined {

@@ -33,7 +33,8 @@ import {
 import { availableParallelism } from 'node:os';
 import { LoadPool } from './load-pool.js';
 import { type AspiredVersionSet, type ModelSource, type SourceRegistry, shownBasePath, sourceFactoryFor } from './source.js';
-import { type TransitionPolicyKind, type VersionSnapshot, nextActions } from './transition-policy.js';
+import { type MemoryDecision, type MemorySnapshot, type TransitionPolicyKind, type VersionSnapshot, planTransitions } from './transition-policy.js';
+import { describeMemoryDecision } from './memory-decision.js';
 import type { LoadedServable, VersionLoader, VersionToLoad } from './version-loader.js';
 import { type VersionPolicy, compareVersions, describePolicy, versionPolicyOf } from './version-policy.js';
 
@@ -66,6 +67,14 @@ export interface ManagerOptions {
   readonly maxConcurrentLoadBytes?: number;
   /** A version's estimated footprint, asked before it is queued for loading (default 0). */
   readonly estimateLoadBytes?: (version: VersionToLoad) => Promise<number>;
+  /**
+   * What all loaded versions together may hold, by their estimates (--model_memory_budget_bytes):
+   * a reload that would not fit beside the old version unloads it first (transition-policy.ts).
+   * Absent or 0: no memory check. Needs `estimateLoadBytes`.
+   */
+  readonly memoryBudgetBytes?: number;
+  /** Told each time a version's load leaves the configured order for memory (metrics). */
+  readonly onMemoryDecision?: (model: string, decision: MemoryDecision) => void;
   /** Sources by base path scheme (s3, gs, ...); local paths are polled on the file system. */
   readonly sources?: SourceRegistry;
   /** TF Serving's aspired_version_policy (default availability-preserving). */
@@ -88,6 +97,8 @@ class ManagedVersion {
   constructor(
     readonly version: bigint,
     readonly dir: string,
+    /** The footprint estimated before loading (the memory budget's and the load pool's bytes). */
+    readonly estimatedBytes: number,
   ) {}
 
   acquire(): void {
@@ -139,6 +150,12 @@ class ManagedModel {
   policy: VersionPolicy;
   removed = false;
   source: ModelSource | undefined;
+  /** Estimated footprint by version directory (asked once per directory, before it is aspired). */
+  readonly estimates = new Map<string, number>();
+  /** Source pushes so far: an estimate finishing late never applies an older push over a newer one. */
+  pushes = 0;
+  /** The last memory decision (transition-policy.ts) and the version it was about, reported once. */
+  memoryDecision: MemoryDecision | undefined;
 
   constructor(public config: ModelConfig) {
     this.policy = versionPolicyOf(config);
@@ -170,6 +187,11 @@ const INITIAL_LOAD_CHECK_MS = 100;
 /** Failures a retry cannot fix: a malformed model, or one we cannot run at all (a TFLite model). */
 const NOT_RETRIED: ReadonlySet<Code> = new Set([Code.INVALID_ARGUMENT, Code.UNIMPLEMENTED]);
 
+/** Loading (queued or running), serving or unloading: its estimated bytes count against the budget. */
+function holdsMemory(v: ManagedVersion): boolean {
+  return v.loadQueued || v.unloadQueued || v.state === VersionState.LOADING || v.state === VersionState.AVAILABLE || v.state === VersionState.UNLOADING;
+}
+
 /** Some version is AVAILABLE, or every version found ended with an error (none still loading). */
 function initialLoadDone(model: ManagedModel): boolean {
   const versions = [...model.versions.values()];
@@ -183,6 +205,8 @@ function initialFailures(model: ManagedModel): InitialLoadFailure[] {
 
 export class ModelManager implements ServingCore, ModelConfigReloader {
   private readonly models = new Map<string, ManagedModel>();
+  /** Removed models whose versions still hold memory (unloading). */
+  private readonly retired = new Set<ManagedModel>();
   private readonly loading = new Set<Promise<unknown>>();
   private readonly sleep: (ms: number) => Promise<void>;
   private stopped = false;
@@ -351,8 +375,9 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
 
   modelStatus(name: string, version?: bigint): ModelStatus {
     const model = this.models.get(name);
-    if (!model || model.versions.size === 0) throw notFound(`Could not find any versions of model ${name}`);
-    if (version !== undefined && !model.versions.has(version)) throw notFound(`Could not find version ${version} of model ${name}`);
+    const waiting = model?.memoryDecision?.kind === 'wait' ? model.memoryDecision.version : undefined;
+    if (!model || (model.versions.size === 0 && waiting === undefined)) throw notFound(`Could not find any versions of model ${name}`);
+    if (version !== undefined && !model.versions.has(version) && version !== waiting) throw notFound(`Could not find version ${version} of model ${name}`);
     return this.statusOf(model, version);
   }
 
@@ -380,10 +405,18 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
   }
 
   private statusOf(model: ManagedModel, version?: bigint): ModelStatus {
-    const versions = [...model.versions.values()]
+    const statuses = [...model.versions.values()].map((v) => v.status());
+    // A load waiting for a label to let go of the old version: START, saying why (GetModelStatus's message).
+    const waiting = model.memoryDecision?.kind === 'wait' ? model.memoryDecision : undefined;
+    if (waiting && model.versions.get(waiting.version)?.state !== VersionState.LOADING) {
+      const at = statuses.findIndex((v) => v.version === waiting.version);
+      const entry: VersionStatus = { version: waiting.version, state: VersionState.START, waiting: describeMemoryDecision(waiting) };
+      if (at >= 0) statuses[at] = entry;
+      else statuses.push(entry);
+    }
+    const versions = statuses
       .filter((v) => version === undefined || v.version === version)
-      .sort((a, b) => compareVersions(b.version, a.version))
-      .map((v) => v.status());
+      .sort((a, b) => compareVersions(b.version, a.version));
     return { name: model.name, basePath: model.config.basePath, versions, labels: new Map(model.labels) };
   }
 
@@ -399,28 +432,57 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       pollMs: this.options.fileSystemPollMs,
       onAspired: (aspired) => {
         if (model.source !== source || model.removed) return;
-        model.aspired = aspired;
-        this.reconcile(model);
+        const push = ++model.pushes;
+        const apply = (): void => {
+          if (push !== model.pushes || model.source !== source || model.removed) return;
+          model.aspired = aspired;
+          this.reconcile(model);
+        };
+        // With a memory budget the policy needs each new version's footprint before deciding.
+        const unknown = this.options.memoryBudgetBytes ? [...aspired].filter(([, dir]) => !model.estimates.has(dir)) : [];
+        if (unknown.length === 0) return apply();
+        this.track(
+          Promise.all(unknown.map(async ([version, dir]) => model.estimates.set(dir, await this.estimate({ model: model.name, version, dir })))).then(apply),
+        );
       },
     });
     model.source = source;
     return source.start();
   }
 
-  /** Where each version stands, for the transition policy. */
+  /** Where each version stands, for the transition policy: state, footprint, labels naming it. */
   private snapshot(model: ManagedModel): VersionSnapshot[] {
+    const labels = new Map<bigint, string[]>();
+    for (const [label, version] of model.labels) labels.set(version, [...(labels.get(version) ?? []), label]);
     const snapshot: VersionSnapshot[] = [];
     for (const v of model.versions.values()) {
       // An unloaded version aspired again is loaded afresh (below, as START).
       if (v.state === VersionState.END && !v.error && model.aspired.has(v.version)) continue;
       const state = v.loadQueued ? VersionState.LOADING : v.unloadQueued ? VersionState.UNLOADING : v.state;
-      snapshot.push({ version: v.version, state, aspired: model.aspired.has(v.version), failed: v.error !== undefined });
+      snapshot.push({
+        version: v.version, state, aspired: model.aspired.has(v.version), failed: v.error !== undefined,
+        bytes: v.estimatedBytes, labels: labels.get(v.version) ?? [],
+      });
     }
-    for (const version of model.aspired.keys()) {
+    for (const [version, dir] of model.aspired) {
       const current = model.versions.get(version);
-      if (!current || (current.state === VersionState.END && !current.error)) snapshot.push({ version, state: VersionState.START, aspired: true });
+      if (!current || (current.state === VersionState.END && !current.error)) {
+        snapshot.push({ version, state: VersionState.START, aspired: true, bytes: model.estimates.get(dir) ?? 0, labels: labels.get(version) ?? [] });
+      }
     }
     return snapshot;
+  }
+
+  /** The budget and what the other models hold (loading, serving or unloading), or undefined: no check. */
+  private memorySnapshot(model: ManagedModel): MemorySnapshot | undefined {
+    const budgetBytes = this.options.memoryBudgetBytes;
+    if (!budgetBytes) return undefined;
+    let otherModelsBytes = 0;
+    for (const other of [...this.models.values(), ...this.retired]) {
+      if (other === model) continue;
+      for (const v of other.versions.values()) if (holdsMemory(v)) otherModelsBytes += v.estimatedBytes;
+    }
+    return { budgetBytes, otherModelsBytes };
   }
 
   /** Starts the loads and unloads the transition policy allows now. */
@@ -431,10 +493,13 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
       if (v.state === VersionState.END && v.error && !model.aspired.has(v.version)) model.versions.delete(v.version);
     }
     const policy = this.options.transitionPolicy ?? 'availability-preserving';
-    for (const action of nextActions({ policy, versions: this.snapshot(model) })) {
+    const plan = planTransitions({ policy, versions: this.snapshot(model), memory: this.memorySnapshot(model) });
+    this.noteMemoryDecision(model, plan.memory);
+    for (const action of plan.actions) {
       if (action.kind === 'load') {
         if (model.removed || this.stopped) continue;
-        const managed = new ManagedVersion(action.version, model.aspired.get(action.version)!);
+        const dir = model.aspired.get(action.version)!;
+        const managed = new ManagedVersion(action.version, dir, model.estimates.get(dir) ?? 0);
         managed.loadQueued = true;
         model.versions.set(action.version, managed);
         this.track(this.load(model, managed));
@@ -446,6 +511,25 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     }
   }
 
+  /** Logs and reports a memory decision the first time it is taken for a version. */
+  private noteMemoryDecision(model: ManagedModel, decision: MemoryDecision | undefined): void {
+    const previous = model.memoryDecision;
+    model.memoryDecision = decision;
+    if (!decision || (previous?.kind === decision.kind && previous.version === decision.version)) return;
+    const fields = {
+      model: model.name, version: decision.version, needed_bytes: decision.neededBytes, budget_bytes: decision.budgetBytes,
+      reason: describeMemoryDecision(decision),
+    };
+    const event = { 'unload-first': 'reload_unloads_first', wait: 'load_waits_for_label', 'over-budget': 'load_over_memory_budget' }[decision.kind];
+    this.options.log.warn(event, fields);
+    this.options.onMemoryDecision?.(model.name, decision);
+  }
+
+  /** Memory freed: models whose loads the budget held back may go on. */
+  private reconcileHeldBack(): void {
+    for (const model of this.models.values()) if (model.memoryDecision) this.reconcile(model);
+  }
+
   /** Still wanted: the model is served and the source still aspires this version. */
   private wanted(model: ManagedModel, managed: ManagedVersion): boolean {
     return !model.removed && !this.stopped && model.aspired.get(managed.version) === managed.dir;
@@ -454,7 +538,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
   private async load(model: ManagedModel, managed: ManagedVersion): Promise<void> {
     const { log, loader, maxLoadRetries, loadRetryIntervalMs } = this.options;
     const request: VersionToLoad = { model: model.name, version: managed.version, dir: managed.dir };
-    const bytes = await this.estimate(request);
+    const bytes = model.estimates.has(managed.dir) ? managed.estimatedBytes : await this.estimate(request);
     for (let attempt = 0; ; attempt++) {
       const slot = await this.loadPool.acquire(bytes);
       if (!this.wanted(model, managed)) {
@@ -484,6 +568,7 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
           managed.state = VersionState.END;
           managed.error = failure;
           this.reconcile(model);
+          this.reconcileHeldBack();
           return;
         }
         // The slot is not held while waiting to retry: a failing version does not hold up others.
@@ -528,12 +613,16 @@ export class ModelManager implements ServingCore, ModelConfigReloader {
     } finally {
       slot.release();
     }
+    if (model.removed && [...model.versions.values()].every((v) => !holdsMemory(v))) this.retired.delete(model);
     // Resource-preserving order loads the next version only now.
     this.reconcile(model);
+    this.reconcileHeldBack();
   }
 
   private removeModel(model: ManagedModel): void {
     model.removed = true;
+    // Its versions hold memory until they are unloaded.
+    if ([...model.versions.values()].some(holdsMemory)) this.retired.add(model);
     model.stopSource();
     this.models.delete(model.name);
     model.aspired = new Map();

@@ -15,6 +15,14 @@
  * TF Serving's GetNextAction answers one action per call and its manager calls it again after
  * acting; `nextActions` does that loop on a copy of the snapshot (a started load counts as
  * LOADING, a started unload as UNLOADING), so every action that may start now is returned.
+ *
+ * Ours, for TF Serving's doubled memory on reload (tensorflow/serving#2017): `planTransitions`
+ * takes each version's estimated footprint and the memory budget. When the availability-preserving
+ * order would load a version beside old ones and the sum would exceed the budget, the model
+ * switches to resource-preserving order for that transition (unload, then load), unless a label
+ * still names an old version that would have to go first: then the load waits, and the plan says
+ * why. The budget never refuses a load that nothing of this model could make room for (a first
+ * load, or every version held is still aspired): estimates are estimates, and TF Serving loads.
  */
 import { VersionState } from './types.js';
 
@@ -31,11 +39,45 @@ export interface VersionSnapshot {
   readonly aspired: boolean;
   /** END because its load failed for good (TF Serving's kError); otherwise unloaded (kDisabled). */
   readonly failed?: boolean;
+  /** Estimated resident bytes of this version (held while LOADING, AVAILABLE or UNLOADING). */
+  readonly bytes?: number;
+  /** The model's labels naming this version. */
+  readonly labels?: readonly string[];
+}
+
+/** The memory every model shares. */
+export interface MemorySnapshot {
+  /** What all loaded versions together may hold (--model_memory_budget_bytes, or the cgroup limit's share). */
+  readonly budgetBytes: number;
+  /** Estimated bytes held by the other models' versions (loading, serving or unloading). */
+  readonly otherModelsBytes: number;
 }
 
 export interface ModelSnapshot {
   readonly policy: TransitionPolicyKind;
   readonly versions: readonly VersionSnapshot[];
+  /** Absent: no memory check (TF Serving's behaviour). */
+  readonly memory?: MemorySnapshot;
+}
+
+/** Why a transition does not follow the configured order. */
+export interface MemoryDecision {
+  /** unload-first: resource-preserving order; wait: the load waits for a label to let go; over-budget: loaded anyway. */
+  readonly kind: 'unload-first' | 'wait' | 'over-budget';
+  /** The version whose load would not fit. */
+  readonly version: bigint;
+  /** Bytes held after the load: the other models, this model's versions held, and the version. */
+  readonly neededBytes: number;
+  readonly budgetBytes: number;
+  /** wait: the old versions still labelled, with their labels. */
+  readonly labelled?: ReadonlyArray<{ readonly version: bigint; readonly labels: readonly string[] }>;
+}
+
+export interface TransitionPlan {
+  readonly actions: TransitionAction[];
+  /** The order the actions follow. */
+  readonly order: TransitionPolicyKind;
+  readonly memory?: MemoryDecision;
 }
 
 export interface TransitionAction {
@@ -63,6 +105,41 @@ export function nextActions(snapshot: ModelSnapshot): TransitionAction[] {
     target.state = action.kind === 'load' ? VersionState.LOADING : VersionState.UNLOADING;
   }
   return actions;
+}
+
+/** Holds memory: a load queued or running, a serving version, or one unloading. */
+const HOLDS_MEMORY: ReadonlySet<VersionState> = new Set([VersionState.LOADING, VersionState.AVAILABLE, VersionState.UNLOADING]);
+
+/**
+ * The actions that may start now under the configured order and the memory budget (see above).
+ * Without `memory` (or under resource-preserving order) it is `nextActions`.
+ */
+export function planTransitions(snapshot: ModelSnapshot): TransitionPlan {
+  const actions = nextActions(snapshot);
+  const { memory } = snapshot;
+  if (!memory || snapshot.policy === 'resource-preserving') return { actions, order: snapshot.policy };
+  let held = memory.otherModelsBytes;
+  for (const v of snapshot.versions) if (HOLDS_MEMORY.has(v.state)) held += v.bytes ?? 0;
+  const byVersion = new Map(snapshot.versions.map((v) => [v.version, v]));
+  for (const action of actions) {
+    if (action.kind !== 'load') continue; // an unload frees its memory only once it ended
+    const needed = held + (byVersion.get(action.version)?.bytes ?? 0);
+    if (needed <= memory.budgetBytes) {
+      held = needed;
+      continue;
+    }
+    const base = { version: action.version, neededBytes: needed, budgetBytes: memory.budgetBytes };
+    // What resource-preserving order would free (or wait for) first: versions no longer aspired.
+    const releasable = snapshot.versions.filter((v) => !v.aspired && HOLDS_MEMORY.has(v.state));
+    if (releasable.length === 0) return { actions, order: snapshot.policy, memory: { ...base, kind: 'over-budget' } };
+    const labelled = releasable.filter((v) => (v.labels?.length ?? 0) > 0).map((v) => ({ version: v.version, labels: v.labels! }));
+    if (labelled.length > 0) {
+      // Everything but loads: the model keeps serving what it has until the label moves.
+      return { actions: actions.filter((a) => a.kind !== 'load'), order: snapshot.policy, memory: { ...base, kind: 'wait', labelled } };
+    }
+    return { actions: nextActions({ policy: 'resource-preserving', versions: snapshot.versions }), order: 'resource-preserving', memory: { ...base, kind: 'unload-first' } };
+  }
+  return { actions, order: snapshot.policy };
 }
 
 function availabilityPreserving(versions: readonly VersionSnapshot[]): TransitionAction | undefined {

@@ -50,6 +50,11 @@ export interface VersionStatus {
   readonly engine?: string;
   /** AVAILABLE versions: an estimate of the memory its weights take (every instance). */
   readonly memoryBytes?: number;
+  /**
+   * START versions whose load waits (the memory budget, a label still naming the old version):
+   * why, as GetModelStatus's status.error_message with error_code OK.
+   */
+  readonly waiting?: string;
 }
 
 export interface ModelStatus {

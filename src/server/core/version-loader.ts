@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import type { MetaGraphDef, SignatureDef } from '../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
 import { unimplemented } from '../errors.js';
 import type { ModelEngine } from '../runtime/engine.js';
+import { type BackendName, type RuntimeSelection, chooseBackend } from '../runtime/backend.js';
 import { type LoadSavedModelOptions, defaultThreadCount, loadSavedModel } from '../runtime/index.js';
+import { installedNativeProviders } from '../runtime/native/native-package.js';
+import { type SavedModelFiles, estimateFootprint } from './footprint.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../runtime/savedmodel/meta-graph.js';
 import { readSavedModelProto } from '../runtime/savedmodel/read-saved-model.js';
 
@@ -89,27 +92,44 @@ async function refuseTfliteModel(dir: string): Promise<void> {
 }
 
 /**
- * A version's footprint estimated before loading it: its bytes on disk times the engine instances
- * that will hold it (one for the native engine, one per worker thread on the tfjs engines).
+ * A version's resident footprint estimated before loading it (core/footprint.ts): the engine the
+ * runtime selection will pick, its measured factors, times the instances that will hold it (one
+ * on the native engine, one per worker thread on the tfjs engines).
  */
 export async function estimateVersionBytes(dir: string, options: LoadSavedModelOptions): Promise<number> {
-  const instances = options.runtime === 'tensorflow' ? 1 : Math.max(1, options.threads ?? defaultThreadCount());
-  return (await savedModelBytes(dir)) * instances;
+  const engine = await engineFor(options.runtime ?? 'auto');
+  const instances = engine === 'tensorflow' ? 1 : Math.max(1, options.threads ?? defaultThreadCount());
+  return estimateFootprint(await savedModelFiles(dir), engine, instances);
 }
 
-/**
- * The bytes a version's weights and graph take on disk (saved_model.pb(txt) and variables/): what
- * each engine instance holds in memory, give or take its own overheads.
- */
-export async function savedModelBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const name of ['saved_model.pb', 'saved_model.pbtxt']) total += await fileBytes(join(dir, name));
+/** The engine a runtime selection loads on (as loadSavedModel chooses); wasm when the choice fails. */
+async function engineFor(selection: RuntimeSelection): Promise<BackendName> {
   try {
-    for (const name of await readdir(join(dir, 'variables'))) total += await fileBytes(join(dir, 'variables', name));
+    return chooseBackend(selection, await installedNativeProviders()).backend;
+  } catch {
+    return 'wasm';
+  }
+}
+
+/** The bytes of a version's graph (saved_model.pb(txt)) and of its variables/ on disk. */
+export async function savedModelFiles(dir: string): Promise<SavedModelFiles> {
+  let graphBytes = 0;
+  for (const name of ['saved_model.pb', 'saved_model.pbtxt']) graphBytes += await fileBytes(join(dir, name));
+  let variablesBytes = 0;
+  try {
+    for (const name of await readdir(join(dir, 'variables'))) variablesBytes += await fileBytes(join(dir, 'variables', name));
   } catch {
     // No variables (a graph of constants).
   }
-  return total;
+  return { graphBytes, variablesBytes };
+}
+
+/**
+ * The bytes a version's weights and graph take on disk (saved_model.pb(txt) and variables/).
+ */
+export async function savedModelBytes(dir: string): Promise<number> {
+  const files = await savedModelFiles(dir);
+  return files.graphBytes + files.variablesBytes;
 }
 
 async function fileBytes(path: string): Promise<number> {

@@ -126,6 +126,11 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
     ['model_name'],
   );
   private readonly modelLoadSeconds = this.own.histogram('tfmodel_model_load_duration_seconds', 'Wall time of successful model version loads (warmup included).', ['model_name', 'engine'], SECONDS_BUCKETS);
+  private readonly memoryDecisions = this.own.counter(
+    'tfmodel_model_memory_decisions_total',
+    'Version loads that left availability-preserving order for the memory budget: unload_first (resource-preserving), wait (a label names the old version), over_budget (loaded anyway).',
+    ['model_name', 'decision'],
+  );
   private readonly modelUnloads = this.own.counter('tfmodel_model_unloads_total', 'Model versions unloaded.', ['model_name', 'engine']);
   private readonly modelUnloadSeconds = this.own.histogram('tfmodel_model_unload_duration_seconds', 'Wall time of unloads: waiting for requests in flight, then freeing the engine.', ['model_name', 'engine'], SECONDS_BUCKETS);
   private readonly modelBatchSize = this.own.histogram('tfmodel_batch_size', 'Size of each batch a model runs (padding included), per model.', ['model_name'], BATCH_SIZE_BUCKETS);
@@ -198,6 +203,11 @@ export class ServingMetrics implements ServingObserver, BatchStatsObserver, Warm
     const engine = engineLabel(version.engine);
     this.modelLoads.inc({ model_name: version.model, engine, status: ok ? 'success' : 'fail' });
     if (ok) this.modelLoadSeconds.observe({ model_name: version.model, engine }, micros / 1e6);
+  }
+
+  /** A load left the configured order for the memory budget (core/transition-policy.ts). */
+  memoryDecision(model: string, kind: 'unload-first' | 'wait' | 'over-budget'): void {
+    this.memoryDecisions.inc({ model_name: model, decision: kind.replace('-', '_') });
   }
 
   unloaded(version: LoadedVersionInfo, micros: number): void {

@@ -426,6 +426,10 @@ export interface VersionStatus {
    * The load error a pod reported, if any.
    */
   error?: string;
+  /**
+   * Why a pod's load of this version waits (its memory budget, a label still naming the old version), if it does.
+   */
+  message?: string;
 }
 /**
  * In-cluster addresses of the model.

@@ -99,7 +99,8 @@ export function modelStatusResponse(status: ModelStatus): GetModelStatusResponse
     modelVersionStatus: status.versions.map((v) => ({
       version: v.version,
       state: v.state as number as ModelVersionStatus_State,
-      status: statusProto(v.error),
+      // A load waiting for memory: OK, with the reason as the message.
+      status: v.waiting && !v.error ? create(StatusProtoSchema, { errorCode: Code.OK as number as TfCode, errorMessage: v.waiting }) : statusProto(v.error),
     })),
   });
 }

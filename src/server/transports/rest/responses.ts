@@ -26,7 +26,7 @@ export function statusObject(versions: readonly VersionStatus[]): JsonObject {
     modelVersionStatus: versions.map((v) => ({
       version: v.version,
       state: v.state as number as ModelVersionStatus_State,
-      status: { errorCode: v.error?.code ?? Code.OK, errorMessage: v.error?.message ?? '' },
+      status: { errorCode: v.error?.code ?? Code.OK, errorMessage: v.error?.message ?? v.waiting ?? '' },
     })),
   });
   return toJson(GetModelStatusResponseSchema, response, PROTO_JSON) as JsonObject;
