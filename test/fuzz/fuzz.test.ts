@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { type CampaignResult, FuzzServer, corruptVersionCampaign, floodCampaign, grpcCampaign, reloadFaultCampaign, renderTable, restCampaign } from './campaigns.js';
-import { RestClient } from './clients.js';
+import { RestClient, grpcRaw } from './clients.js';
 import { restChecks } from './good-requests.js';
 
 const SEED = Number(process.env['TFMODEL_FUZZ_SEED'] ?? 7);
@@ -34,7 +34,6 @@ describe(`fuzz campaigns, short seeded run (seed ${SEED})`, function () {
   };
 
   it('gRPC reproducer of seed 202 case 1470: shape [2^31] int64 from one value is refused, not allocated (the server was OOM-killed)', async () => {
-    const { grpcRaw } = await import('./campaigns.js');
     const bytes = Buffer.from('CgcKBWhhbGYAEh4KAXgSGQgJEggSBgiAgICACFILAf///////////wEaBG5vcGU=', 'base64');
     const named = Buffer.from('CgYKBGhhbGYSHgoBeBIZCAkSCBIGCICAgIAIUgsB////////////AQ==', 'base64');
     for (const request of [bytes, named]) {
@@ -44,6 +43,14 @@ describe(`fuzz campaigns, short seeded run (seed ${SEED})`, function () {
     }
     const reply = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', named);
     assert.equal(reply.code, 8, reply.details); // RESOURCE_EXHAUSTED
+  });
+
+  it('gRPC reproducer of seed 1 case 14499: int64 shape [3,3,2^62,0] (no values, its running product overflows) is refused with TensorShape\'s message (TensorFlow\'s CHECK aborted the process)', async () => {
+    const bytes = Buffer.from('CgcKBWludDY0Ei0KAXgSKAgJEhYSAggDEgIIAxIKCICAgICAgICAQBIAKgwAAMA/nsl/fwfJAIA=', 'base64');
+    const reply = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', bytes);
+    assert.ok(server.alive, 'the server is alive');
+    assert.equal(reply.code, 3, reply.details); // INVALID_ARGUMENT
+    assert.match(reply.details, /Encountered overflow when multiplying 9 with 4611686018427387904/);
   });
 
   it('REST reproducer of seed 9 case 58: a rank-1 tensor into an image model\'s rank-4 input is refused with 400 (on the native engine, oneDNN\'s Conv2D aborted the process), and valid images answer after it', async function () {
