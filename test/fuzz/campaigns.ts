@@ -5,23 +5,24 @@
  * 30 s), a 5xx / INTERNAL / UNKNOWN / DATA_LOSS answer, a REST error without TF Serving's
  * {"error": ...} body, or a good request lost or answered differently.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
-import { type Client, Metadata, type ServiceError, status as GrpcStatus } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { ReloadConfigRequestSchema } from '../../src/gen/tensorflow_serving/apis/model_management_pb.js';
-import { PredictRequestSchema } from '../../src/gen/tensorflow_serving/apis/predict_pb.js';
 import { parseModelServerConfig } from '../../src/server/config/model-config.js';
 import { modelServiceDefinition } from '../../src/server/transports/grpc/index.js';
-import { bigPredictRequest, grpcChannel } from '../support/flood.js';
-import { ServerProcess, freePortSync } from '../support/server-process.js';
-import { HALF_PLUS_TWO, HALF_PLUS_TWO_TF2_BASE, INT64_TIMES_SIX } from '../support/test-models.js';
+import { HALF_PLUS_TWO } from '../support/test-models.js';
+import { type GrpcReply, type Reply, RestClient, grpcRaw, pool } from './clients.js';
+import type { FuzzServer } from './fuzz-server.js';
+import { type GoodCheck, GOOD_BODY, grpcChecks, halfRestCheck, restChecks } from './good-requests.js';
 import { grpcCase } from './grpc-cases.js';
 import { restCase } from './rest-cases.js';
-import { Rng } from './rng.js';
+import { Rng, caseRng } from './rng.js';
+
+export { FuzzServer } from './fuzz-server.js';
+export { grpcRaw } from './clients.js';
 
 export interface CampaignResult {
   readonly campaign: string;
@@ -30,113 +31,45 @@ export interface CampaignResult {
   hangs: number;
   serverErrors: number;
   lost: number;
+  /** Cases asked twice whose two answers differ. */
+  nondeterministic: number;
   rssBeforeMb: number;
   rssAfterMb: number;
   /** Reproducers of the first findings. */
   readonly findings: string[];
 }
 
-const HANG_MS = 30_000;
+export interface CampaignOptions {
+  /** Requests in flight at once (default 1). */
+  readonly concurrency?: number;
+}
+
+/** After every GOOD_EVERY cases a worker runs the next good check. */
 const GOOD_EVERY = 20;
-const GOOD_BODY = '{"instances": [1.0, 2.0, 5.0]}';
-const GOOD_ANSWER = '{"predictions":[2.5,3.0,4.5]}';
-
-export class FuzzServer {
-  private constructor(
-    readonly process: ServerProcess,
-    readonly rest: number,
-    readonly grpc: number,
-    readonly halfBase: string,
-    readonly workDir: string,
-    readonly channel: Client,
-  ) {}
-
-  /** half (a writable copy of test/models half_plus_two, polled every second), tf2, int64. */
-  static async start(): Promise<FuzzServer> {
-    const workDir = mkdtempSync(join(tmpdir(), 'tfmodel-fuzz-'));
-    const halfBase = join(workDir, 'half');
-    mkdirSync(halfBase);
-    cpSync(HALF_PLUS_TWO, join(halfBase, '123'), { recursive: true });
-    const config = join(workDir, 'models.config');
-    writeFileSync(config, configText(halfBase, []));
-    const server = ServerProcess.start([`--model_config_file=${config}`, `--rest_api_port=${freePortSync()}`, '--file_system_poll_wait_seconds=1',
-      '--rest_api_timeout_in_ms=20000', '--max_num_load_retries=0', '--load_retry_interval_micros=0']);
-    const ports = await server.ports();
-    return new FuzzServer(server, ports.rest!, ports.grpc, halfBase, workDir, grpcChannel(ports.grpc));
-  }
-
-  get alive(): boolean {
-    return this.process.child.exitCode === null && this.process.child.signalCode === null;
-  }
-
-  rssMb(): number {
-    try {
-      const status = readFileSync(`/proc/${this.process.child.pid}/status`, 'utf8');
-      return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-    } catch {
-      return 0;
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.channel.close();
-    await this.process.stop();
-    rmSync(this.workDir, { recursive: true, force: true });
-  }
-}
-
-/** The model.config the fuzz server starts with, plus `extra` config entries. */
-export function configText(halfBase: string, extra: string[]): string {
-  const entry = (name: string, base: string): string => `config { name: '${name}' base_path: '${base}' model_platform: 'tensorflow' }`;
-  return `model_config_list { ${[entry('half', halfBase), entry('tf2', HALF_PLUS_TWO_TF2_BASE), entry('int64', join(INT64_TIMES_SIX, '..')), ...extra].join(' ')} }\n`;
-}
-
-interface Reply {
-  readonly status: number;
-  readonly body: string;
-}
-
-function restCall(port: number, method: string, path: string, headers: Record<string, string>, body: Buffer | undefined): Promise<Reply> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers, agent: false, timeout: HANG_MS }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', () => resolve({ status: -1, body: 'response error' }));
-    });
-    req.on('timeout', () => {
-      req.destroy();
-      resolve({ status: -2, body: 'hang' });
-    });
-    // The server may answer (413, 429, 400) and close before the whole body is sent.
-    req.on('error', (error) => resolve({ status: -1, body: String(error) }));
-    req.end(body);
-  });
-}
-
-export function grpcRaw(client: Client, path: string, bytes: Buffer, metadata = new Metadata()): Promise<{ code: number; details: string; bytes?: Buffer }> {
-  const same = (b: Buffer): Buffer => b;
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(path, same, same, bytes, metadata, { deadline: Date.now() + HANG_MS }, (error: ServiceError | null, response?: Buffer) =>
-      resolve(error ? { code: error.code, details: error.details } : { code: 0, details: '', bytes: response! }));
-  });
-}
+/** Every REPEAT_EVERY-th case is sent twice: both answers must be the same. */
+const REPEAT_EVERY = 25;
 
 function newResult(campaign: string, server: FuzzServer): CampaignResult {
-  return { campaign, cases: 0, crashes: 0, hangs: 0, serverErrors: 0, lost: 0, rssBeforeMb: server.rssMb(), rssAfterMb: 0, findings: [] };
+  return { campaign, cases: 0, crashes: 0, hangs: 0, serverErrors: 0, lost: 0, nondeterministic: 0, rssBeforeMb: server.rssMb(), rssAfterMb: 0, findings: [] };
 }
 
 function finding(result: CampaignResult, line: string): void {
   if (result.findings.length < 20) result.findings.push(line);
 }
 
-/** A good request to version 123 of half: must answer exactly GOOD_ANSWER. */
-async function goodRequest(server: FuzzServer, result: CampaignResult, path = '/v1/models/half/versions/123:predict'): Promise<void> {
-  const reply = await restCall(server.rest, 'POST', path, { 'Content-Type': 'application/json' }, Buffer.from(GOOD_BODY));
-  if (reply.status !== 200 || reply.body !== GOOD_ANSWER) {
+/** Runs a good check; a wrong or missing answer is a lost request. */
+async function good(result: CampaignResult, check: GoodCheck): Promise<void> {
+  const problem = await check.run();
+  if (problem !== undefined) {
     result.lost++;
-    finding(result, `lost good request ${path}: ${reply.status} ${reply.body.slice(0, 200)}`);
+    finding(result, `lost good request ${check.name}: ${problem}`);
   }
+}
+
+/** Good checks in turn: every call of the returned function runs the next. */
+function rotation(result: CampaignResult, checks: readonly GoodCheck[]): () => Promise<void> {
+  let next = 0;
+  return () => good(result, checks[next++ % checks.length]!);
 }
 
 function checkAlive(server: FuzzServer, result: CampaignResult, context: string): boolean {
@@ -149,27 +82,51 @@ function checkAlive(server: FuzzServer, result: CampaignResult, context: string)
 const describeRest = (c: { method: string; path: string; headers: Record<string, string>; body: Buffer | undefined }): string =>
   `${c.method} ${c.path} ${JSON.stringify(c.headers)} body(b64,first 300 bytes)=${c.body?.subarray(0, 300).toString('base64') ?? ''}${(c.body?.length ?? 0) > 300 ? `... (${c.body!.length} bytes)` : ''}`;
 
-export async function restCampaign(server: FuzzServer, seed: number, cases: number): Promise<CampaignResult> {
-  const rng = new Rng(seed);
+/** Answers that may differ between two sends of the same request: refusals under load, transport failures. */
+const restUnsettled = (r: Reply): boolean => r.status === 429 || r.status < 0;
+
+/**
+ * REST cases (rest-cases.ts; case i from its own seeded generator, so any concurrency replays the
+ * same cases) on keep-alive connections; every REPEAT_EVERY-th case twice.
+ */
+export async function restCampaign(server: FuzzServer, seed: number, cases: number, options: CampaignOptions = {}): Promise<CampaignResult> {
   const result = newResult('REST', server);
-  for (let i = 0; i < cases; i++) {
-    const c = restCase(rng, i);
-    const reply = await restCall(server.rest, c.method, c.path, c.headers, c.body);
+  const concurrency = options.concurrency ?? 1;
+  const client = new RestClient(server.rest, concurrency);
+  const goodClient = new RestClient(server.rest, concurrency);
+  const checks = restChecks(server, goodClient);
+  const nextGood = rotation(result, checks);
+  let dead = false;
+  await pool(cases, concurrency, async (i) => {
+    const c = restCase(caseRng(seed, i), i, server.mediaSeeds);
+    const reply = await client.call(c.method, c.path, c.headers, c.body);
     result.cases++;
-    if (!checkAlive(server, result, `REST case ${i}: ${describeRest(c)}`)) break;
+    if (!checkAlive(server, result, `REST case ${i} (seed ${seed}): ${describeRest(c)}`)) {
+      dead = true;
+      return;
+    }
     if (reply.status === -2) {
       result.hangs++;
-      finding(result, `hang: case ${i} ${describeRest(c)}`);
+      finding(result, `hang: case ${i} (seed ${seed}) ${describeRest(c)}`);
     } else if (reply.status >= 500 && reply.status !== 501) {
       result.serverErrors++;
       finding(result, `${reply.status} ${reply.body.slice(0, 200)}: case ${i} (seed ${seed}) ${describeRest(c)}`);
     } else if (reply.status >= 400 && /^\/v[12]\//i.test(c.path) && !isErrorJson(reply.body)) {
       result.serverErrors++;
-      finding(result, `${reply.status} without an {"error"} body (${reply.body.slice(0, 100)}): case ${i} ${describeRest(c)}`);
+      finding(result, `${reply.status} without an {"error"} body (${reply.body.slice(0, 100)}): case ${i} (seed ${seed}) ${describeRest(c)}`);
     }
-    if (i % GOOD_EVERY === GOOD_EVERY - 1) await goodRequest(server, result);
-  }
-  await goodRequest(server, result);
+    if (i % REPEAT_EVERY === REPEAT_EVERY - 1 && !restUnsettled(reply)) {
+      const again = await client.call(c.method, c.path, c.headers, c.body);
+      if (!restUnsettled(again) && (again.status !== reply.status || again.body !== reply.body)) {
+        result.nondeterministic++;
+        finding(result, `answer changed: ${reply.status} ${reply.body.slice(0, 150)} then ${again.status} ${again.body.slice(0, 150)}: case ${i} (seed ${seed}) ${describeRest(c)}`);
+      }
+    }
+    if (i % GOOD_EVERY === GOOD_EVERY - 1) await nextGood();
+  }, () => dead);
+  if (server.alive) for (const check of checks) await good(result, check);
+  client.close();
+  goodClient.close();
   result.rssAfterMb = server.rssMb();
   return result;
 }
@@ -184,34 +141,40 @@ function isErrorJson(body: string): boolean {
 }
 
 const SERVER_FAULT_CODES = new Set([GrpcStatus.INTERNAL, GrpcStatus.UNKNOWN, GrpcStatus.DATA_LOSS]);
+const grpcUnsettled = (r: GrpcReply): boolean => r.code === GrpcStatus.RESOURCE_EXHAUSTED || r.code === GrpcStatus.UNAVAILABLE || r.code === GrpcStatus.DEADLINE_EXCEEDED;
+const sameGrpc = (a: GrpcReply, b: GrpcReply): boolean => a.code === b.code && a.details === b.details && (a.bytes ?? Buffer.alloc(0)).equals(b.bytes ?? Buffer.alloc(0));
 
-export async function grpcCampaign(server: FuzzServer, seed: number, cases: number): Promise<CampaignResult> {
-  const rng = new Rng(seed ^ 0x9e3779b9);
+export async function grpcCampaign(server: FuzzServer, seed: number, cases: number, options: CampaignOptions = {}): Promise<CampaignResult> {
   const result = newResult('gRPC', server);
-  const goodPredict = Buffer.from(toBinary(PredictRequestSchema, bigPredictRequest('half', 12)));
-  let goodAnswer: string | undefined;
-  for (let i = 0; i < cases; i++) {
-    const c = grpcCase(rng, i);
+  const checks = grpcChecks(server);
+  const nextGood = rotation(result, checks);
+  let dead = false;
+  await pool(cases, options.concurrency ?? 1, async (i) => {
+    const c = grpcCase(caseRng(seed ^ 0x9e3779b9, i), i, server.mediaSeeds);
     const reply = await grpcRaw(server.channel, c.path, c.bytes);
     result.cases++;
-    if (!checkAlive(server, result, `gRPC case ${i} ${c.path} ${c.bytes.toString('base64').slice(0, 400)}`)) break;
+    const describe = (): string => `gRPC case ${i} (seed ${seed}) ${c.path} bytes(b64)=${c.bytes.subarray(0, 300).toString('base64')}${c.bytes.length > 300 ? `... (${c.bytes.length} bytes)` : ''}`;
+    if (!checkAlive(server, result, describe())) {
+      dead = true;
+      return;
+    }
     if (reply.code === GrpcStatus.DEADLINE_EXCEEDED) {
       result.hangs++;
-      finding(result, `hang: gRPC case ${i} ${c.path} bytes(b64)=${c.bytes.toString('base64').slice(0, 400)}`);
+      finding(result, `hang: ${describe()}`);
     } else if (SERVER_FAULT_CODES.has(reply.code)) {
       result.serverErrors++;
-      finding(result, `${GrpcStatus[reply.code]} ${reply.details.slice(0, 200)}: gRPC case ${i} (seed ${seed}) ${c.path} bytes(b64)=${c.bytes.toString('base64').slice(0, 400)}`);
+      finding(result, `${GrpcStatus[reply.code]} ${reply.details.slice(0, 200)}: ${describe()}`);
     }
-    if (i % GOOD_EVERY === GOOD_EVERY - 1) {
-      const answer = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', goodPredict);
-      const text = answer.bytes?.toString('base64');
-      if (answer.code !== 0 || (goodAnswer !== undefined && text !== goodAnswer)) {
-        result.lost++;
-        finding(result, `lost good gRPC predict: ${GrpcStatus[answer.code]} ${answer.details}`);
+    if (i % REPEAT_EVERY === REPEAT_EVERY - 1 && !grpcUnsettled(reply)) {
+      const again = await grpcRaw(server.channel, c.path, c.bytes);
+      if (!grpcUnsettled(again) && !sameGrpc(reply, again)) {
+        result.nondeterministic++;
+        finding(result, `answer changed: ${GrpcStatus[reply.code]} ${reply.details.slice(0, 100)} then ${GrpcStatus[again.code]} ${again.details.slice(0, 100)}: ${describe()}`);
       }
-      goodAnswer ??= text;
     }
-  }
+    if (i % GOOD_EVERY === GOOD_EVERY - 1) await nextGood();
+  }, () => dead);
+  if (server.alive) for (const check of checks) await good(result, check);
   result.rssAfterMb = server.rssMb();
   return result;
 }
@@ -251,33 +214,86 @@ const CORRUPTIONS: ReadonlyArray<[string, Corruption]> = [
   }],
 ];
 
+type Reaction = 'failed' | 'loaded' | 'skipped';
+
+/** How the server reacted to version directory `dir` of `model` (logged after event `from`), if it did yet. */
+function reaction(server: FuzzServer, from: number, model: string, dir: string): Reaction | undefined {
+  const events = server.process.events;
+  for (let i = from; i < events.length; i++) {
+    const e = events[i]!;
+    if (e['model'] !== model) continue;
+    if (e.event === 'version_load_failed' && String(e['version']) === dir) return 'failed';
+    if (e.event === 'version_available' && String(e['version']) === dir) return 'loaded';
+    if (e.event === 'version_dir_skipped' && e['dir'] === dir) return 'skipped';
+  }
+  return undefined;
+}
+
 /**
- * Corrupt versions (numbers above 123) dropped into half's polled base path one after another
- * while version 123 is asked continuously; each is removed once the server had a poll to see it.
+ * Corrupt versions (numbers above 123) dropped into the polled base paths (one into each of
+ * half, poll1, ... at a time) while version 123 and the latest of each are asked continuously;
+ * each is removed once the server logged its load failing (or the directory skipped), or after
+ * `dwellMs`. `seen` counts the versions the server was seen to try. A corrupt version that still
+ * loads (a flipped byte TensorFlow does not mind) replaces 123 as TF Serving's latest policy says;
+ * `loaded` counts those, and 123 must answer again within `dwellMs` once it is removed.
  */
-export async function corruptVersionCampaign(server: FuzzServer, seed: number, versions: number, dwellMs = 1300): Promise<CampaignResult> {
+export async function corruptVersionCampaign(server: FuzzServer, seed: number, versions: number, dwellMs = 4000): Promise<CampaignResult & { seen: number; loaded: number; loadedKinds: Record<string, number> }> {
   const rng = new Rng(seed ^ 0x51ed270b);
-  const result = newResult('corrupt versions', server);
-  for (let i = 0; i < versions; i++) {
-    const [name, corrupt] = rng.pick(CORRUPTIONS);
-    const dir = join(server.halfBase, String(1000 + i));
-    mkdirSync(dir);
-    corrupt(dir, rng);
-    result.cases++;
+  const result = { ...newResult('corrupt versions', server), seen: 0, loaded: 0, loadedKinds: {} as Record<string, number> };
+  const client = new RestClient(server.rest, server.polled.length * 2);
+  let dropped = 0;
+  while (dropped < versions && server.alive) {
+    const mark = server.process.events.length;
+    const round = server.polled.slice(0, versions - dropped).map((model) => {
+      const [name, corrupt] = rng.pick(CORRUPTIONS);
+      const dir = String(1000 + dropped++);
+      const path = join(model.basePath, dir);
+      mkdirSync(path);
+      corrupt(path, rng);
+      return { model, dir, path, name, reaction: undefined as Reaction | undefined };
+    });
+    result.cases += round.length;
     const until = Date.now() + dwellMs;
-    while (Date.now() < until) {
-      await goodRequest(server, result);
-      // The latest version answers too (123 or a corrupt one that loaded: never an error).
-      const latest = await restCall(server.rest, 'POST', '/v1/models/half:predict', { 'Content-Type': 'application/json' }, Buffer.from(GOOD_BODY));
-      if (latest.status >= 500) {
-        result.serverErrors++;
-        finding(result, `latest half answered ${latest.status} ${latest.body.slice(0, 200)} with corrupt version ${1000 + i} (${name})`);
-      }
+    while (round.some((v) => v.reaction === undefined) && Date.now() < until) {
+      await Promise.all(round.map(async (v) => {
+        const check = halfRestCheck(client, `/v1/models/${v.model.name}/versions/123:predict`);
+        const problem = await check.run();
+        // Re-read: the corrupt version may have loaded (and 123 gone) while the call ran.
+        v.reaction ??= reaction(server, mark, v.model.name, v.dir);
+        if (problem !== undefined && v.reaction !== 'loaded') {
+          result.lost++;
+          finding(result, `lost good request ${check.name} with corrupt version ${v.dir} (${v.name}): ${problem}`);
+        }
+        // The latest version answers too (123 or a corrupt one that loaded: never an error).
+        const latest = await client.post(`/v1/models/${v.model.name}:predict`, GOOD_BODY);
+        if (latest.status >= 500) {
+          result.serverErrors++;
+          finding(result, `latest ${v.model.name} answered ${latest.status} ${latest.body.slice(0, 200)} with corrupt version ${v.dir} (${v.name})`);
+        }
+      }));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    rmSync(dir, { recursive: true, force: true });
-    if (!checkAlive(server, result, `corrupt version ${name}`)) break;
+    result.seen += round.filter((v) => v.reaction !== undefined).length;
+    for (const { path } of round) rmSync(path, { recursive: true, force: true });
+    // 123 comes back where a corrupt version had replaced it.
+    for (const v of round.filter((r) => r.reaction === 'loaded')) {
+      result.loaded++;
+      result.loadedKinds[v.name] = (result.loadedKinds[v.name] ?? 0) + 1;
+      const check = halfRestCheck(client, `/v1/models/${v.model.name}/versions/123:predict`);
+      const back = Date.now() + dwellMs;
+      let problem = await check.run();
+      while (problem !== undefined && Date.now() < back) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        problem = await check.run();
+      }
+      if (problem !== undefined) {
+        result.lost++;
+        finding(result, `${v.model.name} version 123 did not come back after corrupt version ${v.dir} (${v.name}, which loaded) was removed: ${problem}`);
+      }
+    }
+    if (!checkAlive(server, result, `corrupt versions ${round.map((v) => `${v.model.name}/${v.dir} (${v.name})`).join(', ')}`)) break;
   }
+  client.close();
   result.rssAfterMb = server.rssMb();
   return result;
 }
@@ -286,6 +302,8 @@ export async function corruptVersionCampaign(server: FuzzServer, seed: number, v
 export async function reloadFaultCampaign(server: FuzzServer, seed: number, reloads: number): Promise<CampaignResult> {
   const rng = new Rng(seed ^ 0x2545f491);
   const result = newResult('reload faults', server);
+  const client = new RestClient(server.rest, 1);
+  const half = halfRestCheck(client);
   const faults: Array<() => string> = [
     () => `config { name: 'ghost${rng.int(100)}' base_path: '/nonexistent/${rng.int(1e6)}' model_platform: 'tensorflow' }`,
     () => `config { name: 'bad' base_path: '${server.halfBase}' model_platform: '${rng.pick(['pytorch', '', 'tensorflow '])}' }`,
@@ -296,7 +314,7 @@ export async function reloadFaultCampaign(server: FuzzServer, seed: number, relo
     () => `config { name: '' base_path: '${server.halfBase}' model_platform: 'tensorflow' }`,
   ];
   for (let i = 0; i < reloads; i++) {
-    const text = configText(server.halfBase, [rng.pick(faults)()]);
+    const text = server.configText([rng.pick(faults)()]);
     let bytes: Buffer;
     try {
       bytes = Buffer.from(toBinary(ReloadConfigRequestSchema, create(ReloadConfigRequestSchema, { config: parseModelServerConfig(text) })));
@@ -310,12 +328,13 @@ export async function reloadFaultCampaign(server: FuzzServer, seed: number, relo
       finding(result, `reload answered ${GrpcStatus[reply.code]} ${reply.details.slice(0, 200)}: ${text.trim()}`);
     }
     if (!checkAlive(server, result, `reload ${text}`)) break;
-    await goodRequest(server, result);
+    await good(result, half);
   }
   // Back to the starting config.
-  const restore = Buffer.from(toBinary(ReloadConfigRequestSchema, create(ReloadConfigRequestSchema, { config: parseModelServerConfig(configText(server.halfBase, [])) })));
+  const restore = Buffer.from(toBinary(ReloadConfigRequestSchema, create(ReloadConfigRequestSchema, { config: parseModelServerConfig(server.configText([])) })));
   await grpcRaw(server.channel, modelServiceDefinition.handleReloadConfigRequest.path, restore);
-  await goodRequest(server, result);
+  await good(result, half);
+  client.close();
   result.rssAfterMb = server.rssMb();
   return result;
 }
@@ -324,6 +343,8 @@ export async function reloadFaultCampaign(server: FuzzServer, seed: number, relo
 export async function floodCampaign(server: FuzzServer, seed: number, waves: number, perWave = 200): Promise<CampaignResult> {
   const rng = new Rng(seed ^ 0x7f4a7c15);
   const result = newResult('connection floods', server);
+  const client = new RestClient(server.rest, 1);
+  const half = halfRestCheck(client);
   for (let w = 0; w < waves; w++) {
     const sockets = Array.from({ length: perWave }, () => {
       const socket = connect(rng.chance(0.7) ? server.rest : server.grpc, '127.0.0.1');
@@ -338,19 +359,20 @@ export async function floodCampaign(server: FuzzServer, seed: number, waves: num
       return socket;
     });
     result.cases += perWave;
-    for (let g = 0; g < 5; g++) await goodRequest(server, result);
+    for (let g = 0; g < 5; g++) await good(result, half);
     for (const socket of sockets) socket.destroy();
     if (!checkAlive(server, result, `flood wave ${w}`)) break;
   }
-  await goodRequest(server, result);
+  await good(result, half);
+  client.close();
   result.rssAfterMb = server.rssMb();
   return result;
 }
 
 export function renderTable(results: readonly CampaignResult[]): string {
   return [
-    '| campaign | cases | crashes | hangs | 5xx/INTERNAL | lost requests | RSS before/after (MB) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...results.map((r) => `| ${r.campaign} | ${r.cases} | ${r.crashes} | ${r.hangs} | ${r.serverErrors} | ${r.lost} | ${r.rssBeforeMb} / ${r.rssAfterMb} |`),
+    '| campaign | cases | crashes | hangs | 5xx/INTERNAL | lost requests | answers changed | RSS before/after (MB) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map((r) => `| ${r.campaign} | ${r.cases} | ${r.crashes} | ${r.hangs} | ${r.serverErrors} | ${r.lost} | ${r.nondeterministic} | ${r.rssBeforeMb} / ${r.rssAfterMb} |`),
   ].join('\n');
 }

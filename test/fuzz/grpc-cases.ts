@@ -10,6 +10,8 @@ import { PredictRequestSchema } from '../../src/gen/tensorflow_serving/apis/pred
 import { RegressionRequestSchema } from '../../src/gen/tensorflow_serving/apis/regression_pb.js';
 import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
 import { modelServiceDefinition, predictionServiceDefinition } from '../../src/server/transports/grpc/index.js';
+import { mediaGrpcCase } from './media-grpc-cases.js';
+import type { MediaSeeds } from './media-rest-cases.js';
 import type { Rng } from './rng.js';
 
 export interface GrpcCase {
@@ -64,9 +66,13 @@ function corrupt(rng: Rng, bytes: Buffer): Buffer {
   return out;
 }
 
-export function grpcCase(rng: Rng, index: number): GrpcCase {
+/** One case; with `media` (the string and image models are served) one in four is for them. */
+export function grpcCase(rng: Rng, index: number, media?: MediaSeeds): GrpcCase {
   const predict = predictionServiceDefinition.predict.path;
-  switch (index % 6) {
+  switch (index % (media ? 8 : 6)) {
+    case 6:
+    case 7:
+      return mediaGrpcCase(rng, media!);
     case 0:
     case 1:
     case 2:

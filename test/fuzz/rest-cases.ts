@@ -4,6 +4,8 @@
  * headers, encodings, bombs.
  */
 import { gzipSync } from 'node:zlib';
+import { type MediaSeeds, mediaRestCase } from './media-rest-cases.js';
+import { mutateText } from './mutate-text.js';
 import type { Rng } from './rng.js';
 
 export interface RestCase {
@@ -25,31 +27,6 @@ const GOOD_BODIES = [
   '{"instances": [3, 4]}',
   '{"inputs": {"x": [1, 2, 3]}}',
 ];
-const TOKENS = ['NaN', 'Infinity', '-Infinity', '1e400', '-0', '1.7976931348623157e309', '9223372036854775808', '-9223372036854775809',
-  '"\\ud800"', '"\\u0000"', 'null', 'true', '{}', '[]', '[[]]', '{"b64": "!!"}', '{"b64": "AAAA"}', '"x"', '1.5', '123456789012345678901234567890',
-  '[1, [2]]', '{"x": {"y": {}}}', '"\u00e9\u{1f600}"', '0x10', '01', '.5', '1.', '+1'];
-const KEYS = ['instances', 'inputs', 'examples', 'context', 'signature_name', 'x', 'y', '', '__proto__', 'constructor', 'b64'];
-
-function mutateText(rng: Rng, text: string): string {
-  const rounds = 1 + rng.int(4);
-  let out = text;
-  for (let r = 0; r < rounds; r++) {
-    const at = rng.int(out.length + 1);
-    switch (rng.int(9)) {
-      case 0: out = out.slice(0, at); break;
-      case 1: out = out.slice(0, at) + rng.pick(TOKENS) + out.slice(at); break;
-      case 2: out = out.slice(0, at) + out.slice(at + 1 + rng.int(4)); break;
-      case 3: out = out.slice(0, at) + String.fromCharCode(rng.int(128)) + out.slice(at); break;
-      case 4: out = out.replace(/\d+(\.\d+)?/, rng.pick(TOKENS)); break;
-      case 5: out = out.replace(/"\w+"/, `"${rng.pick(KEYS)}"`); break;
-      case 6: out = `{"${rng.pick(KEYS)}": ${rng.pick(TOKENS)}, ${out.slice(1)}`; break;
-      case 7: out = out.replace(/\[/, '['.repeat(1 + rng.int(40))); break;
-      default: out = out.slice(0, at) + out.slice(at).replace(/[\]}]/, ''); break;
-    }
-  }
-  return out;
-}
-
 let bombBytes: Buffer | undefined;
 /** 80 MiB of spaces in about 80 KB of gzip (past the 64 MiB body limit once inflated). */
 function gzipBomb(): Buffer {
@@ -75,10 +52,16 @@ function path(rng: Rng): string {
   return `/v1/models/${model}${version}${verb === '' ? '' : `:${verb}`}`;
 }
 
-/** One case; the case number picks the family so every family appears at every seed. */
-export function restCase(rng: Rng, index: number): RestCase {
+/**
+ * One case; the case number picks the family so every family appears at every seed. With `media`
+ * (the string and image models are served) one case in five is for them.
+ */
+export function restCase(rng: Rng, index: number, media?: MediaSeeds): RestCase {
   const json = { 'Content-Type': 'application/json' };
-  switch (index % 8) {
+  switch (index % (media ? 10 : 8)) {
+    case 8:
+    case 9:
+      return mediaRestCase(rng, media!);
     case 0:
     case 1:
     case 2: {
@@ -97,7 +80,8 @@ export function restCase(rng: Rng, index: number): RestCase {
       if (variant === 1) return { kind: 'encoding', method: 'POST', path: '/v1/models/half:predict', headers: { ...json, 'Content-Encoding': rng.pick(['br', 'deflate', 'zstd', 'gzip, gzip', 'identity', 'x-gzip']) }, body };
       if (variant === 2) return { kind: 'encoding', method: 'POST', path: '/v1/models/half:predict', headers: { ...json, 'Content-Encoding': 'gzip' }, body: gzipSync(Buffer.from(mutateText(rng, body.toString()))) };
       if (variant === 3) return { kind: 'encoding', method: 'POST', path: '/v1/models/half:predict', headers: { 'Content-Type': rng.pick(['text/plain', 'application/octet-stream', '', 'application/json; charset=latin1']) }, body };
-      if (variant === 4) return { kind: 'encoding', method: 'POST', path: '/v1/models/half:predict', headers: { ...json, 'Content-Encoding': 'gzip' }, body: gzipBomb() };
+      // The bomb costs the server a second of inflating on a loaded machine: one in ten of these.
+      if (variant === 4) return { kind: 'encoding', method: 'POST', path: '/v1/models/half:predict', headers: { ...json, 'Content-Encoding': 'gzip' }, body: rng.chance(0.1) ? gzipBomb() : gzipSync(Buffer.from(rng.pick(GOOD_BODIES))) };
       return { kind: 'encoding', method: 'POST', path: '/v1/models/half:predict', headers: { ...json, 'X-Long': 'v'.repeat(rng.int(8000)) }, body };
     }
     case 5: {

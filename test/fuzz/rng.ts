@@ -33,3 +33,12 @@ export class Rng {
     return out;
   }
 }
+
+/** The generator of case `index` of a campaign seeded `seed`: each case replays alone, in any order. */
+export function caseRng(seed: number, index: number): Rng {
+  // murmur3's finalizer over seed and index, so neighbouring cases start far apart.
+  let h = (Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return new Rng((h ^ (h >>> 16)) >>> 0);
+}

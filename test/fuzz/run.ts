@@ -1,6 +1,6 @@
 /**
  * `npm run fuzz -- --seed N --cases N [--grpc-cases N] [--versions N] [--reloads N] [--floods N]
- * [--campaigns rest,grpc,versions,reloads,floods]`: the seeded fuzz campaigns against one real
+ * [--concurrency N] [--campaigns=rest,grpc,versions,reloads,floods]`: the seeded fuzz campaigns against one real
  * tfmodel-server process; prints the findings (with reproducers) and the table
  * campaign | cases | crashes | hangs | 5xx/INTERNAL | lost requests | RSS before/after. Exits 1 on
  * any finding. The same seed replays the same cases.
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   const versions = option('versions', 5);
   const reloads = option('reloads', 20);
   const floods = option('floods', 3);
+  const concurrency = option('concurrency', 8);
   const campaignsArg = process.argv.find((a) => a.startsWith('--campaigns='))?.slice('--campaigns='.length) ?? 'rest,grpc,versions,reloads,floods';
   const campaigns = new Set(campaignsArg.split(','));
   const server = await FuzzServer.start();
@@ -29,18 +30,20 @@ async function main(): Promise<void> {
   try {
     const log = (r: CampaignResult): void => {
       results.push(r);
-      process.stderr.write(`${r.campaign}: ${r.cases} cases, ${r.findings.length} findings (${Math.round((Date.now() - started) / 1000)} s)\n`);
+      const seen = 'seen' in r && 'loaded' in r ? `, ${String(r.seen)} tried by the server (${String(r.loaded)} loaded all the same: ${JSON.stringify((r as { loadedKinds?: unknown }).loadedKinds)})` : '';
+      process.stderr.write(`${r.campaign}: ${r.cases} cases${seen}, ${r.findings.length} findings, RSS ${r.rssBeforeMb} -> ${r.rssAfterMb} MB (${Math.round((Date.now() - started) / 1000)} s)\n`);
     };
-    if (campaigns.has('rest')) log(await restCampaign(server, seed, cases));
-    if (campaigns.has('grpc') && server.alive) log(await grpcCampaign(server, seed, grpcCases));
+    if (campaigns.has('rest')) log(await restCampaign(server, seed, cases, { concurrency }));
+    if (campaigns.has('grpc') && server.alive) log(await grpcCampaign(server, seed, grpcCases, { concurrency }));
     if (campaigns.has('versions') && server.alive) log(await corruptVersionCampaign(server, seed, versions));
     if (campaigns.has('reloads') && server.alive) log(await reloadFaultCampaign(server, seed, reloads));
     if (campaigns.has('floods') && server.alive) log(await floodCampaign(server, seed, floods));
   } finally {
+    if (!server.alive) process.stderr.write(`server exited; its last log lines:\n${server.process.events.slice(-25).map((e) => JSON.stringify(e).slice(0, 2000)).join('\n')}\n`);
     await server.stop();
   }
   for (const r of results) for (const f of r.findings) process.stdout.write(`finding [${r.campaign}] ${f}\n`);
-  process.stdout.write(`\nseed ${seed}, ${Math.round((Date.now() - started) / 1000)} s\n${renderTable(results)}\n`);
+  process.stdout.write(`\nseed ${seed}, concurrency ${concurrency}, string and image models: ${server.media.map((m) => m.name).join(', ') || 'none'}, ${Math.round((Date.now() - started) / 1000)} s\n${renderTable(results)}\n`);
   if (results.some((r) => r.findings.length > 0)) process.exitCode = 1;
 }
 

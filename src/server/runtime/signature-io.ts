@@ -57,6 +57,24 @@ function valuesPerElement(dtype: DataType): number {
   return dtype === DT.DT_COMPLEX64 || dtype === DT.DT_COMPLEX128 ? 2 : 1;
 }
 
+const INT64_MAX = (1n << 63n) - 1n;
+
+/**
+ * TensorFlow's TensorShape refuses a shape whose running product of dimensions overflows int64,
+ * even when a later dimension is 0 (so the tensor holds no values). Its session CHECK-fails on
+ * such a shape and aborts the process (found by the gRPC fuzz campaign: [3,3,2^62,0]), so it is
+ * refused here with TensorShape's message.
+ */
+function checkNoOverflow(shape: readonly number[]): void {
+  let product = 1n;
+  for (const size of shape) {
+    if (!Number.isInteger(size) || size < 0) return; // reported with the element count below
+    const next = product * BigInt(size);
+    if (next > INT64_MAX) throw invalidArgument(`Encountered overflow when multiplying ${product} with ${BigInt(size)}, result: -1`);
+    product = next;
+  }
+}
+
 /**
  * Checks each input's shape against the signature. `checked` names the aliases whose declared
  * shape binds (the others flow through element-wise ops only); absent: none (the native engine,
@@ -68,6 +86,7 @@ export function validateShapes(signature: SignatureInfo, inputs: TensorMap, chec
   signature.inputs.forEach((spec, index) => {
     const tensor = inputs.get(spec.alias);
     if (!tensor) return;
+    checkNoOverflow(tensor.shape);
     const expected = numElements(tensor.shape) * valuesPerElement(tensor.dtype);
     if (tensor.shape.some((d) => !Number.isInteger(d) || d < 0) || tensor.data.length !== expected) {
       throw invalidArgument(

@@ -7,6 +7,7 @@
 import { failedPrecondition } from '../../errors.js';
 import { NATIVE_ADDON, NATIVE_PACKAGES, type NativePackage, type NativeProvider } from '../backend.js';
 import { findAddon } from './tf-addon.js';
+import { applyTensorflowEnvDefaults } from './tensorflow-env.js';
 
 /** The subset of the tfjs-node module we use. */
 export interface NativeTfModule {
@@ -68,6 +69,7 @@ export async function importNativePackage(
   let module: unknown;
   const argv = process.argv;
   process.argv = argv.slice(0, 2);
+  applyTensorflowEnvDefaults();
   try {
     module = await importer(name);
   } catch (error) {

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { failedPrecondition } from '../../errors.js';
+import { applyTensorflowEnvDefaults } from './tensorflow-env.js';
 
 /** The addon's interface version this code speaks (kAbiVersion in addon/addon.cc). */
 export const ADDON_ABI_VERSION = 1;
@@ -75,6 +76,7 @@ export function loadAddon(path: string | undefined = findAddon()): TfAddon {
   if (!path) throw failedPrecondition(`tfmodel's native TensorFlow engine is not installed; ${ADDON_INSTALL_HINT}`);
   if (loaded?.path === path) return loaded.addon;
   let addon: TfAddon;
+  applyTensorflowEnvDefaults();
   try {
     addon = createRequire(import.meta.url)(path) as TfAddon;
   } catch (error) {
