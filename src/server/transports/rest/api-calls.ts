@@ -3,12 +3,14 @@
  * implementation in src/server/api, and converts the result to JSON (as TF Serving's
  * http_rest_api_handler.cc does around its Predictor/Classifier/Regressor).
  */
+import { context as otelContext } from '@opentelemetry/api';
 import { classify, regress } from '../../api/classify.js';
 import { modelMetadata, SIGNATURE_DEF_FIELD } from '../../api/metadata.js';
 import { predictWith } from '../../api/predict.js';
 import { modelStatus } from '../../api/status.js';
 import { DEFAULT_SIGNATURE, type ModelSpecRequest, type RequestKeys, type ServableHandle, type ServingCore } from '../../core/types.js';
 import { invalidArgument } from '../../errors.js';
+import { captureTraceContext } from '../../tracing/tracing.js';
 import { exampleInputFromJson } from './json-example.js';
 import type { JsonOffload } from './json-offload.js';
 import { parseBody } from './json-parse.js';
@@ -30,6 +32,9 @@ export async function restPredict(core: ServingCore, route: Route, body: Buffer,
   } catch (error) {
     unavailable = error;
   }
+  // The trace context is synchronous (tracing/sync-context-manager.ts): taken before the body's
+  // decode (a JSON worker call) and entered again for the run, so its spans keep their request.
+  const traceContext = captureTraceContext();
   try {
     const abandoned = facts ? () => facts.answered === true : undefined;
     const decoded = await json.decodePredict(body, handle ? signatureInputsOf(handle) : undefined, abandoned);
@@ -39,7 +44,8 @@ export async function restPredict(core: ServingCore, route: Route, body: Buffer,
     facts?.onVersion?.(handle.version);
     if (decoded.error) throw decoded.error;
     const { inputs, format } = decoded.tensors!;
-    const result = await predictWith(handle, signatureName, inputs, undefined, core.signatureMethodNameCheck ?? false);
+    const run = () => predictWith(handle, signatureName, inputs, undefined, core.signatureMethodNameCheck ?? false);
+    const result = await (traceContext ? otelContext.with(traceContext, run) : run());
     return await json.predictResponse(result.outputs, format, abandoned);
   } finally {
     handle?.release();
