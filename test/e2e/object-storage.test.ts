@@ -7,23 +7,18 @@
  */
 import type { V1Deployment } from '@kubernetes/client-node';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { HALF_PLUS_THREE_BASE, HALF_PLUS_TWO_BASE } from '../support/test-models.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, S3TestServer, s3ServerBinary } from '../support/s3-server.js';
 import type { TFModel } from '../../src/operator/api/tfmodel.js';
 import { REPO_ROOT } from '../support/corpus.js';
+import { filesOf } from '../support/object-store-cases.js';
 import { type ControlPlane, controlPlaneBinaries, KWOK_TOLERATION, poll, startControlPlane } from './harness/index.js';
 import { type OperatorProcess, ServingPods, startOperatorProcess } from './harness/operator.js';
 
 const NAMESPACE = 'e2e-store';
-
-function filesOf(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)));
-}
 
 describe('e2e operator: TFModels on object storage (s3://, gs://)', function () {
   let plane: ControlPlane | undefined;

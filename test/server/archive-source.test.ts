@@ -10,37 +10,17 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tarStream from 'tar-stream';
 import yazl from 'yazl';
-import { memoryLogger } from '../../src/server/logging.js';
-import type { AspiredVersionSet } from '../../src/server/core/source.js';
 import { ArchiveSource, archiveOf, shownUrl } from '../../src/server/core/sources/archive-source.js';
 import { ModelCache } from '../../src/server/core/sources/model-cache.js';
 import { ArchiveTestServer } from '../support/archive-server.js';
 import { ServerProcess, freePortSync } from '../support/server-process.js';
-import { servingTestModels } from '../support/test-models.js';
+import { HALF_PLUS_THREE, HALF_PLUS_TWO, eventually, filesOf, recordedSource } from '../support/object-store-cases.js';
 
-const MODELS = servingTestModels();
-const HALF_PLUS_TWO = join(MODELS.halfPlusTwo, '00000123');
-const HALF_PLUS_THREE = join(MODELS.halfPlusThree, '00000123');
 const MiB = 1024 * 1024;
-
-function filesOf(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -111,15 +91,13 @@ describe('https:// archive model sources (a node:http server on 127.0.0.1)', fun
   }
 
   function source(url: string, options: { cacheBytes?: number } = {}) {
-    const log = memoryLogger();
-    const pushes: AspiredVersionSet[] = [];
     const cache = new ModelCache(join(root, `cache-${++counter}`), options.cacheBytes ?? 1 << 30);
-    const src = new ArchiveSource({ model: 'm', basePath: url, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired: (a) => pushes.push(a) }, { cache });
-    stops.push(() => src.stop());
-    const problems = () => log.events.filter((e) => e.level !== 'info').map((e) => String(e['problem'] ?? e['reason'] ?? e['error']));
+    const s = recordedSource((log, onAspired) => new ArchiveSource({ model: 'm', basePath: url, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired }, { cache }));
+    stops.push(() => s.src.stop());
     const noStaging = () => !readdirSync(cache.root).some((n) => n.startsWith('.staging'));
-    return { src, log, pushes, cache, problems, noStaging, last: () => pushes.at(-1) };
+    return { ...s, cache, noStaging };
   }
+
 
   it('serves the latest version of a tar -czf archive byte-identical, downloads it once while unchanged, and hot-loads its replacement', async () => {
     http.set('/a/hpt.tar.gz', { body: tarGz(baseDir({ '1': HALF_PLUS_TWO })) });

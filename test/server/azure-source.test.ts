@@ -8,34 +8,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { memoryLogger } from '../../src/server/logging.js';
-import type { AspiredVersionSet } from '../../src/server/core/source.js';
+import { join } from 'node:path';
 import { AzureStore, splitAzurePath } from '../../src/server/core/sources/azure-store.js';
 import { ModelCache } from '../../src/server/core/sources/model-cache.js';
 import { ObjectStoreSource } from '../../src/server/core/sources/object-store-source.js';
 import { AZURE_ACCOUNT, AzureTestServer, azuriteBlobMain } from '../support/azure-server.js';
-import { ServerProcess, freePortSync } from '../support/server-process.js';
-import { servingTestModels } from '../support/test-models.js';
-
-const MODELS = servingTestModels();
-const HALF_PLUS_TWO = join(MODELS.halfPlusTwo, '00000123');
-const HALF_PLUS_THREE = join(MODELS.halfPlusThree, '00000123');
-
-function filesOf(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { HALF_PLUS_THREE, HALF_PLUS_TWO, checkServedFromStore, eventually, filesOf, recordedSource, uploadVersion } from '../support/object-store-cases.js';
 
 describe('az:// base paths', () => {
   it('split as tensorflow-io writes them: az://<account>/<container>/<prefix>', () => {
@@ -66,23 +44,21 @@ const main = azuriteBlobMain();
     rmSync(root, { recursive: true, force: true });
   });
 
-  async function upload(prefix: string, dir: string, only?: (name: string) => boolean): Promise<void> {
-    for (const name of filesOf(dir)) if (!only || only(name)) await azure.put('models', `${prefix}/${name}`, readFileSync(join(dir, name)));
-  }
+  const upload = (prefix: string, dir: string, only?: (name: string) => boolean) => uploadVersion((c, k, body) => azure.put(c, k, body), 'models', prefix, dir, only);
 
   function source(prefix: string, options: { env?: Record<string, string>; container?: string } = {}) {
-    const log = memoryLogger();
-    const pushes: AspiredVersionSet[] = [];
     const cache = new ModelCache(join(root, `cache-${++counter}`), 1 << 30);
     const container = options.container ?? 'models';
     const basePath = `az://${AZURE_ACCOUNT}/${container}/${prefix}`;
-    const src = new ObjectStoreSource(
-      { model: 'm', basePath, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired: (a) => pushes.push(a) },
-      { store: new AzureStore(AZURE_ACCOUNT, container, options.env ?? azure.env()), prefix: `${prefix}/`, cache },
+    const s = recordedSource(
+      (log, onAspired) =>
+        new ObjectStoreSource(
+          { model: 'm', basePath, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired },
+          { store: new AzureStore(AZURE_ACCOUNT, container, options.env ?? azure.env()), prefix: `${prefix}/`, cache },
+        ),
     );
-    stops.push(() => src.stop());
-    const problems = () => log.events.filter((e) => e.level !== 'info').map((e) => String(e['problem'] ?? e['reason'] ?? e['error']));
-    return { src, log, pushes, cache, basePath, last: () => pushes.at(-1), problems };
+    stops.push(() => s.src.stop());
+    return { ...s, cache, basePath };
   }
 
   it('downloads the aspired version byte-identical (Content-MD5 checked) and pushes a new one at the next poll', async () => {
@@ -163,24 +139,13 @@ const main = azuriteBlobMain();
     assert.ok(right.last()?.has(1n), `the account key from AZURE_STORAGE_KEY works (${right.problems().join('\n')})`);
   });
 
-  it('tfmodel-server serves an az:// model, hot-loads a version uploaded to the container, and keeps serving when the store goes down', async () => {
-    await upload('served/hpt/1', HALF_PLUS_TWO);
-    const rest = freePortSync();
-    const server = ServerProcess.start(
-      [`--rest_api_port=${rest}`, '--model_name=hpt', `--model_base_path=az://${AZURE_ACCOUNT}/models/served/hpt`, `--model_cache_dir=${join(root, 'server-cache')}`, '--inference_threads=0'],
-      azure.env(),
-    );
-    stops.push(() => server.stop('SIGKILL'));
-    await server.ports();
-    const predict = async () => {
-      const r = await fetch(`http://127.0.0.1:${rest}/v1/models/hpt:predict`, { method: 'POST', body: JSON.stringify({ instances: [1.0] }) });
-      return JSON.stringify({ status: r.status, body: (await r.json()) as unknown });
-    };
-    assert.equal(await predict(), JSON.stringify({ status: 200, body: { predictions: [2.5] } }));
-    await upload('served/hpt/2', HALF_PLUS_THREE);
-    await eventually(async () => (await predict()) === JSON.stringify({ status: 200, body: { predictions: [3.5] } }), 'version 2 (half plus three) served');
-    await azure.stop();
-    await eventually(() => server.events.some((e) => e.event === 'base_path_unreadable'), 'the store outage logged');
-    assert.equal(await predict(), JSON.stringify({ status: 200, body: { predictions: [3.5] } }), 'still serving with the store down');
-  });
+  it('tfmodel-server serves an az:// model, hot-loads a version uploaded to the container, and keeps serving when the store goes down', () =>
+    checkServedFromStore({
+      basePath: `az://${AZURE_ACCOUNT}/models/served/hpt`,
+      upload: (version, dir) => upload(`served/hpt/${version}`, dir),
+      env: azure.env(),
+      cacheDir: join(root, 'server-cache'),
+      stops,
+      stopStore: () => azure.stop(),
+    }));
 });

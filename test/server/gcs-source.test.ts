@@ -5,36 +5,14 @@
  * a version uploaded to the bucket, with no restart.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { memoryLogger } from '../../src/server/logging.js';
-import type { AspiredVersionSet } from '../../src/server/core/source.js';
+import { join } from 'node:path';
 import { GcsStore, gcsClient } from '../../src/server/core/sources/gcs-store.js';
 import { ModelCache } from '../../src/server/core/sources/model-cache.js';
 import { ObjectStoreSource } from '../../src/server/core/sources/object-store-source.js';
 import { GcsTestServer, gcsServerBinary } from '../support/gcs-server.js';
-import { ServerProcess, freePortSync } from '../support/server-process.js';
-import { servingTestModels } from '../support/test-models.js';
-
-const MODELS = servingTestModels();
-const HALF_PLUS_TWO = join(MODELS.halfPlusTwo, '00000123');
-const HALF_PLUS_THREE = join(MODELS.halfPlusThree, '00000123');
-
-function filesOf(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { HALF_PLUS_THREE, HALF_PLUS_TWO, checkServedFromStore, eventually, filesOf, recordedSource, uploadVersion } from '../support/object-store-cases.js';
 
 const binary = gcsServerBinary();
 
@@ -58,21 +36,19 @@ const binary = gcsServerBinary();
     rmSync(root, { recursive: true, force: true });
   });
 
-  async function upload(prefix: string, dir: string): Promise<void> {
-    for (const name of filesOf(dir)) await gcs.put('models', `${prefix}/${name}`, readFileSync(join(dir, name)));
-  }
+  const upload = (prefix: string, dir: string) => uploadVersion((b, k, body) => gcs.put(b, k, body), 'models', prefix, dir);
 
   function source(prefix: string) {
-    const log = memoryLogger();
-    const pushes: AspiredVersionSet[] = [];
     const cache = new ModelCache(join(root, `cache-${++counter}`), 1 << 30);
-    const src = new ObjectStoreSource(
-      { model: 'm', basePath: `gs://models/${prefix}`, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired: (a) => pushes.push(a) },
-      { store: new GcsStore(gcsClient(gcs.env()), 'models'), prefix: `${prefix}/`, cache },
+    const s = recordedSource(
+      (log, onAspired) =>
+        new ObjectStoreSource(
+          { model: 'm', basePath: `gs://models/${prefix}`, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired },
+          { store: new GcsStore(gcsClient(gcs.env()), 'models'), prefix: `${prefix}/`, cache },
+        ),
     );
-    stops.push(() => src.stop());
-    const problems = () => log.events.filter((e) => e.level !== 'info').map((e) => String(e['problem'] ?? e['reason'] ?? e['error']));
-    return { src, pushes, last: () => pushes.at(-1), problems };
+    stops.push(() => s.src.stop());
+    return s;
   }
 
   it('downloads the aspired version byte-identical (MD5 checked) and pushes a new one at the next poll', async () => {
@@ -101,21 +77,12 @@ const binary = gcsServerBinary();
     await eventually(() => down.last()?.has(1n) === true, 'version 1 pushed once the store is back');
   });
 
-  it('tfmodel-server serves a gs:// model and hot-loads a version uploaded to the bucket', async () => {
-    await upload('served/hpt/1', HALF_PLUS_TWO);
-    const rest = freePortSync();
-    const server = ServerProcess.start(
-      [`--rest_api_port=${rest}`, '--model_name=hpt', '--model_base_path=gs://models/served/hpt', `--model_cache_dir=${join(root, 'server-cache')}`, '--inference_threads=0'],
-      gcs.env(),
-    );
-    stops.push(() => server.stop('SIGKILL'));
-    await server.ports();
-    const predict = async () => {
-      const r = await fetch(`http://127.0.0.1:${rest}/v1/models/hpt:predict`, { method: 'POST', body: JSON.stringify({ instances: [1.0] }) });
-      return JSON.stringify({ status: r.status, body: (await r.json()) as unknown });
-    };
-    assert.equal(await predict(), JSON.stringify({ status: 200, body: { predictions: [2.5] } }));
-    await upload('served/hpt/2', HALF_PLUS_THREE);
-    await eventually(async () => (await predict()) === JSON.stringify({ status: 200, body: { predictions: [3.5] } }), 'version 2 (half plus three) served');
-  });
+  it('tfmodel-server serves a gs:// model and hot-loads a version uploaded to the bucket', () =>
+    checkServedFromStore({
+      basePath: 'gs://models/served/hpt',
+      upload: (version, dir) => upload(`served/hpt/${version}`, dir),
+      env: gcs.env(),
+      cacheDir: join(root, 'server-cache'),
+      stops,
+    }));
 });

@@ -8,35 +8,13 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { memoryLogger } from '../../src/server/logging.js';
-import type { AspiredVersionSet } from '../../src/server/core/source.js';
 import { ModelCache } from '../../src/server/core/sources/model-cache.js';
 import { ObjectStoreSource } from '../../src/server/core/sources/object-store-source.js';
 import { S3Store, s3ClientConfig } from '../../src/server/core/sources/s3-store.js';
+import { HALF_PLUS_THREE, HALF_PLUS_TWO, checkServedFromStore, eventually, filesOf, recordedSource, uploadVersion } from '../support/object-store-cases.js';
 import { S3TestServer, s3ServerBinary } from '../support/s3-server.js';
-import { ServerProcess, freePortSync } from '../support/server-process.js';
-import { servingTestModels } from '../support/test-models.js';
-
-const MODELS = servingTestModels();
-const HALF_PLUS_TWO = join(MODELS.halfPlusTwo, '00000123');
-const HALF_PLUS_THREE = join(MODELS.halfPlusThree, '00000123');
-
-function filesOf(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => relative(dir, join(e.parentPath, e.name)))
-    .sort();
-}
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const binary = s3ServerBinary();
 
@@ -61,25 +39,22 @@ const binary = s3ServerBinary();
   });
 
   /** Uploads a local version directory under `prefix` (objects in `only`, if given). */
-  async function upload(prefix: string, dir: string, only?: (name: string) => boolean): Promise<void> {
-    for (const name of filesOf(dir)) if (!only || only(name)) await s3.put('models', `${prefix}/${name}`, readFileSync(join(dir, name)));
-  }
+  const upload = (prefix: string, dir: string, only?: (name: string) => boolean) => uploadVersion((b, k, body) => s3.put(b, k, body), 'models', prefix, dir, only);
 
   /** An ObjectStoreSource on s3://<bucket>/<prefix>, recording what it pushes. */
   function source(prefix: string, options: { env?: Record<string, string>; bucket?: string; cacheBytes?: number; cache?: ModelCache } = {}) {
-    const log = memoryLogger();
-    const pushes: AspiredVersionSet[] = [];
     const cache = options.cache ?? new ModelCache(join(root, `cache-${++counter}`), options.cacheBytes ?? 1 << 30);
     const client = new S3Client(s3ClientConfig(s3.env(options.env)));
     const bucket = options.bucket ?? 'models';
-    const src = new ObjectStoreSource(
-      { model: 'm', basePath: `s3://${bucket}/${prefix}`, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired: (a) => pushes.push(a) },
-      { store: new S3Store(client, bucket), prefix: `${prefix}/`, cache },
+    const s = recordedSource(
+      (log, onAspired) =>
+        new ObjectStoreSource(
+          { model: 'm', basePath: `s3://${bucket}/${prefix}`, policy: { kind: 'latest', numVersions: 1 }, log, pollMs: 100, onAspired },
+          { store: new S3Store(client, bucket), prefix: `${prefix}/`, cache },
+        ),
     );
-    stops.push(() => src.stop());
-    const last = () => pushes.at(-1);
-    const problems = () => log.events.filter((e) => e.level !== 'info').map((e) => String(e['problem'] ?? e['reason'] ?? e['error']));
-    return { src, log, pushes, last, cache, problems };
+    stops.push(() => s.src.stop());
+    return { ...s, cache };
   }
 
   it('downloads the aspired version into the cache, complete and byte-identical, and pushes its local directory', async () => {
@@ -177,26 +152,13 @@ const binary = s3ServerBinary();
     assert.ok(cache.totalBytes() <= cache.maxBytes);
   });
 
-  it('tfmodel-server serves an s3:// model, hot-loads a new version from the bucket, and keeps serving when the store goes down', async () => {
-    await upload('served/hpt/1', HALF_PLUS_TWO);
-    const rest = freePortSync();
-    const server = ServerProcess.start(
-      [`--rest_api_port=${rest}`, '--model_name=hpt', '--model_base_path=s3://models/served/hpt', `--model_cache_dir=${join(root, 'server-cache')}`, '--inference_threads=0'],
-      s3.env(),
-    );
-    stops.push(() => server.stop('SIGKILL'));
-    await server.ports();
-    const predict = async () => {
-      const r = await fetch(`http://127.0.0.1:${rest}/v1/models/hpt:predict`, { method: 'POST', body: JSON.stringify({ instances: [1.0] }) });
-      return { status: r.status, body: (await r.json()) as unknown };
-    };
-    assert.deepEqual(await predict(), { status: 200, body: { predictions: [2.5] } });
-    await upload('served/hpt/2', HALF_PLUS_THREE);
-    await eventually(async () => JSON.stringify(await predict()) === JSON.stringify({ status: 200, body: { predictions: [3.5] } }), 'version 2 (half plus three) served');
-    await s3.stop();
-    await eventually(() => server.events.some((e) => e.event === 'base_path_unreadable'), 'the store outage logged');
-    assert.deepEqual(await predict(), { status: 200, body: { predictions: [3.5] } }, 'still serving with the store down');
-    const status = (await (await fetch(`http://127.0.0.1:${rest}/v1/models/hpt`)).json()) as { model_version_status: Array<{ version: string; state: string }> };
-    assert.deepEqual(status.model_version_status.map((v) => [v.version, v.state]), [['2', 'AVAILABLE'], ['1', 'END']]);
-  });
+  it('tfmodel-server serves an s3:// model, hot-loads a new version from the bucket, and keeps serving when the store goes down', () =>
+    checkServedFromStore({
+      basePath: 's3://models/served/hpt',
+      upload: (version, dir) => upload(`served/hpt/${version}`, dir),
+      env: s3.env(),
+      cacheDir: join(root, 'server-cache'),
+      stops,
+      stopStore: () => s3.stop(),
+    }));
 });
