@@ -7,7 +7,7 @@
  * started after the caller's answer.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -20,8 +20,7 @@ import { hostTensorToProto } from '../../src/server/api/tensor-proto.js';
 import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
 import { grpcClient } from '../../src/server/transports/grpc/client.js';
 import { predictionServiceDefinition } from '../../src/server/transports/grpc/index.js';
-import { REPO_ROOT } from '../support/corpus.js';
-import { requirePrerequisite } from '../support/prerequisites.js';
+import { cachedGoTool } from '../support/go-tools.js';
 import { ServerProcess } from '../support/server-process.js';
 import { HALF_PLUS_FOUR, HALF_PLUS_TWO, servingTestModels } from '../support/test-models.js';
 import { mixedVersionsBase } from '../support/routing-fixtures.js';
@@ -55,9 +54,7 @@ const attribute = (span: OtlpSpan, key: string): unknown => {
 
 describe('OpenTelemetry tracing through a real OpenTelemetry Collector', function () {
   this.timeout(180_000);
-  const collectorBinary = requirePrerequisite('the OpenTelemetry Collector', 'run bash scripts/otel-collector/build.sh (Go, the Go module proxy)', () =>
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'otel-collector', 'build.sh'), '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!,
-  );
+  const collectorBinary = cachedGoTool('the OpenTelemetry Collector', 'otel-collector');
   const root = mkdtempSync(join(tmpdir(), 'tfmodel-tracing-'));
   const spans: ExportedSpan[] = [];
   const sink = createHttpServer((req: IncomingMessage, res) => {

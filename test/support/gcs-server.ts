@@ -2,19 +2,14 @@
  * A real GCS JSON API server for tests: fake-gcs-server (built from the Go module proxy by
  * scripts/gcs-server/build.sh) over a temporary directory, on a free loopback port.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { Storage } from '@google-cloud/storage';
-import { REPO_ROOT } from './corpus.js';
-import { requirePrerequisite } from './prerequisites.js';
+import { cachedGoTool } from './go-tools.js';
 import { freePortSync } from './server-process.js';
 import { StoreProcess } from './store-process.js';
 
 export function gcsServerBinary(): { value?: string; skipReason?: string } {
-  return requirePrerequisite('the GCS test server (fake-gcs-server)', 'run bash scripts/gcs-server/build.sh (Go, the Go module proxy)', () =>
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 'gcs-server', 'build.sh'), '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!,
-  );
+  return cachedGoTool('the GCS test server (fake-gcs-server)', 'gcs-server');
 }
 
 export class GcsTestServer {

@@ -2,12 +2,9 @@
  * A real S3-compatible server for tests: versitygw (built from the Go module proxy by
  * scripts/s3-server/build.sh) over a temporary directory, on a free loopback port.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { REPO_ROOT } from './corpus.js';
-import { requirePrerequisite } from './prerequisites.js';
+import { cachedGoTool } from './go-tools.js';
 import { freePortSync } from './server-process.js';
 import { StoreProcess } from './store-process.js';
 
@@ -16,9 +13,7 @@ export const S3_SECRET_KEY = 'tfmodel-test-secret-key';
 
 /** The gateway binary, or why it is missing (throws under CI). */
 export function s3ServerBinary(): { value?: string; skipReason?: string } {
-  return requirePrerequisite('the S3-compatible test server (versitygw)', 'run bash scripts/s3-server/build.sh (Go, the Go module proxy)', () =>
-    execFileSync('bash', [join(REPO_ROOT, 'scripts', 's3-server', 'build.sh'), '--check'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!,
-  );
+  return cachedGoTool('the S3-compatible test server (versitygw)', 's3-server');
 }
 
 export class S3TestServer {
