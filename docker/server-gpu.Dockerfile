@@ -48,6 +48,13 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check "tensorflow[and-cuda]==${TF_VERSION}"
+# Node-API's headers from the node-api-headers package (the Node.js project's own), so the addon
+# builds on any Node 20 base, with or without the headers a full Node install carries.
+ARG NODE_API_HEADERS_VERSION=1.9.0
+RUN mkdir -p /opt/node-api && cd /opt/node-api \
+ && npm pack --silent "node-api-headers@${NODE_API_HEADERS_VERSION}" >/dev/null \
+ && tar -xzf "node-api-headers-${NODE_API_HEADERS_VERSION}.tgz" \
+ && test -f package/include/node_api.h
 COPY src/server/runtime/native/addon /src/addon
 RUN set -e; \
     site="$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"; \
@@ -55,7 +62,7 @@ RUN set -e; \
     cp "$site/tensorflow/libtensorflow_cc.so.2" "$site/tensorflow/libtensorflow_framework.so.2" "$out/lib/"; \
     ln -s libtensorflow_cc.so.2 "$out/lib/libtensorflow_cc.so"; \
     ln -s libtensorflow_framework.so.2 "$out/lib/libtensorflow_framework.so"; \
-    flags="-std=c++17 -O2 -fPIC -fvisibility=hidden -w -DNAPI_VERSION=8 -I/usr/local/include/node -I$site/tensorflow/include"; \
+    flags="-std=c++17 -O2 -fPIC -fvisibility=hidden -w -DNAPI_VERSION=8 -I/opt/node-api/package/include -I$site/tensorflow/include"; \
     g++ $flags -c /src/addon/addon.cc -o /tmp/addon.o; \
     g++ $flags -c /src/addon/options-view.cc -o /tmp/options-view.o; \
     g++ -shared -o "$out/tfmodel_tf.node" /tmp/addon.o /tmp/options-view.o -L"$out/lib" -ltensorflow_cc -ltensorflow_framework -Wl,-rpath,'$ORIGIN/lib'; \
