@@ -42,6 +42,17 @@ export interface CampaignResult {
 export interface CampaignOptions {
   /** Requests in flight at once (default 1). */
   readonly concurrency?: number;
+  /** Only these case numbers (a reproducer run), in this order; `cases` is then ignored. */
+  readonly only?: readonly number[];
+  /** Called after every PROGRESS_EVERY cases (a long run's log). */
+  readonly progress?: (result: CampaignResult) => void;
+}
+
+const PROGRESS_EVERY = 5000;
+
+/** Case numbers a campaign of `cases` runs: 0..cases-1, or options.only. */
+function caseNumbers(cases: number, options: CampaignOptions): readonly number[] {
+  return options.only ?? Array.from({ length: cases }, (_, i) => i);
 }
 
 /** After every GOOD_EVERY cases a worker runs the next good check. */
@@ -97,10 +108,12 @@ export async function restCampaign(server: FuzzServer, seed: number, cases: numb
   const checks = restChecks(server, goodClient);
   const nextGood = rotation(result, checks);
   let dead = false;
-  await pool(cases, concurrency, async (i) => {
+  const numbers = caseNumbers(cases, options);
+  await pool(numbers.length, concurrency, async (k) => {
+    const i = numbers[k]!;
     const c = restCase(caseRng(seed, i), i, server.mediaSeeds);
     const reply = await client.call(c.method, c.path, c.headers, c.body);
-    result.cases++;
+    if (++result.cases % PROGRESS_EVERY === 0) options.progress?.(result);
     if (!checkAlive(server, result, `REST case ${i} (seed ${seed}): ${describeRest(c)}`)) {
       dead = true;
       return;
@@ -149,10 +162,12 @@ export async function grpcCampaign(server: FuzzServer, seed: number, cases: numb
   const checks = grpcChecks(server);
   const nextGood = rotation(result, checks);
   let dead = false;
-  await pool(cases, options.concurrency ?? 1, async (i) => {
+  const numbers = caseNumbers(cases, options);
+  await pool(numbers.length, options.concurrency ?? 1, async (k) => {
+    const i = numbers[k]!;
     const c = grpcCase(caseRng(seed ^ 0x9e3779b9, i), i, server.mediaSeeds);
     const reply = await grpcRaw(server.channel, c.path, c.bytes);
-    result.cases++;
+    if (++result.cases % PROGRESS_EVERY === 0) options.progress?.(result);
     const describe = (): string => `gRPC case ${i} (seed ${seed}) ${c.path} bytes(b64)=${c.bytes.subarray(0, 300).toString('base64')}${c.bytes.length > 300 ? `... (${c.bytes.length} bytes)` : ''}`;
     if (!checkAlive(server, result, describe())) {
       dead = true;

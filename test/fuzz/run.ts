@@ -1,9 +1,10 @@
 /**
  * `npm run fuzz -- --seed N --cases N [--grpc-cases N] [--versions N] [--reloads N] [--floods N]
- * [--concurrency N] [--campaigns=rest,grpc,versions,reloads,floods]`: the seeded fuzz campaigns against one real
+ * [--concurrency N] [--campaigns=rest,grpc,versions,reloads,floods] [--only=I,J,...]`: the seeded fuzz campaigns against one real
  * tfmodel-server process; prints the findings (with reproducers) and the table
  * campaign | cases | crashes | hangs | 5xx/INTERNAL | lost requests | RSS before/after. Exits 1 on
- * any finding. The same seed replays the same cases.
+ * any finding. The same seed replays the same cases; --only runs just those REST and gRPC case
+ * numbers (a finding's reproducer: `--seed 1 --only=19,72724 --campaigns=rest`).
  */
 import { type CampaignResult, FuzzServer, corruptVersionCampaign, floodCampaign, grpcCampaign, reloadFaultCampaign, renderTable, restCampaign } from './campaigns.js';
 
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   const concurrency = option('concurrency', 8);
   const campaignsArg = process.argv.find((a) => a.startsWith('--campaigns='))?.slice('--campaigns='.length) ?? 'rest,grpc,versions,reloads,floods';
   const campaigns = new Set(campaignsArg.split(','));
+  const onlyArg = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const only = onlyArg === undefined ? undefined : onlyArg.split(',').map(Number);
   const server = await FuzzServer.start();
   const results: CampaignResult[] = [];
   const started = Date.now();
@@ -33,8 +36,12 @@ async function main(): Promise<void> {
       const seen = 'seen' in r && 'loaded' in r ? `, ${String(r.seen)} tried by the server (${String(r.loaded)} loaded all the same: ${JSON.stringify((r as { loadedKinds?: unknown }).loadedKinds)})` : '';
       process.stderr.write(`${r.campaign}: ${r.cases} cases${seen}, ${r.findings.length} findings, RSS ${r.rssBeforeMb} -> ${r.rssAfterMb} MB (${Math.round((Date.now() - started) / 1000)} s)\n`);
     };
-    if (campaigns.has('rest')) log(await restCampaign(server, seed, cases, { concurrency }));
-    if (campaigns.has('grpc') && server.alive) log(await grpcCampaign(server, seed, grpcCases, { concurrency }));
+    const progress = (r: CampaignResult): void => {
+      process.stderr.write(`${r.campaign}: ${r.cases} cases so far: crashes ${r.crashes}, hangs ${r.hangs}, 5xx/INTERNAL ${r.serverErrors}, lost ${r.lost}, changed ${r.nondeterministic}, RSS ${server.rssMb()} MB (${Math.round((Date.now() - started) / 1000)} s)\n`);
+      for (const f of r.findings.slice(-1)) process.stderr.write(`  last finding: ${f.slice(0, 300)}\n`);
+    };
+    if (campaigns.has('rest')) log(await restCampaign(server, seed, cases, { concurrency, only, progress }));
+    if (campaigns.has('grpc') && server.alive) log(await grpcCampaign(server, seed, grpcCases, { concurrency, only, progress }));
     if (campaigns.has('versions') && server.alive) log(await corruptVersionCampaign(server, seed, versions));
     if (campaigns.has('reloads') && server.alive) log(await reloadFaultCampaign(server, seed, reloads));
     if (campaigns.has('floods') && server.alive) log(await floodCampaign(server, seed, floods));

@@ -5,20 +5,11 @@
  * decompressed size (so a small zip bomb cannot expand in memory).
  */
 import { isUtf8 } from 'node:buffer';
-import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import { Code, invalidArgument } from '../../errors.js';
+import { decompressBody, isSupportedEncoding } from './body-encoding.js';
 import { type ChunkVerdict, watchChunkSizes } from './chunk-sizes.js';
 import { errorJson } from './errors.js';
 import { type BodyHandler, type RawBodyHandler, type RestRequest, answer, answerError } from './exchange.js';
-
-type Decompress = (input: InputType, options: ZlibOptions, callback: (error: Error | null, result: Buffer) => void) => void;
-
-const DECOMPRESSORS: ReadonlyMap<string, Decompress> = new Map<string, Decompress>([
-  ['gzip', gunzip],
-  ['x-gzip', gunzip],
-  ['deflate', inflateWithRawFallback],
-  ['br', brotliDecompress],
-]);
 
 /** Starts reading; `onBody` gets the text, unless the request was answered with an error. */
 export function readBody(req: RestRequest, onBody: BodyHandler): void {
@@ -38,7 +29,7 @@ function startReading(req: RestRequest): boolean {
     return false;
   }
   const encoding = contentEncoding(req);
-  if (encoding !== undefined && !DECOMPRESSORS.has(encoding)) {
+  if (encoding !== undefined && !isSupportedEncoding(encoding)) {
     answer(req, Code.INVALID_ARGUMENT, errorJson(`Unsupported Content-Encoding: ${encoding}`), 415);
     return false;
   }
@@ -110,7 +101,7 @@ function deliver(req: RestRequest, body: Buffer): void {
 }
 
 function decompress(req: RestRequest, encoding: string, body: Buffer): void {
-  DECOMPRESSORS.get(encoding)!(body, { maxOutputLength: req.context.maxBodyBytes }, (error, inflated) => {
+  decompressBody(encoding, body, req.context.maxBodyBytes, (error, inflated) => {
     if (req.answered) return;
     if (!error) deliver(req, inflated);
     else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
@@ -148,12 +139,4 @@ function hold(req: RestRequest, bytes: number): boolean {
 function tooLarge(req: RestRequest, message: string): void {
   req.chunks = undefined;
   answer(req, Code.RESOURCE_EXHAUSTED, errorJson(message), 413, true);
-}
-
-/** HTTP's "deflate" is zlib-wrapped, but some clients send raw deflate. */
-function inflateWithRawFallback(input: InputType, options: ZlibOptions, callback: (error: Error | null, result: Buffer) => void): void {
-  inflate(input, options, (error, result) => {
-    if (error && (error as NodeJS.ErrnoException).code === 'Z_DATA_ERROR') inflateRaw(input, options, callback);
-    else callback(error, result);
-  });
 }
