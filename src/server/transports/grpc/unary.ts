@@ -150,14 +150,17 @@ async function serveUnary<Req, Res>(
       if (!context.inflightBytes.tryHold(bytes)) throw context.inflightBytes.refusal(bytes);
       held = bytes;
     }
+    // A big message is decoded (on the loop, or sent to a worker), converted and run in a later
+    // turn, one big call per turn (big-call-turns.ts): probes and calls waiting for the loop go first.
+    if (bytes >= YIELD_FROM_BYTES) await bigCallTurn();
     const request = await incoming.receive();
     if (request instanceof MalformedRequest) throw request.error;
     model = method.modelOf(request);
     facts = method.factsOf?.(request);
-    // A big message is converted and run in a later turn, one big call per turn (big-call-turns.ts):
-    // probes and calls waiting for the loop go first.
-    if (bytes >= YIELD_FROM_BYTES) await bigCallTurn();
-    response = await method.handle(request, keys);
+    // The trace context is synchronous (tracing/sync-context-manager.ts) and the awaits above
+    // (the decode, the turn) left it: entered again for the run, so its spans keep their request.
+    const handle = (): Promise<Res> => method.handle(request, keys);
+    response = await (traced ? otelContext.with(traced.context, handle) : handle());
   } catch (error) {
     failure = toGrpcStatus(error);
     if (!(error instanceof ServingError)) {
