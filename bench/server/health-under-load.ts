@@ -7,7 +7,10 @@
  *   flood, no cap          --max_inflight_request_bytes=0, JSON in the worker threads (the default)
  *   flood, default cap     the default cap (256 MiB)
  *   flood, 16 MiB cap      a tight cap
- *   gRPC flood, default cap the same flood as gRPC Predicts (protobuf decoding is on the event loop)
+ *   gRPC flood, inline     the same flood as gRPC Predicts, --rest_json_threads=0: protobuf decoding,
+ *                          conversion and encoding on the event loop (the state before issue 7's fix)
+ *   gRPC flood, default cap the same flood as gRPC Predicts, big messages decoded, converted and
+ *                          encoded in the worker threads (--grpc_offload_bytes, the default)
  * For each: probes answered, p50/p99/max of /healthz, probes over 1 s (a kubelet probe's default
  * timeout), p50 and p99 / idle, predicts answered 200 and refused 429, and the flood's wall time.
  * Markdown on stdout, progress on stderr.
@@ -90,7 +93,7 @@ async function flood(name: string, rest: number, body: Buffer): Promise<Row> {
   return row(name, probes, ok, refused, replies.length - ok - refused, wallMs, kinds(replies.map((r) => r.status).filter((s) => s !== 200 && s !== 429)));
 }
 
-/** The same flood over gRPC (4 channels), /healthz probed on REST: gRPC decoding runs on the event loop. */
+/** The same flood over gRPC (4 channels), /healthz probed on REST. */
 async function grpcFlood(name: string, rest: number, grpc: number, bytes: Buffer): Promise<Row> {
   const channels = Array.from({ length: 4 }, () => grpcChannel(grpc));
   try {
@@ -127,6 +130,7 @@ async function main(): Promise<void> {
     ['flood, no cap', ['--max_inflight_request_bytes=0']],
     ['flood, default cap (256 MiB)', []],
     ['flood, 16 MiB cap', [`--max_inflight_request_bytes=${16 * 1024 * 1024}`]],
+    ['gRPC flood, inline (--rest_json_threads=0)', ['--rest_json_threads=0']],
     ['gRPC flood, default cap (256 MiB)', []],
   ] as Array<[string, string[]]>).filter(([name]) => !ONLY || ONLY.some((only) => name.includes(only)));
   const rows: Row[] = [];

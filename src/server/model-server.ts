@@ -38,6 +38,8 @@ import type { BatchingObserver } from './batching/index.js';
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { createGrpcServer } from './transports/grpc/index.js';
 import { createRestServer } from './transports/rest/index.js';
+import { JsonWorkers } from './transports/rest/json-workers.js';
+import { GrpcOffload } from './transports/grpc/offload.js';
 import { InflightBytes } from './transports/inflight-bytes.js';
 import { AdminToken } from './admin-token.js';
 import { RoutedCore } from './api/routed-core.js';
@@ -162,6 +164,8 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
   }
 
   const inflightBytes = new InflightBytes(flags.maxInflightRequestBytes);
+  // One pool of worker threads for big REST JSON and big gRPC messages (started on first use).
+  const workers = flags.restJsonThreads > 0 ? new JsonWorkers(flags.restJsonThreads) : undefined;
   const adminToken = flags.adminTokenFile ? await AdminToken.fromFile(flags.adminTokenFile) : undefined;
   if (!adminToken) log.info('model_management_open', { reason: 'no --admin_token_file: any client of the gRPC port may reload the config, as with TF Serving' });
   const grpc = createGrpcServer({
@@ -175,6 +179,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     logger: log,
     channelArguments: flags.grpcChannelArguments,
     predictTensorContent: flags.enableSerializationAsTensorContent,
+    offload: new GrpcOffload({ workers, minBytes: flags.grpcOffloadBytes }),
     repository,
     extraServices: tracer ? [{ definition: profilerServiceDefinition, handlers: profilerServiceHandlers(tracer, log) as unknown as UntypedServiceImplementation }] : [],
   });
@@ -209,7 +214,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       maxBodyBytes: flags.maxRequestBytes,
       inflightBytes,
       adminToken,
-      json: { threads: flags.restJsonThreads, minBytes: flags.restJsonOffloadBytes },
+      json: { threads: flags.restJsonThreads, minBytes: flags.restJsonOffloadBytes, workers },
       logger: log,
       repository,
       ...(prometheus.enabled ? { metrics: { path: prometheus.path, render: () => metrics.render() } } : {}),
@@ -257,6 +262,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
       poller?.stop();
       routingPoller?.stop();
       await Promise.all([grpc.close(), rest?.close()]);
+      await workers?.close();
       await shadows.drained();
       await manager.stop();
       await payloadLogs.close();

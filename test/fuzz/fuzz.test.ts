@@ -7,6 +7,12 @@
  * `npm run fuzz -- --seed N --cases N` (docs/hostile-input.md).
  */
 import assert from 'node:assert/strict';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { PredictRequestSchema, PredictResponseSchema } from '../../src/gen/tensorflow_serving/apis/predict_pb.js';
+import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
+import { tensorFromProto } from '../../src/server/runtime/tensor/host-tensor.js';
+import { decodeTensor, decodeTensors } from '../support/corpus.js';
+import { describeMismatch } from '../support/tensor-compare.js';
 import { type CampaignResult, FuzzServer, corruptVersionCampaign, floodCampaign, grpcCampaign, reloadFaultCampaign, renderTable, restCampaign } from './campaigns.js';
 import { RestClient, grpcRaw } from './clients.js';
 import { restChecks } from './good-requests.js';
@@ -51,6 +57,31 @@ describe(`fuzz campaigns, short seeded run (seed ${SEED})`, function () {
     assert.ok(server.alive, 'the server is alive');
     assert.equal(reply.code, 3, reply.details); // INVALID_ARGUMENT
     assert.match(reply.details, /Encountered overflow when multiplying 9 with 4611686018427387904/);
+  });
+
+  it('gRPC reproducer of seed 1 case 2318: 1e6 string_val (7 MB) into TextVectorization is answered, every row TensorFlow\'s value (12-15 s alone, no answer in 30 s under load)', async function () {
+    const text = server.media.find((m) => m.name === 'text');
+    const kase = text?.goodCases.find((c) => Object.values(c.inputs)[0]!.shape.join() === '1,1' && Object.values(c.inputs)[0]!.values[0] !== '');
+    if (!text || !kase) this.skip();
+    const [[alias, one]] = [...decodeTensors(kase.inputs)];
+    const count = 1_000_000;
+    const stringVal = new Array<Uint8Array>(count).fill((one!.data as Uint8Array[])[0]!);
+    const request = create(PredictRequestSchema, {
+      modelSpec: { name: 'text', signatureName: kase.signature },
+      inputs: { [alias!]: { dtype: DataType.DT_STRING, tensorShape: { dim: [{ size: BigInt(count) }, { size: 1n }] }, stringVal } },
+    });
+    const reply = await grpcRaw(server.channel, '/tensorflow.serving.PredictionService/Predict', Buffer.from(toBinary(PredictRequestSchema, request)));
+    assert.ok(server.alive, 'the server is alive');
+    assert.equal(reply.code, 0, reply.details);
+    const outputs = fromBinary(PredictResponseSchema, reply.bytes!).outputs;
+    for (const [name, json] of Object.entries(kase.outputs)) {
+      const want = decodeTensor(json);
+      const row = want.data as Float32Array;
+      const tiled = new Float32Array(count * row.length);
+      for (let i = 0; i < count; i++) tiled.set(row, i * row.length);
+      const got = tensorFromProto(outputs[name]!);
+      assert.equal(describeMismatch(got, { dtype: want.dtype, shape: [count, ...want.shape.slice(1)], data: tiled }, text.corpus.rtol, text.corpus.atol), undefined, name);
+    }
   });
 
   it('REST reproducer of seed 9 case 58: a rank-1 tensor into an image model\'s rank-4 input is refused with 400 (on the native engine, oneDNN\'s Conv2D aborted the process), and valid images answer after it', async function () {

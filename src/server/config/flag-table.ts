@@ -222,6 +222,7 @@ export const FLAGS = {
   max_inflight_request_bytes: { type: 'int', default: '268435456', help: 'Request bytes all REST and gRPC calls in flight may hold together; beyond, 429 / RESOURCE_EXHAUSTED (one request is always admitted; 0: no limit)', ours: true },
   rest_json_threads: { type: 'int', default: 'min(4, CPUs - 1), at least 1', help: 'Worker threads that parse and convert big REST predict bodies and write big responses, off the event loop that answers probes (0: all on the event loop)', ours: true },
   rest_json_offload_bytes: { type: 'int', default: '16384', help: 'REST predict bodies (and responses of about) this many bytes and more go to the JSON worker threads; smaller ones stay on the event loop', ours: true },
+  grpc_offload_bytes: { type: 'int', default: '65536', help: 'gRPC Predict and ModelInfer requests (and Predict responses of about) this many bytes and more are decoded, converted and encoded in the --rest_json_threads worker threads; smaller ones on the event loop', ours: true },
   payload_log_max_file_bytes: { type: 'int', default: '67108864', help: "logging_config: a model's log file is rotated past this size", ours: true },
   payload_log_max_files: { type: 'int', default: '10', help: 'logging_config: log files kept per model (the oldest are deleted)', ours: true },
   payload_log_max_queue_bytes: { type: 'int', default: '16777216', help: 'logging_config: records waiting for the disk beyond this are dropped and counted', ours: true },

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type RuntimeSelection, parseRuntimeSelection } from '../runtime/backend.js';
 import { FLAGS, type FlagName, flagSpec } from './flag-table.js';
 import { DEFAULT_JSON_OFFLOAD_BYTES, defaultJsonThreads } from '../transports/rest/json-offload.js';
+import { DEFAULT_GRPC_OFFLOAD_BYTES } from '../transports/grpc/offload.js';
 
 export { FLAGS, type FlagName, usage } from './flag-table.js';
 
@@ -80,6 +81,8 @@ export interface ServerFlags {
   /** REST JSON worker threads (0: none) and the body size from which they are used (ours). */
   readonly restJsonThreads: number;
   readonly restJsonOffloadBytes: number;
+  /** gRPC Predict/ModelInfer messages from this size on are converted (and big responses encoded) in those threads (ours). */
+  readonly grpcOffloadBytes: number;
   /** logging_config limits (ours). */
   readonly payloadLogMaxFileBytes: number;
   readonly payloadLogMaxFiles: number;
@@ -217,6 +220,7 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       maxInflightRequestBytes: nonNegative('max_inflight_request_bytes', get('max_inflight_request_bytes', 256 * 1024 * 1024)),
       restJsonThreads: nonNegative('rest_json_threads', get('rest_json_threads', defaultJsonThreads())),
       restJsonOffloadBytes: nonNegative('rest_json_offload_bytes', get('rest_json_offload_bytes', DEFAULT_JSON_OFFLOAD_BYTES)),
+      grpcOffloadBytes: nonNegative('grpc_offload_bytes', get('grpc_offload_bytes', DEFAULT_GRPC_OFFLOAD_BYTES)),
       payloadLogMaxFileBytes: positive('payload_log_max_file_bytes', get('payload_log_max_file_bytes', 64 * 1024 * 1024)),
       payloadLogMaxFiles: positive('payload_log_max_files', get('payload_log_max_files', 10)),
       payloadLogMaxQueueBytes: positive('payload_log_max_queue_bytes', get('payload_log_max_queue_bytes', 16 * 1024 * 1024)),

@@ -19,7 +19,7 @@ export type Decoder<T> = (bytes: Buffer) => Received<T>;
 export type Encoder<T> = (message: T) => Buffer;
 
 /** Smaller requests are not worth a WeakMap entry: they count as 0 bytes in flight. */
-const RECORDED_FROM_BYTES = 4096;
+export const RECORDED_FROM_BYTES = 4096;
 
 /** The size on the wire of each decoded request (for the in-flight bytes budget). */
 const RECEIVED_BYTES = new WeakMap<object, number>();
@@ -53,4 +53,18 @@ export function encoder<Desc extends DescMessage>(schema: Desc): Encoder<Message
     // A view on the same memory: grpc-js only reads it.
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
+}
+
+/**
+ * A response encoded already (in a worker thread): the server's serializer sends its bytes as
+ * they are. `modelSpec` is the response's, for the call's metrics (the version that answered).
+ */
+export class EncodedMessage {
+  constructor(readonly bytes: Buffer, readonly modelSpec?: unknown) {}
+}
+
+/** The server side's response serializer: encodes a message, passes an EncodedMessage through. */
+export function serverEncoder<Desc extends DescMessage>(schema: Desc): Encoder<MessageShape<Desc> | EncodedMessage> {
+  const encode = encoder(schema);
+  return (message) => (message instanceof EncodedMessage ? message.bytes : encode(message));
 }

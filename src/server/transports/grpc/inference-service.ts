@@ -18,11 +18,12 @@ import { infer } from '../../api/oip/infer.js';
 import { modelMetadata, modelReady, serverLive, serverMetadata, serverReady } from '../../api/oip/metadata.js';
 import type { ModelRepository } from '../../api/oip/repository.js';
 import { unimplemented } from '../../errors.js';
-import { inferRequestOf, inferResponseOf, signatureNameOf } from './inference-requests.js';
-import type { UnaryHandlers, inferenceServiceDefinition } from './service-definitions.js';
-import { type ServiceContext, unaryHandler } from './unary.js';
+import { inferResponseOf, signatureNameOf } from './inference-requests.js';
+import type { UnaryHandlers, inferenceServiceServerDefinition } from './service-definitions.js';
+import { type ServiceContext, bigRequestHandler, unaryHandler } from './unary.js';
+import { ServingError } from '../../errors.js';
 
-export type InferenceServiceHandlers = UnaryHandlers<typeof inferenceServiceDefinition>;
+export type InferenceServiceHandlers = UnaryHandlers<typeof inferenceServiceServerDefinition>;
 
 export function inferenceServiceHandlers(context: ServiceContext, repository: ModelRepository | undefined): InferenceServiceHandlers {
   const { core } = context;
@@ -55,14 +56,17 @@ export function inferenceServiceHandlers(context: ServiceContext, repository: Mo
         });
       },
     }),
-    modelInfer: unaryHandler(context, {
+    modelInfer: bigRequestHandler(context, 'modelInfer', {
       api: 'model_infer',
-      modelOf: (request) => request.modelName,
-      factsOf: (request) => ({
+      modelOf: ({ request }) => request.modelName,
+      factsOf: ({ request }) => ({
         label: /^\d*$/.test(request.modelVersion) ? undefined : request.modelVersion,
         signature: signatureNameOf(request.parameters) || 'serving_default',
       }),
-      handle: async (request, keys) => inferResponseOf(await infer(core, inferRequestOf(request), keys), request.id),
+      handle: async ({ request, infer: converted }, keys) => {
+        if (converted instanceof ServingError) throw converted;
+        return inferResponseOf(await infer(core, converted, keys), request.id);
+      },
     }),
     repositoryIndex: unaryHandler(context, {
       api: 'repository_index',

@@ -3,18 +3,18 @@ import { classify, regress } from '../../api/classify.js';
 import { modelMetadata } from '../../api/metadata.js';
 import { multiInference } from '../../api/multi-inference.js';
 import { predict } from '../../api/predict.js';
-import { exampleInput, inferenceTasks, predictInput, requiredModelSpec } from './requests.js';
+import { exampleInput, inferenceTasks, predictInputOf, requiredModelSpec } from './requests.js';
 import {
   classificationResponse,
   metadataResponse,
   multiInferenceResponse,
-  predictResponse,
   regressionResponse,
 } from './responses.js';
-import { type UnaryHandlers, type predictionServiceDefinition } from './service-definitions.js';
-import { type ServiceContext, unaryHandler } from './unary.js';
+import { ON_THE_EVENT_LOOP } from './offload.js';
+import { type UnaryHandlers, type predictionServiceServerDefinition } from './service-definitions.js';
+import { type ServiceContext, bigRequestHandler, unaryHandler } from './unary.js';
 
-export type PredictionServiceHandlers = UnaryHandlers<typeof predictionServiceDefinition>;
+export type PredictionServiceHandlers = UnaryHandlers<typeof predictionServiceServerDefinition>;
 
 interface HasModelSpec {
   readonly modelSpec?: { readonly name: string; readonly signatureName: string; readonly versionChoice: { case: string | undefined; value?: unknown } };
@@ -31,12 +31,13 @@ const specFactsOf = (request: HasModelSpec): { label?: string; signature: string
 
 export function predictionServiceHandlers(context: ServiceContext): PredictionServiceHandlers {
   const { core } = context;
+  const offload = context.offload ?? ON_THE_EVENT_LOOP;
   return {
-    predict: unaryHandler(context, {
+    predict: bigRequestHandler(context, 'predict', {
       api: 'predict',
-      modelOf: modelNameOf,
-      factsOf: specFactsOf,
-      handle: async (request, keys) => predictResponse(await predict(core, predictInput(request, keys)), context.predictTensorContent ?? false),
+      modelOf: (converted) => modelNameOf(converted.request),
+      factsOf: (converted) => specFactsOf(converted.request),
+      handle: async (converted, keys) => offload.predictResponse(await predict(core, predictInputOf(converted, keys)), context.predictTensorContent ?? false),
     }),
     classify: unaryHandler(context, {
       api: 'classify',

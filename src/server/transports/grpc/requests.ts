@@ -9,8 +9,9 @@ import type { InferenceTask } from '../../api/multi-inference.js';
 import type { PredictInput } from '../../api/predict.js';
 import { hostTensorFromProto } from '../../api/tensor-proto.js';
 import type { ModelSpecRequest, RequestKeys } from '../../core/types.js';
-import { invalidArgument } from '../../errors.js';
+import { ServingError, invalidArgument } from '../../errors.js';
 import type { HostTensor } from '../../runtime/tensor/host-tensor.js';
+import type { ConvertedPredict } from './big-requests.js';
 
 /** TF Serving's check in every API that takes one ModelSpec. */
 export function requiredModelSpec(spec: ModelSpec | undefined, keys?: RequestKeys): ModelSpecRequest {
@@ -38,6 +39,13 @@ export function predictInput(request: PredictRequest, keys?: RequestKeys): Predi
   const protos: Record<string, TensorProto> = request.inputs;
   for (const alias in protos) inputs.set(alias, hostTensorFromProto(protos[alias]!, alias));
   return { modelSpec, inputs, outputFilter: request.outputFilter };
+}
+
+/** A Predict converted by big-requests.ts: the ModelSpec checked first, then the tensors' error if any. */
+export function predictInputOf(converted: ConvertedPredict, keys?: RequestKeys): PredictInput {
+  const modelSpec = requiredModelSpec(converted.request.modelSpec, keys);
+  if (converted.inputs instanceof ServingError) throw converted.inputs;
+  return { modelSpec, inputs: new Map(converted.inputs), outputFilter: converted.request.outputFilter };
 }
 
 /** An absent Input or kind is an empty example list ("Input is empty." from the API). */

@@ -10,7 +10,7 @@ import { invalidArgument } from '../../errors.js';
 import { HealthService } from './health.js';
 import { modelServiceHandlers } from './model-service.js';
 import { predictionServiceHandlers } from './prediction-service.js';
-import { healthServiceDefinition, inferenceServiceDefinition, modelServiceDefinition, predictionServiceDefinition } from './service-definitions.js';
+import { healthServiceDefinition, inferenceServiceServerDefinition, modelServiceDefinition, predictionServiceServerDefinition } from './service-definitions.js';
 import { inferenceServiceHandlers } from './inference-service.js';
 import type { ModelRepository } from '../../api/oip/repository.js';
 import type { ServiceContext } from './unary.js';
@@ -57,9 +57,9 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   };
   const server = new Server(serverOptions);
   for (const { definition, handlers } of options.extraServices ?? []) server.addService(definition, handlers);
-  server.addService(predictionServiceDefinition, predictionServiceHandlers(options));
+  server.addService(predictionServiceServerDefinition, predictionServiceHandlers(options));
   server.addService(modelServiceDefinition, modelServiceHandlers(options));
-  server.addService(inferenceServiceDefinition, inferenceServiceHandlers(options, options.repository));
+  server.addService(inferenceServiceServerDefinition, inferenceServiceHandlers(options, options.repository));
   const health = options.healthCheck
     ? new HealthService({ isReady: () => options.core.isReady(), pollMs: options.healthPollMs })
     : undefined;

@@ -12,7 +12,9 @@ import type { ApiName, ServingObserver } from '../../observability.js';
 import type { InflightBytes } from '../inflight-bytes.js';
 import type { AdminToken } from '../../admin-token.js';
 import { bigCallTurn } from './big-call-turns.js';
-import { MalformedRequest, type Received, receivedBytesOf } from './codec.js';
+import type { BigRequestMethod, ConvertedRequests } from './big-requests.js';
+import { MalformedRequest, RECORDED_FROM_BYTES, type Received, receivedBytesOf } from './codec.js';
+import { type GrpcOffload, ON_THE_EVENT_LOOP } from './offload.js';
 import { type GrpcErrorStatus, codeOf, toGrpcStatus } from './status.js';
 
 const YIELD_FROM_BYTES = 64 * 1024;
@@ -29,6 +31,8 @@ export interface ServiceContext {
   readonly adminToken?: AdminToken;
   /** The request-bytes budget shared with REST (--max_inflight_request_bytes): RESOURCE_EXHAUSTED when over. */
   readonly inflightBytes?: InflightBytes;
+  /** Where big Predict/ModelInfer messages are converted and encoded (absent: on the event loop). */
+  readonly offload?: GrpcOffload;
 }
 
 export interface UnaryMethod<Req, Res> {
@@ -74,23 +78,60 @@ const METADATA_GETTER = {
   keys: (metadata: Metadata) => Object.keys(metadata.getMap()),
 };
 
+/** A call's request: its size on the wire (0: not counted) and how to get it decoded. */
+interface Incoming<Req> {
+  readonly bytes: number;
+  readonly receive: () => Received<Req> | Promise<Received<Req>>;
+}
+
 export function unaryHandler<Req, Res>(context: ServiceContext, method: UnaryMethod<Req, Res>): handleUnaryCall<Received<Req>, Res> {
   return function onUnaryCall(call, callback) {
-    const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, () => ({ 'rpc.system': 'grpc', 'rpc.method': call.getPath() }));
-    const served = traced
-      ? otelContext.with(traced.context, () => serveUnary(context, method, call.request, call.metadata, callback, performance.now(), traced))
-      : serveUnary(context, method, call.request, call.metadata, callback, performance.now(), undefined);
-    served.catch((error: unknown) => {
-      // Only the observer or grpc-js itself can get here; never let it become an unhandled rejection.
-      context.logger?.error('grpc_call_bookkeeping_failed', { api: method.api, error: String(error) });
-    });
+    const request = call.request;
+    serveTraced(context, method, call, { bytes: receivedBytesOf(request as object), receive: () => request }, callback);
   };
+}
+
+/**
+ * A method whose request grpc-js hands over as its bytes (service-definitions.ts, `raw`): they
+ * are counted against the in-flight budget first, then decoded and converted (big-requests.ts),
+ * in a worker when big (offload.ts).
+ */
+export function bigRequestHandler<M extends BigRequestMethod, Res>(
+  context: ServiceContext,
+  kind: M,
+  method: UnaryMethod<ConvertedRequests[M], Res>,
+): handleUnaryCall<Buffer, Res> {
+  return function onUnaryCall(call, callback) {
+    const bytes = call.request;
+    const counted = bytes.byteLength >= RECORDED_FROM_BYTES ? bytes.byteLength : 0;
+    const receive = (): Promise<Received<ConvertedRequests[M]>> => offloadOf(context).convert(kind, bytes, () => call.cancelled);
+    serveTraced(context, method, call, { bytes: counted, receive }, callback);
+  };
+}
+
+const offloadOf = (context: ServiceContext): GrpcOffload => context.offload ?? ON_THE_EVENT_LOOP;
+
+function serveTraced<Req, Res>(
+  context: ServiceContext,
+  method: UnaryMethod<Req, Res>,
+  call: { readonly metadata: Metadata; getPath(): string },
+  incoming: Incoming<Req>,
+  callback: sendUnaryData<Res>,
+): void {
+  const traced = method.api === undefined ? undefined : startRequestSpan(`GRPC ${method.api}`, call.metadata, METADATA_GETTER, () => ({ 'rpc.system': 'grpc', 'rpc.method': call.getPath() }));
+  const served = traced
+    ? otelContext.with(traced.context, () => serveUnary(context, method, incoming, call.metadata, callback, performance.now(), traced))
+    : serveUnary(context, method, incoming, call.metadata, callback, performance.now(), undefined);
+  served.catch((error: unknown) => {
+    // Only the observer or grpc-js itself can get here; never let it become an unhandled rejection.
+    context.logger?.error('grpc_call_bookkeeping_failed', { api: method.api, error: String(error) });
+  });
 }
 
 async function serveUnary<Req, Res>(
   context: ServiceContext,
   method: UnaryMethod<Req, Res>,
-  request: Received<Req>,
+  incoming: Incoming<Req>,
   metadata: Metadata,
   callback: sendUnaryData<Res>,
   started: number,
@@ -104,18 +145,22 @@ async function serveUnary<Req, Res>(
   const keys = new MetadataKeys(metadata);
   try {
     if (method.admin !== undefined) context.adminToken?.check(metadata.get('authorization').map(String), method.admin);
-    if (request instanceof MalformedRequest) throw request.error;
-    model = method.modelOf(request);
-    facts = method.factsOf?.(request);
-    const bytes = receivedBytesOf(request as object);
+    const { bytes } = incoming;
     if (bytes > 0 && context.inflightBytes) {
       if (!context.inflightBytes.tryHold(bytes)) throw context.inflightBytes.refusal(bytes);
       held = bytes;
     }
-    // A big message is converted and run in a later turn, one big call per turn (big-call-turns.ts):
-    // probes and calls waiting for the loop go first.
+    // A big message is decoded (on the loop, or sent to a worker), converted and run in a later
+    // turn, one big call per turn (big-call-turns.ts): probes and calls waiting for the loop go first.
     if (bytes >= YIELD_FROM_BYTES) await bigCallTurn();
-    response = await method.handle(request, keys);
+    const request = await incoming.receive();
+    if (request instanceof MalformedRequest) throw request.error;
+    model = method.modelOf(request);
+    facts = method.factsOf?.(request);
+    // The trace context is synchronous (tracing/sync-context-manager.ts) and the awaits above
+    // (the decode, the turn) left it: entered again for the run, so its spans keep their request.
+    const handle = (): Promise<Res> => method.handle(request, keys);
+    response = await (traced ? otelContext.with(traced.context, handle) : handle());
   } catch (error) {
     failure = toGrpcStatus(error);
     if (!(error instanceof ServingError)) {

@@ -17,6 +17,8 @@ export interface JsonOffloadOptions {
   readonly threads: number;
   /** Bodies (and responses of about) this many bytes and more go to a worker (--rest_json_offload_bytes). */
   readonly minBytes: number;
+  /** A pool shared with the gRPC server (model-server.ts): used instead of starting one, and not closed here. */
+  readonly workers?: JsonWorkers | undefined;
 }
 
 export const DEFAULT_JSON_OFFLOAD_BYTES = 16 * 1024;
@@ -28,9 +30,11 @@ export function defaultJsonThreads(): number {
 
 export class JsonOffload {
   private readonly workers: JsonWorkers | undefined;
+  private readonly ownsWorkers: boolean;
 
   constructor(private readonly options: JsonOffloadOptions) {
-    this.workers = options.threads > 0 ? new JsonWorkers(options.threads) : undefined;
+    this.ownsWorkers = options.workers === undefined;
+    this.workers = options.workers ?? (options.threads > 0 ? new JsonWorkers(options.threads) : undefined);
   }
 
   /**
@@ -48,6 +52,6 @@ export class JsonOffload {
   }
 
   close(): Promise<void> {
-    return this.workers?.close() ?? Promise.resolve();
+    return (this.ownsWorkers ? this.workers?.close() : undefined) ?? Promise.resolve();
   }
 }

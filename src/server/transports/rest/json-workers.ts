@@ -14,6 +14,11 @@ import type { FromJsonWorker, PlainError, ToJsonWorker } from './json-messages.j
 import type { PredictFormat } from './json-tensor.js';
 import { fromWire, toWire } from './json-wire.js';
 import type { DecodedPredict, SignatureInputs } from './predict-body.js';
+import type { PredictResult } from '../../api/predict.js';
+import { fromWireConverted } from '../grpc/big-request-wire.js';
+import type { BigRequestMethod, ConvertedRequests } from '../grpc/big-requests.js';
+import { toWirePredictResult } from '../grpc/big-responses.js';
+import type { Received } from '../grpc/codec.js';
 
 type Reply = FromJsonWorker;
 
@@ -60,8 +65,7 @@ export class JsonWorkers {
 
   /** decodePredictBody in a worker; `body` is moved there (the caller must not use it again). */
   async decodePredict(body: Buffer, signatures: SignatureInputs | undefined, abandoned?: () => boolean): Promise<DecodedPredict> {
-    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
-    const bytes = owned ? body : new Uint8Array(body);
+    const bytes = movable(body);
     const reply = await this.call(this.bodies, (id) => ({ id, kind: 'predict-body', body: bytes, signatures }), [bytes.buffer as ArrayBuffer], abandoned);
     if (!('decoded' in reply)) throw unexpected(reply);
     const { signatureName, format, inputs, error } = reply.decoded;
@@ -78,6 +82,22 @@ export class JsonWorkers {
     const reply = await this.call(this.responses, (id) => ({ id, kind: 'predict-response', outputs: wire, format }), [], abandoned);
     if (!('json' in reply)) throw unexpected(reply);
     return reply.json;
+  }
+
+  /** grpc/big-requests.ts's convertRequest in a worker; `bytes` is moved there (the caller must not use it again). */
+  async grpcRequest<M extends BigRequestMethod>(method: M, bytes: Buffer, abandoned?: () => boolean): Promise<Received<ConvertedRequests[M]>> {
+    const moved = movable(bytes, MOVABLE_SLACK);
+    const reply = await this.call(this.bodies, (id) => ({ id, kind: 'grpc-request', method, bytes: moved }), [moved.buffer as ArrayBuffer], abandoned);
+    if (!('converted' in reply)) throw unexpected(reply);
+    return fromWireConverted<M>(reply.converted);
+  }
+
+  /** A PredictResponse built and encoded in a worker (the outputs are copied). */
+  async grpcPredictResponse(result: PredictResult, asTensorContent: boolean, abandoned?: () => boolean): Promise<Uint8Array> {
+    const wire = toWirePredictResult(result, asTensorContent);
+    const reply = await this.call(this.responses, (id) => ({ id, kind: 'grpc-predict-response', result: wire }), [], abandoned);
+    if (!('encoded' in reply)) throw unexpected(reply);
+    return reply.encoded;
   }
 
   /** Stops the threads; calls in hand fail INTERNAL, calls waiting UNAVAILABLE. */
@@ -127,6 +147,24 @@ export class JsonWorkers {
     worker.pending.clear();
     if (!this.closed) this.pump();
   }
+}
+
+/**
+ * Bytes a gRPC message's view may leave of its buffer and still have the buffer moved with it:
+ * grpc-js hands the message as a view past its 5-byte frame header, in a buffer that holds
+ * nothing else. Node's pooled Buffers are at most 4 KiB of an 8 KiB pool, so never pass. (REST
+ * bodies move only when they own their whole buffer: a socket read may hold other requests.)
+ */
+const MOVABLE_SLACK = 64;
+
+/**
+ * The bytes themselves when they hold all of their buffer but `slack` bytes, which is then moved
+ * with them (a view keeps its offset); else a copy that owns its buffer. Copying 1 MB cost the event loop
+ * ~5 ms per gRPC call under a flood (fresh pages), so grpc-js's messages are moved, not copied.
+ */
+function movable(bytes: Uint8Array, slack = 0): Uint8Array {
+  const whole = bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength - bytes.byteLength <= slack;
+  return whole ? bytes : new Uint8Array(bytes);
 }
 
 const shuttingDown = (): ServingError => new ServingError(Code.UNAVAILABLE, 'The REST server is shutting down');

@@ -80,6 +80,7 @@ export function createRestServer(options: RestServerOptions): RestServer {
     json: new JsonOffload({
       threads: options.json?.threads ?? defaultJsonThreads(),
       minBytes: options.json?.minBytes ?? DEFAULT_JSON_OFFLOAD_BYTES,
+      workers: options.json?.workers,
     }),
     inflight: 0,
     closing: false,
