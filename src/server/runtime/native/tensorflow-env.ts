@@ -1,15 +1,17 @@
 /**
  * The environment libtensorflow reads when it loads, set before our addon (or tfjs-node) loads it.
+ * A variable the deployment sets always wins.
  *
- * oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) unless the operator set the variable: the pinned
- * tensorflow-cpu wheel enables its oneDNN kernels by default, and those abort the whole process
- * with a failed CHECK on input shapes the graph was not built for (found by the fuzz campaign, issue
- * 7: a uint8 [1,1,1000,3] image into keras_uint8_image's [-1,16,16,3] input killed the server in
- * MklConvOp, "Check failed: index >= 0 && index < num_total_dims"). TensorFlow's Eigen kernels answer
- * such a request as TensorFlow does without oneDNN (an error status or a value), never a crash.
+ * oneDNN on (TF_ENABLE_ONEDNN_OPTS=1, the pinned wheel's own default on x86, made explicit): with
+ * it the native engine runs the kernels Python TensorFlow runs, about 2x faster than TensorFlow's
+ * Eigen kernels (docs/native-speed.md). oneDNN's kernels abort the whole process with a failed
+ * CHECK on some input shapes the graph was not built for (a rank-3 image into Conv2D, found by the
+ * fuzz campaign of issue 7); such requests are refused before TF_SessionRun by the checks of
+ * feed-checks.ts (docs/hostile-input.md lists the reproducers). TF_ENABLE_ONEDNN_OPTS=0 still
+ * turns oneDNN off.
  */
 const DEFAULTS: Readonly<Record<string, string>> = {
-  TF_ENABLE_ONEDNN_OPTS: '0',
+  TF_ENABLE_ONEDNN_OPTS: '1',
 };
 
 /** Sets each default the environment does not already set; returns the ones it set. */
