@@ -37,6 +37,13 @@ export interface TfLoadResult {
 
 type Reply<T> = T | { readonly error: string };
 
+/**
+ * The environment as the bench was started, before loading the native engine set its TensorFlow
+ * defaults in process.env (TF_ENABLE_ONEDNN_OPTS=0): Python TensorFlow runs with its own defaults
+ * (oneDNN on) unless the person running the bench set them.
+ */
+const ENV_AT_START: NodeJS.ProcessEnv = { ...process.env };
+
 export class TfBaselineProcess {
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -47,7 +54,7 @@ export class TfBaselineProcess {
   /** Starts Python and waits until TensorFlow is imported (several seconds). */
   static async start(venv: string): Promise<TfBaselineProcess> {
     const script = join(REPO_ROOT, 'bench', 'runtime', 'tf_baseline.py');
-    const child = spawn(join(venv, 'bin', 'python'), ['-u', script], { env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+    const child = spawn(join(venv, 'bin', 'python'), ['-u', script], { env: { ...ENV_AT_START, TF_CPP_MIN_LOG_LEVEL: '2' } });
     child.stderr.pipe(process.stderr);
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const info = await nextReply<TfInfo & { ready: true }>(lines, child);

@@ -48,7 +48,7 @@ export async function predictWith(
   // checked against the signature before any engine, worker or batch queue sees it.
   const checks = handle.engine.inputChecks?.get(signatureName);
   validateInputs(signature, inputs, checks?.feedDtypes);
-  validateShapes(signature, inputs, checks?.shapeBound);
+  validateShapes(signature, inputs, checks);
   const outputs = await runShadowed(handle, signatureName, inputs, outputFilter);
   const log = handle.payloadLog;
   if (log?.sample()) log.writePredict({ model: handle.name, version: handle.version, signatureName }, inputs, outputFilter, outputs);

@@ -19,6 +19,17 @@ export interface SignatureChecks {
   readonly feedDtypes?: ReadonlyMap<string, DataType>;
   /** The aliases whose declared shape binds (the others flow through element-wise ops only). */
   readonly shapeBound: ReadonlySet<string>;
+  /**
+   * alias -> the shape its graph feed point (a Placeholder) declares, checked like the
+   * SignatureDef's for the bound aliases (the native engine; TensorFlow's kernels trust it).
+   */
+  readonly feedShapes?: ReadonlyMap<string, readonly number[]>;
+  /**
+   * Whether the bound inputs with an unknown leading dimension must agree on it (default true:
+   * the portable engine's kernels need it). The native engine leaves it to TensorFlow, whose
+   * kernels check or broadcast it (BatchMatMulV2 broadcasts a batch of 1).
+   */
+  readonly sameBatch?: boolean;
 }
 
 export interface ModelEngine {
@@ -28,7 +39,7 @@ export interface ModelEngine {
   readonly stateful: boolean;
   /**
    * Signature key -> its request checks. Absent: dtypes are checked against the SignatureDef and
-   * shapes are left to the engine's kernels (native TensorFlow checks them itself).
+   * shapes are left to the engine's kernels.
    */
   readonly inputChecks?: ReadonlyMap<string, SignatureChecks>;
   /**

@@ -5,12 +5,15 @@
  *
  * Shapes (validateShapes): TensorFlow's session lets the kernels decide, and a bad shape fails
  * there with INVALID_ARGUMENT (Conv2D: "input must be 4-dimensional[1,3]"). Our wasm kernels can
- * instead trap on a shape the graph was not built for, so every input that reaches a shape-bound
- * op is checked against the signature first: its rank, its known dimensions, its element count,
- * and one batch size across the batched inputs. Inputs that only flow through element-wise ops
- * keep TensorFlow's freedom (half_plus_two declares x as [-1,1] and serves [3]).
+ * instead trap on a shape the graph was not built for, and TensorFlow's own oneDNN kernels abort
+ * the process on some (native engine, native/feed-checks.ts), so every input that reaches a
+ * shape-bound op is checked first: its rank and known dimensions against the signature (and, on
+ * the native engine, its placeholder), its element count, and one batch size across the batched
+ * inputs. Inputs that only flow through element-wise ops keep TensorFlow's freedom (half_plus_two
+ * declares x as [-1,1] and serves [3]).
  */
 import { invalidArgument } from '../errors.js';
+import type { SignatureChecks } from './engine.js';
 import type { SignatureInfo, TensorSpec } from './savedmodel/signatures.js';
 import { type DataType, DataType as DT, tfDtypeString } from './tensor/dtypes.js';
 import { type HostTensor, numElements } from './tensor/host-tensor.js';
@@ -76,12 +79,40 @@ function checkNoOverflow(shape: readonly number[]): void {
 }
 
 /**
- * Checks each input's shape against the signature. `checked` names the aliases whose declared
- * shape binds (the others flow through element-wise ops only); absent: none (the native engine,
- * whose TensorFlow kernels check shapes themselves). Element counts are checked for every input.
- * Call after validateInputs.
+ * A shape as Python TensorFlow prints it in its feed error: a value's numpy shape "(1, 16, 16)",
+ * "(3,)", "()"; a declared TensorShape "(None, 16, 16, 3)".
  */
-export function validateShapes(signature: SignatureInfo, inputs: TensorMap, checked: ReadonlySet<string> | undefined): void {
+function pythonShapeString(shape: readonly number[]): string {
+  const dims = shape.map((d) => (d < 0 ? 'None' : String(d)));
+  return dims.length === 1 ? `(${dims[0]},)` : `(${dims.join(', ')})`;
+}
+
+/**
+ * A fed tensor against one declared shape (partial: -1 is any size). A rank mismatch is worded as
+ * TensorFlow's kernels word it (conv_ops.cc: "input must be 4-dimensional"), a known dimension
+ * that differs as Python TensorFlow's Session.run refuses such a feed.
+ */
+function checkDeclared(tensor: HostTensor, declared: readonly number[], tensorName: string, context: string): void {
+  if (tensor.shape.length !== declared.length) {
+    throw invalidArgument(`input must be ${declared.length}-dimensional${shapeString(tensor.shape)} (${context} ${shapeString(declared)})`);
+  }
+  if (declared.some((size, axis) => size >= 0 && tensor.shape[axis] !== size)) {
+    throw invalidArgument(
+      `Cannot feed value of shape ${pythonShapeString(tensor.shape)} for Tensor ${tensorName}, which has shape ${pythonShapeString(declared)} (${context} ${shapeString(declared)})`,
+    );
+  }
+}
+
+/**
+ * Checks each input's shape against the signature. `checks.shapeBound` names the aliases whose
+ * declared shape binds (the others flow through element-wise ops only); no checks: none.
+ * `checks.feedShapes` adds the shapes the graph's feed points declare (the native engine),
+ * checked for the same aliases. Element counts are checked for every input. Call after
+ * validateInputs.
+ */
+export function validateShapes(signature: SignatureInfo, inputs: TensorMap, checks: SignatureChecks | undefined): void {
+  const checked = checks?.shapeBound;
+  const feedShapes = checks?.feedShapes;
   let batch: { alias: string; size: number; shape: readonly number[] } | undefined;
   signature.inputs.forEach((spec, index) => {
     const tensor = inputs.get(spec.alias);
@@ -93,20 +124,13 @@ export function validateShapes(signature: SignatureInfo, inputs: TensorMap, chec
         `tensor parsing error: ${spec.alias} (shape ${shapeString(tensor.shape)} needs ${expected} values, got ${tensor.data.length})`,
       );
     }
+    if (!checked?.has(spec.alias)) return;
     const declared = spec.shape;
-    if (!checked?.has(spec.alias) || declared === undefined) return;
-    const context = `arg[${index}] ${spec.alias}: the signature declares ${shapeString(declared)}`;
-    if (tensor.shape.length !== declared.length) {
-      // TensorFlow's kernels word it so (conv_ops.cc: "input must be 4-dimensional", shape).
-      throw invalidArgument(`input must be ${declared.length}-dimensional${shapeString(tensor.shape)} (${context})`);
-    }
-    declared.forEach((size, axis) => {
-      if (size >= 0 && tensor.shape[axis] !== size) {
-        throw invalidArgument(`input dimension ${axis} must be ${size}, got shape ${shapeString(tensor.shape)} (${context})`);
-      }
-    });
+    if (declared !== undefined) checkDeclared(tensor, declared, spec.tensorName, `arg[${index}] ${spec.alias}: the signature declares`);
+    const fed = feedShapes?.get(spec.alias);
+    if (fed !== undefined) checkDeclared(tensor, fed, spec.tensorName, `arg[${index}] ${spec.alias}: its placeholder declares`);
     // Batched inputs (rank >= 2, leading dimension unknown) must agree on the batch size.
-    if (declared.length >= 2 && declared[0]! < 0) {
+    if (checks?.sameBatch !== false && declared !== undefined && declared.length >= 2 && declared[0]! < 0) {
       const size = tensor.shape[0]!;
       if (!batch) batch = { alias: spec.alias, size, shape: tensor.shape };
       else if (batch.size !== size) {

@@ -25,7 +25,7 @@ const ELEMENTWISE_OPS: ReadonlySet<string> = new Set([
  * The aliases of `binding` whose fed tensors reach the outputs through element-wise ops only
  * (the bias of BiasAdd is excluded: it must be a vector).
  */
-export function shapeAgnosticInputs(nodes: ReadonlyMap<string, IrNode>, binding: SignatureBinding): Set<string> {
+export function shapeAgnosticInputs(nodes: ReadonlyMap<string, IrNode>, binding: Pick<SignatureBinding, 'inputs'>): Set<string> {
   const consumers = new Map<string, IrNode[]>();
   for (const node of nodes.values()) {
     for (const input of node.inputs) {

@@ -4,7 +4,9 @@
  * the init ops; each request is one TF_SessionRun feeding the signature's tensors). Every dtype a
  * signature declares crosses as its own bytes: int64 and float64 whole, strings as bytes.
  * Signatures and request checks come from our own SavedModel reader, so every engine reports the
- * same metadata and errors; TensorFlow's own errors keep their code and text.
+ * same metadata and errors; TensorFlow's own errors keep their code and text. Fed shapes are
+ * checked against the graph before TF_SessionRun (feed-checks.ts): TensorFlow's oneDNN kernels
+ * abort the process on some that the graph was not built for.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,14 +16,15 @@ import { TensorBundle } from '../checkpoint/tensor-bundle.js';
 import { capturedObjectsByNode } from '../graph/checkpoint-keys.js';
 import { parseRef } from '../graph/ir.js';
 import { topLevelBody } from '../graph/library.js';
-import type { EngineLoadOptions, ModelEngine, RunRequest } from '../engine.js';
+import type { EngineLoadOptions, ModelEngine, RunRequest, SignatureChecks } from '../engine.js';
 import { Code, ServingError, toServingError, unimplemented } from '../../errors.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../savedmodel/meta-graph.js';
 import { readSavedModelProto } from '../savedmodel/read-saved-model.js';
 import { type SignatureInfo, describeSignatures, findSignature } from '../savedmodel/signatures.js';
-import { selectOutputs, validateInputs } from '../signature-io.js';
+import { selectOutputs, validateInputs, validateShapes } from '../signature-io.js';
 import { DataType, baseDtype, dtypeEnumName, isSupportedHostDtype } from '../tensor/dtypes.js';
 import type { HostTensor, TensorData } from '../tensor/host-tensor.js';
+import { sessionInputChecks } from './feed-checks.js';
 import { type SessionConfig, encodeSessionConfig } from './session-config.js';
 import { type AddonFeed, type AddonOutput, type AddonSession, type RestoreEntry, type TfAddon, loadAddon } from './tf-addon.js';
 
@@ -41,8 +44,8 @@ export class SessionEngine implements ModelEngine {
     readonly signatures: readonly SignatureInfo[],
     private readonly addon: TfAddon,
     private readonly session: AddonSession,
-    /** signature -> alias -> the dtype of the graph's feed point, which TensorFlow checks against. */
-    private readonly feedDtypes: ReadonlyMap<string, ReadonlyMap<string, DataType>>,
+    /** Signature key -> what its requests are checked against (the graph's feed dtypes and shapes). */
+    readonly inputChecks: ReadonlyMap<string, SignatureChecks>,
   ) {}
 
   static async load(exportDir: string, options: SessionLoadOptions = {}): Promise<SessionEngine> {
@@ -65,13 +68,15 @@ export class SessionEngine implements ModelEngine {
       addon.closeSession(session);
       throw fromTensorFlow(error, `Restoring the variables of SavedModel ${exportDir}`);
     }
-    return new SessionEngine(signatures, addon, session, feedDtypesOf(metaGraph, signatures));
+    return new SessionEngine(signatures, addon, session, sessionInputChecks(metaGraph, signatures));
   }
 
   async run({ signature: key, inputs, outputFilter }: RunRequest): Promise<Map<string, HostTensor>> {
     if (this.closed) throw new ServingError(Code.FAILED_PRECONDITION, 'Session has been closed.');
     const signature = findSignature(this.signatures, key);
-    validateInputs(signature, inputs, this.feedDtypes.get(key));
+    const checks = this.inputChecks.get(key);
+    validateInputs(signature, inputs, checks?.feedDtypes);
+    validateShapes(signature, inputs, checks);
     const outputs = selectOutputs(signature, outputFilter);
     const feeds: AddonFeed[] = signature.inputs.map((spec) => {
       const tensor = inputs.get(spec.alias)!;
@@ -120,26 +125,6 @@ export async function variablesTheSaverMisses(metaGraph: MetaGraphDef, bundle: T
     entries.push({ handle: name, key: object.key, dtype: dtype.value });
   }
   return entries;
-}
-
-/**
- * Signature inputs fed into a placeholder of another dtype than the SignatureDef declares (TF
- * Serving's half_plus_three declares its regress input float and feeds a string placeholder):
- * TensorFlow checks the placeholder's dtype, so do we.
- */
-function feedDtypesOf(metaGraph: MetaGraphDef, signatures: readonly SignatureInfo[]): Map<string, Map<string, DataType>> {
-  const nodes = new Map(metaGraph.graphDef?.node.map((n) => [n.name, n] as const) ?? []);
-  const result = new Map<string, Map<string, DataType>>();
-  for (const signature of signatures) {
-    const dtypes = new Map<string, DataType>();
-    for (const spec of signature.inputs) {
-      const node = nodes.get(parseRef(spec.tensorName).node);
-      const attr = node?.op.startsWith('Placeholder') ? node.attr['dtype']?.value : undefined;
-      if (attr?.case === 'type' && baseDtype(attr.value) !== spec.dtype) dtypes.set(spec.alias, baseDtype(attr.value));
-    }
-    if (dtypes.size > 0) result.set(signature.key, dtypes);
-  }
-  return result;
 }
 
 /** TensorFlow's status (the addon's Error with `code`) as a ServingError with the same code and text. */

@@ -1,12 +1,17 @@
 /**
  * The environment libtensorflow reads when it loads, set before our addon (or tfjs-node) loads it.
+ * A variable the deployment sets always wins.
  *
- * oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) unless the operator set the variable: the pinned
- * tensorflow-cpu wheel enables its oneDNN kernels by default, and those abort the whole process
- * with a failed CHECK on input shapes the graph was not built for (found by the fuzz campaign, issue
- * 7: a uint8 [1,1,1000,3] image into keras_uint8_image's [-1,16,16,3] input killed the server in
- * MklConvOp, "Check failed: index >= 0 && index < num_total_dims"). TensorFlow's Eigen kernels answer
- * such a request as TensorFlow does without oneDNN (an error status or a value), never a crash.
+ * oneDNN off (TF_ENABLE_ONEDNN_OPTS=0) unless the deployment sets it. The pinned wheel turns its
+ * oneDNN kernels on by default, and they are about 2x faster than TensorFlow's Eigen kernels
+ * (docs/native-speed.md), but they are not safe for every request:
+ * - they abort the whole process on some input shapes the graph was not built for (a rank-3 image
+ *   into Conv2D, found by the fuzz campaign of issue 7); those are now refused before
+ *   TF_SessionRun (feed-checks.ts, docs/hostile-input.md);
+ * - on inputs whose intermediate sizes reach zero (keras_mobilenet_v3 on a 2x2 to 16x16 image,
+ *   where the Eigen kernels answer NaN every time) they answer differently on each call, NaN or
+ *   finite probabilities (issue 8), a wrong answer no shape check of the fed tensor can rule out.
+ * TF_ENABLE_ONEDNN_OPTS=1 turns them on for a deployment that accepts that.
  */
 const DEFAULTS: Readonly<Record<string, string>> = {
   TF_ENABLE_ONEDNN_OPTS: '0',

@@ -135,7 +135,7 @@ export class TfjsEngine implements ModelEngine {
   private prepare(key: string, { inputs, outputFilter }: RunRequest, binding: Binding): { feeds: tf.NamedTensorMap; outputs: TensorSpec[]; names: string[] } {
     const signature = findSignature(this.signatures, key);
     validateInputs(signature, inputs, binding.feedDtypes);
-    validateShapes(signature, inputs, binding.shapeBound);
+    validateShapes(signature, inputs, binding);
     const outputs = selectOutputs(signature, outputFilter);
     const feeds: tf.NamedTensorMap = {};
     try {
