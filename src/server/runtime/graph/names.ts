@@ -39,3 +39,9 @@ export const VARIABLE_ATTR = 'variable';
 
 /** Name of the Const node holding a variable's value (the same in every body that reads it). */
 export const variableConstName = (key: string): string => `tfm_variables/${key}`;
+
+/**
+ * A group of float32 elementwise ops run as one JS loop (tfjs/fuse-elementwise.ts): attr
+ * `program` (JSON of ElementwiseProgram) says what to compute from the inputs.
+ */
+export const FUSED_ELEMENTWISE_OP = '_TfmFusedElementwise';

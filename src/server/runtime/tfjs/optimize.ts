@@ -18,6 +18,8 @@ import { type HostTensor, tensorFromProto } from '../tensor/host-tensor.js';
 import { fromTfjsSync, toTfjs } from './convert.js';
 import { keepLookupRank } from './lookup-rank.js';
 import { linkReservedSizes } from './tensor-list-size.js';
+import { unrollStaticLoops } from './unroll-while.js';
+import { fuseElementwise } from './fuse-elementwise.js';
 
 type Folder = (inputs: tf.Tensor[], node: IrNode) => tf.Tensor;
 
@@ -49,6 +51,8 @@ const FOLDABLE_DTYPES = new Set([DataType.DT_FLOAT, DataType.DT_INT32]);
 const ACTIVATIONS = new Set(['Relu', 'Relu6', 'Elu', 'LeakyRelu', 'Sigmoid']);
 
 export function optimizeForTfjs(frozen: FrozenGraph): void {
+  // First: the unrolled bodies then fold and fuse with the rest of the graph.
+  unrollStaticLoops(frozen);
   const protectedTop = new Set<string>();
   for (const binding of frozen.signatures) {
     for (const ref of binding.inputs.values()) if (ref) protectedTop.add(parseRef(ref).node);
@@ -72,6 +76,7 @@ export function optimizeForTfjs(frozen: FrozenGraph): void {
     foldConstants(body, values, keep);
     fuse(body, keep, frozen);
     fuseScaleShift(body, keep, frozen, values);
+    fuseElementwise(body, keep);
   }
 }
 

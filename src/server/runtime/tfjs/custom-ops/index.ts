@@ -1,7 +1,7 @@
 /** Our implementations of ops tfjs-converter lacks, registered once per process. */
 import { registerOp, type GraphNode } from '@tensorflow/tfjs-converter';
 import { toServingError } from '../../../errors.js';
-import { AFTER_OP, ASSIGN_VARIABLE_OP, CONV2D_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP, ZEROS_LIKE_STRINGS_OP } from '../../graph/names.js';
+import { AFTER_OP, ASSIGN_VARIABLE_OP, CONV2D_OP, FUSED_ELEMENTWISE_OP, GATHER_STRINGS_OP, INT64_CHECK_OP, READ_VARIABLE_OP, SELECT_V1_OP, TENSOR_LIST_SET_ITEM_OP, ZEROS_LIKE_STRINGS_OP } from '../../graph/names.js';
 import { type CustomOpImpl, contextOf } from './context.js';
 import { gatherStrings } from './gather-strings.js';
 import { raggedGather, raggedRange, raggedTensorToTensor } from './ragged.js';
@@ -10,6 +10,7 @@ import { adjustContrastV2, adjustHue, adjustSaturation, hsvToRgb, rgbToHsv } fro
 import { bincount, denseBincount, raggedBincount } from './bincount.js';
 import { combinedNonMaxSuppression } from './combined-nms.js';
 import { conv2d } from './conv2d.js';
+import { fusedElementwise } from './fused-elementwise.js';
 import { ctcGreedyDecoder } from './ctc-greedy.js';
 import { decodePng } from './decode-png.js';
 import { extractImagePatches } from './extract-patches.js';
@@ -42,6 +43,7 @@ const CUSTOM_OPS: Readonly<Record<string, CustomOpImpl>> = {
   [GATHER_STRINGS_OP]: gatherStrings,
   [SELECT_V1_OP]: selectV1,
   [CONV2D_OP]: conv2d,
+  [FUSED_ELEMENTWISE_OP]: fusedElementwise,
   [ZEROS_LIKE_STRINGS_OP]: zerosLikeStrings,
   Assert: assertOp,
   DecodePng: decodePng,
