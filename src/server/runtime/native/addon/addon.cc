@@ -12,14 +12,20 @@
 //   addon.restoreVariables(session, checkpointPrefix, [{ handle: "VarHandleOp name", key, dtype }])
 //       -> Promise<void>: restores those resource variables from the checkpoint (RestoreV2 +
 //       AssignVariableOp added to the session's graph and run once)
-//   addon.closeSession(session)  (also done by the garbage collector)
+//   addon.closeSession(session) -> Promise<void>: resolves once TensorFlow has freed the session and
+//       its graph, on libuv's thread pool (after the last run in flight; the garbage collector
+//       closes a handle the same way)
+//   addon.trimMemory() -> Promise<boolean>: glibc's malloc_trim(0) on libuv's thread pool (returns
+//       freed heap pages, in every arena, to the system; true when some were released)
 //   addon.sessionOptionsView(configProto) -> the ConfigProto TensorFlow's session options hold
 //
-// Loads and runs execute on libuv's thread pool; nothing blocks the event loop. Errors reject
+// Loads, runs and session frees execute on libuv's thread pool; nothing blocks the event loop. Errors reject
 // with an Error whose `code` is TensorFlow's status code (the gRPC code).
 #include <node_api.h>
 #include <tensorflow/c/c_api.h>
 #include <tensorflow/c/tf_tstring.h>
+
+#include <malloc.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -129,22 +135,26 @@ struct Session {
   std::mutex mutex;
   int refs = 1;
   bool closed = false;
+  /** closeSession's promise, resolved once the session is freed (JS thread only). */
+  napi_deferred freed = nullptr;
 
-  void release() {
-    bool destroy;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      destroy = --refs == 0;
-    }
-    if (!destroy) return;
+  /** Gives up one reference; true when it was the last (the caller then frees it: releaseSession). */
+  bool release() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return --refs == 0;
+  }
+
+  /** Frees TensorFlow's session and graph (hundreds of milliseconds for a large graph): any thread. */
+  void destroy() {
     if (session) {
       TF_Status* status = TF_NewStatus();
       TF_CloseSession(session, status);
       TF_DeleteSession(session, status);
       TF_DeleteStatus(status);
+      session = nullptr;
     }
     if (graph) TF_DeleteGraph(graph);
-    delete this;
+    graph = nullptr;
   }
 
   /** A reference for a run; false once closed. */
@@ -155,15 +165,60 @@ struct Session {
     return true;
   }
 
-  void close() {
+  /** Marks it closed; true when the caller holds the last reference (see release). */
+  bool close() {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      if (closed) return;
+      if (closed) return false;
       closed = true;
     }
-    release();
+    return release();
   }
 };
+
+void resolveUndefined(napi_env env, napi_deferred deferred) {
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  napi_resolve_deferred(env, deferred, undefined);
+}
+
+// Freeing a session runs on libuv's thread pool, never on the event loop: TF_DeleteSession and
+// TF_DeleteGraph of a ResNet50-size graph take hundreds of milliseconds.
+struct DestroyWork {
+  napi_async_work work = nullptr;
+  Session* session = nullptr;
+};
+
+void destroyExecute(napi_env, void* data) { static_cast<DestroyWork*>(data)->session->destroy(); }
+
+void destroyComplete(napi_env env, napi_status, void* data) {
+  auto* w = static_cast<DestroyWork*>(data);
+  if (w->session->freed) resolveUndefined(env, w->session->freed);
+  delete w->session;
+  napi_delete_async_work(env, w->work);
+  delete w;
+}
+
+/** Frees a session whose last reference is gone, off the event loop (in place when it cannot queue). JS thread. */
+void freeSession(napi_env env, Session* session) {
+  auto* w = new DestroyWork{nullptr, session};
+  napi_value name;
+  napi_create_string_utf8(env, "tfmodel.closeSession", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, nullptr, name, destroyExecute, destroyComplete, w, &w->work) == napi_ok &&
+      napi_queue_async_work(env, w->work) == napi_ok) {
+    return;
+  }
+  if (w->work) napi_delete_async_work(env, w->work);
+  delete w;
+  session->destroy();
+  if (session->freed) resolveUndefined(env, session->freed);
+  delete session;
+}
+
+/** Gives up a reference held by a run or restore (JS thread). */
+void releaseSession(napi_env env, Session* session) {
+  if (session->release()) freeSession(env, session);
+}
 
 // The JS handle. Only the JS thread touches it: closeSession and the garbage collector's finalizer
 // each give up the handle's reference once (the Session may be gone after that).
@@ -171,16 +226,27 @@ struct SessionHandle {
   Session* session;
   bool closed = false;
 
-  void close() {
-    if (closed) return;
+  /** Gives up the handle's reference; `freed` (may be null) resolves once the session is freed. */
+  void close(napi_env env, napi_deferred freed) {
+    if (closed) {
+      if (freed) resolveUndefined(env, freed);
+      return;
+    }
     closed = true;
-    session->close();
+    Session* s = session;
+    if (s->close()) {
+      s->freed = freed;
+      freeSession(env, s);
+    } else if (freed) {
+      // A run still holds it: the last one frees it, off the event loop as well.
+      resolveUndefined(env, freed);
+    }
   }
 };
 
-void finalizeHandle(napi_env, void* data, void*) {
+void finalizeHandle(napi_env env, void* data, void*) {
   auto* handle = static_cast<SessionHandle*>(data);
-  handle->close();
+  handle->close(env, nullptr);
   delete handle;
 }
 
@@ -304,6 +370,7 @@ napi_value LoadSession(napi_env env, napi_callback_info info) {
 // run
 
 struct RunWork {
+  napi_env env = nullptr;
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   Session* session = nullptr;
@@ -317,7 +384,7 @@ struct RunWork {
   ~RunWork() {
     for (TF_Tensor* t : inputValues) if (t) TF_DeleteTensor(t);
     for (TF_Tensor* t : outputValues) if (t) TF_DeleteTensor(t);
-    if (session) session->release();
+    if (session) releaseSession(env, session);
   }
 };
 
@@ -485,6 +552,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
     if (argc < 4) throwType(env, "run(session, feeds, fetches, targets)");
     Session* session = acquireSession(env, argv[0]);
     w = new RunWork();
+    w->env = env;
     w->session = session;
     for (napi_value feed : getArray(env, argv[1], "feeds")) {
       std::string name = getString(env, property(env, feed, "name"), "feed name");
@@ -522,6 +590,7 @@ struct RestoreEntry {
 };
 
 struct RestoreWork {
+  napi_env env = nullptr;
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   Session* session = nullptr;
@@ -529,7 +598,7 @@ struct RestoreWork {
   std::vector<RestoreEntry> entries;
   Failure failure;
   ~RestoreWork() {
-    if (session) session->release();
+    if (session) releaseSession(env, session);
   }
 };
 
@@ -619,6 +688,7 @@ napi_value RestoreVariables(napi_env env, napi_callback_info info) {
     if (argc < 3) throwType(env, "restoreVariables(session, prefix, entries)");
     Session* session = acquireSession(env, argv[0]);
     w = new RestoreWork();
+    w->env = env;
     w->session = session;
     w->prefix = getString(env, argv[1], "prefix");
     for (napi_value entry : getArray(env, argv[2], "entries")) {
@@ -644,10 +714,49 @@ napi_value CloseSession(napi_env env, napi_callback_info info) {
     napi_value argv[1];
     check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
     if (argc < 1) throwType(env, "closeSession(session)");
-    handleOf(env, argv[0])->close();
+    SessionHandle* handle = handleOf(env, argv[0]);
+    napi_deferred freed;
+    napi_value promise;
+    check(env, napi_create_promise(env, &freed, &promise), "promise");
+    handle->close(env, freed);
+    return promise;
   } catch (const JsException&) {
+    return nullptr;
   }
-  return nullptr;
+}
+
+// trimMemory: malloc_trim(0) walks every arena (TensorFlow's threads allocate from many); it
+// returns whole free pages to the system, which glibc otherwise keeps after a session is freed.
+struct TrimWork {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  bool released = false;
+};
+
+void trimExecute(napi_env, void* data) { static_cast<TrimWork*>(data)->released = malloc_trim(0) != 0; }
+
+void trimComplete(napi_env env, napi_status, void* data) {
+  auto* w = static_cast<TrimWork*>(data);
+  napi_value released;
+  napi_get_boolean(env, w->released, &released);
+  napi_resolve_deferred(env, w->deferred, released);
+  napi_delete_async_work(env, w->work);
+  delete w;
+}
+
+napi_value TrimMemory(napi_env env, napi_callback_info) {
+  auto* w = new TrimWork();
+  try {
+    napi_value promise, name;
+    check(env, napi_create_promise(env, &w->deferred, &promise), "promise");
+    napi_create_string_utf8(env, "tfmodel.trimMemory", NAPI_AUTO_LENGTH, &name);
+    check(env, napi_create_async_work(env, nullptr, name, trimExecute, trimComplete, w, &w->work), "async work");
+    check(env, napi_queue_async_work(env, w->work), "queue");
+    return promise;
+  } catch (const JsException&) {
+    delete w;
+    return nullptr;
+  }
 }
 
 napi_value Version(napi_env env, napi_callback_info) {
@@ -667,6 +776,7 @@ NAPI_MODULE_INIT() {
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"restoreVariables", nullptr, RestoreVariables, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"closeSession", nullptr, CloseSession, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"trimMemory", nullptr, TrimMemory, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tensorflowVersion", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sessionOptionsView", nullptr, SessionOptionsView, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
