@@ -11,6 +11,7 @@
  */
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type LogEvent, ManagedProcess } from '../server/launcher.js';
@@ -50,14 +51,59 @@ export async function startTwoModelServer(workDir: string, steady: ServedModel |
   write(1);
   const restPort = await freePort();
   const grpcPort = await freePort();
+  const monitoring = join(workDir, 'monitoring.config');
+  writeFileSync(monitoring, `prometheus_config { enable: true path: "${METRICS_PATH}" }`);
   const process_ = ManagedProcess.launch({
     label: 'tfmodel-server (memory bench)',
     command: process.execPath,
     args: [SERVER_MAIN, `--port=${grpcPort}`, `--rest_api_port=${restPort}`, '--bind_address=127.0.0.1', `--model_config_file=${configFile}`,
-      '--model_config_file_poll_wait_seconds=1', ...flags],
+      '--model_config_file_poll_wait_seconds=1', `--monitoring_config_file=${monitoring}`, ...flags],
   });
   await process_.waitFor((e) => e.event === 'serving', 600_000);
   return { process: process_, restBase: `http://127.0.0.1:${restPort}`, flip: write };
+}
+
+const METRICS_PATH = '/monitoring/prometheus/metrics';
+
+/** What the server process did in a phase: its event loop's lag (its own histogram), its CPU. */
+export interface PhaseDiagnostics {
+  /** The server's nodejs_eventloop_lag_max_seconds / _p99_seconds over the phase, ms (prom-client, 10 ms resolution). */
+  readonly loopLagMaxMs: number;
+  readonly loopLagP99Ms: number;
+  /** CPU seconds per wall second: the server's main (event-loop) thread, and the whole process. */
+  readonly mainThreadCpu: number;
+  readonly processCpu: number;
+  /** The machine's 1-minute load average at the end of the phase. */
+  readonly loadAverage: number;
+}
+
+/** CPU ticks (utime + stime) of /proc/<path>/stat. */
+function cpuTicks(path: string): number {
+  const fields = readFileSync(`/proc/${path}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+async function scrapeLag(restBase: string): Promise<{ max: number; p99: number }> {
+  const text = await (await fetch(`${restBase}${METRICS_PATH}`)).text();
+  const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? Number.NaN) * 1000;
+  return { max: value('nodejs_eventloop_lag_max_seconds'), p99: value('nodejs_eventloop_lag_p99_seconds') };
+}
+
+/** Starts measuring a phase (a scrape resets the server's lag histogram); the returned function ends it. */
+async function phaseProbe(server: Server): Promise<() => Promise<PhaseDiagnostics>> {
+  await scrapeLag(server.restBase);
+  const pid = server.process.pid;
+  const started = performance.now();
+  const main0 = cpuTicks(`${pid}/task/${pid}`);
+  const all0 = cpuTicks(`${pid}`);
+  return async () => {
+    const seconds = (performance.now() - started) / 1000;
+    const ticks = 100; // USER_HZ
+    const mainThreadCpu = (cpuTicks(`${pid}/task/${pid}`) - main0) / ticks / seconds;
+    const processCpu = (cpuTicks(`${pid}`) - all0) / ticks / seconds;
+    const lag = await scrapeLag(server.restBase);
+    return { loopLagMaxMs: lag.max, loopLagP99Ms: lag.p99, mainThreadCpu, processCpu, loadAverage: loadavg()[0]! };
+  };
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -113,6 +159,8 @@ export interface ReloadResult {
   readonly reloads: number;
   /** reloading p99 / idle p99 (target <= 1.2). */
   readonly ratio: number;
+  /** Per round: the server's event-loop lag and CPU in the idle and the reloading phase. */
+  readonly diagnostics: ReadonlyArray<{ readonly idle: PhaseDiagnostics; readonly reloading: PhaseDiagnostics }>;
   readonly firstError?: string;
 }
 
@@ -127,12 +175,16 @@ export async function runReloadSection(workDir: string, resnet: ServedModel, opt
     let firstError: string | undefined;
     let version: 1 | 2 = 1;
     const reloadsBefore = countOf(server.process.events, 'version_available', 'b');
+    const diagnostics: Array<{ idle: PhaseDiagnostics; reloading: PhaseDiagnostics }> = [];
     for (let round = 0; round < options.rounds; round++) {
+      let probe = await phaseProbe(server);
       const quiet = await load(server.restBase, 'a', options.concurrency, options.phaseSeconds * 1000);
+      const idleDiagnostics = await probe();
       idle.push(...quiet.latencies);
       errors.idle += quiet.errors;
       firstError ??= quiet.firstError;
       let flipping = true;
+      probe = await phaseProbe(server);
       const flipper = (async () => {
         while (flipping) {
           version = version === 1 ? 2 : 1;
@@ -141,6 +193,8 @@ export async function runReloadSection(workDir: string, resnet: ServedModel, opt
         }
       })();
       const loud = await load(server.restBase, 'a', options.concurrency, options.phaseSeconds * 1000);
+      const reloadingDiagnostics = await probe();
+      diagnostics.push({ idle: idleDiagnostics, reloading: reloadingDiagnostics });
       flipping = false;
       await flipper;
       busy.push(...loud.latencies);
@@ -149,11 +203,14 @@ export async function runReloadSection(workDir: string, resnet: ServedModel, opt
       // Let the last reload finish before the next quiet phase.
       const target = countOf(server.process.events, 'version_unloaded', 'b') + 1;
       await server.process.waitFor(() => countOf(server.process.events, 'version_unloaded', 'b') >= target, 120_000).catch(() => undefined);
-      log(`reload round ${round + 1}: idle p99 ${percentile(quiet.latencies, 0.99).toFixed(2)} ms, reloading p99 ${percentile(loud.latencies, 0.99).toFixed(2)} ms`);
+      const said = (d: PhaseDiagnostics): string =>
+        `loop lag max ${d.loopLagMaxMs.toFixed(1)} ms p99 ${d.loopLagP99Ms.toFixed(1)} ms, main thread ${d.mainThreadCpu.toFixed(2)} CPU, process ${d.processCpu.toFixed(2)} CPU, load ${d.loadAverage.toFixed(1)}`;
+      log(`reload round ${round + 1}: idle p99 ${percentile(quiet.latencies, 0.99).toFixed(2)} ms (${said(idleDiagnostics)}); ` +
+        `reloading p99 ${percentile(loud.latencies, 0.99).toFixed(2)} ms (${said(reloadingDiagnostics)})`);
     }
     const reloads = countOf(server.process.events, 'version_available', 'b') - reloadsBefore;
     const summary = (l: number[], e: number) => ({ p50: percentile(l, 0.5), p99: percentile(l, 0.99), requests: l.length, errors: e });
-    const result = { runtime: options.runtime, idle: summary(idle, errors.idle), reloading: summary(busy, errors.busy), reloads, ratio: percentile(busy, 0.99) / percentile(idle, 0.99) };
+    const result = { runtime: options.runtime, idle: summary(idle, errors.idle), reloading: summary(busy, errors.busy), reloads, ratio: percentile(busy, 0.99) / percentile(idle, 0.99), diagnostics };
     return firstError ? { ...result, firstError } : result;
   } finally {
     await server.process.stop();

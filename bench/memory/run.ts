@@ -51,7 +51,10 @@ async function main(): Promise<void> {
         '| phase | requests | errors | p50 (ms) | p99 (ms) |', '|---|---:|---:|---:|---:|',
         `| B idle | ${r.idle.requests} | ${r.idle.errors} | ${r.idle.p50.toFixed(2)} | ${r.idle.p99.toFixed(2)} |`,
         `| B reloading (${r.reloads} reloads) | ${r.reloading.requests} | ${r.reloading.errors} | ${r.reloading.p50.toFixed(2)} | ${r.reloading.p99.toFixed(2)} |`,
-        `\np99 ratio reloading / idle: ${r.ratio.toFixed(2)} (target <= 1.2); runtime ${r.runtime}${r.firstError ? `; first error: ${r.firstError}` : ''}`].join('\n'));
+        `\np99 ratio reloading / idle: ${r.ratio.toFixed(2)} (target <= 1.2); runtime ${r.runtime}${r.firstError ? `; first error: ${r.firstError}` : ''}`,
+        '\n| round | phase | server loop lag max (ms) | lag p99 (ms) | main-thread CPU | process CPU | load average |', '|---:|---|---:|---:|---:|---:|---:|',
+        ...r.diagnostics.flatMap((d, i) => (['idle', 'reloading'] as const).map((phase) =>
+          `| ${i + 1} | ${phase} | ${d[phase].loopLagMaxMs.toFixed(1)} | ${d[phase].loopLagP99Ms.toFixed(1)} | ${d[phase].mainThreadCpu.toFixed(2)} | ${d[phase].processCpu.toFixed(2)} | ${d[phase].loadAverage.toFixed(1)} |`))].join('\n'));
     }
     if (sections.includes('cycles')) {
       const key = process.env['BENCH_CYCLE_MODEL'] ?? 'mobilenetv2';

@@ -5,7 +5,9 @@ import type { MetaGraphDef, SignatureDef } from '../../gen/tensorflow/core/proto
 import { unimplemented } from '../errors.js';
 import type { ModelEngine } from '../runtime/engine.js';
 import { type BackendName, type RuntimeSelection, chooseBackend } from '../runtime/backend.js';
-import { type LoadSavedModelOptions, defaultThreadCount, loadSavedModel } from '../runtime/index.js';
+import { type LoadSavedModelOptions, defaultThreadCount, loadSavedModel, loadsOnAddon } from '../runtime/index.js';
+import type { SessionInspection } from '../runtime/native/session-inspection.js';
+import { inspectOffLoop, signatureDefsOffLoop } from '../runtime/savedmodel/off-loop-inspection.js';
 import { installedNativeProviders } from '../runtime/native/native-package.js';
 import { type SavedModelFiles, estimateFootprint } from './footprint.js';
 import { DEFAULT_TAGS, selectMetaGraph } from '../runtime/savedmodel/meta-graph.js';
@@ -47,11 +49,22 @@ export interface SavedModelLoaderOptions extends LoadSavedModelOptions {
 export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoader {
   return async (version) => {
     if (options.preferTfliteModel) await refuseTfliteModel(version.dir);
-    const metaGraph = selectMetaGraph(await readSavedModelProto(version.dir), options.tags ?? DEFAULT_TAGS);
+    const tags = options.tags ?? DEFAULT_TAGS;
     // GetModelMetadata lists every SignatureDef, __saved_model_init_op included (as TF Serving does).
-    // As TF Serving by default, only signature_def outlives the load.
-    const signatureDefs = metaGraph.signatureDef;
-    let engine = await loadSavedModel(version.dir, { ...options, onFault: (trap) => options.onEngineFault?.(version, trap) });
+    // As TF Serving by default, only signature_def outlives the load. saved_model.pb is decoded
+    // once, in a worker thread (the event loop keeps serving the other models), unless the whole
+    // MetaGraphDef is to be kept.
+    const metaGraph = options.keepMetaGraph ? selectMetaGraph(await readSavedModelProto(version.dir), tags) : undefined;
+    let inspection: SessionInspection | undefined;
+    let signatureDefs: LoadedServable['signatureDefs'];
+    if (metaGraph) signatureDefs = metaGraph.signatureDef;
+    else if (await loadsOnAddon(options.runtime)) signatureDefs = (inspection = await inspectOffLoop(version.dir, tags)).signatureDefs;
+    else signatureDefs = await signatureDefsOffLoop(version.dir, tags);
+    let engine = await loadSavedModel(version.dir, {
+      ...options,
+      ...(inspection ? { inspection } : {}),
+      onFault: (trap) => options.onEngineFault?.(version, trap),
+    });
     try {
       if (options.wrap) engine = await options.wrap(engine, version);
     } catch (error) {
@@ -61,7 +74,7 @@ export function savedModelLoader(options: SavedModelLoaderOptions): VersionLoade
     const servable: LoadedServable = {
       engine,
       signatureDefs,
-      ...(options.keepMetaGraph ? { metaGraph } : {}),
+      ...(metaGraph ? { metaGraph } : {}),
       memoryBytes: (await savedModelBytes(version.dir)) * instancesOf(engine, options.threads),
     };
     try {

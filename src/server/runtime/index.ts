@@ -11,6 +11,7 @@ import { installedNativeProviders } from './native/native-package.js';
 import { NativeEngine } from './native/native-engine.js';
 import type { SessionConfig } from './native/session-config.js';
 import { SessionEngine } from './native/session-engine.js';
+import type { SessionInspection } from './native/session-inspection.js';
 import { isMissingOpsError } from './tfjs/missing-ops.js';
 import { RebuildingEngine } from './tfjs/rebuilding-engine.js';
 import { WorkerPoolEngine } from './pool/worker-pool.js';
@@ -36,6 +37,17 @@ export interface LoadSavedModelOptions {
   readonly onFault?: ((trap: string) => void) | undefined;
   /** Native engine (tfmodel's addon) only: the TensorFlow session's options. */
   readonly session?: SessionConfig;
+  /** Native engine (tfmodel's addon) only: the SavedModel's inspection when the caller has it. */
+  readonly inspection?: SessionInspection;
+}
+
+/** Whether a runtime selection loads on tfmodel's addon (which takes an inspection). */
+export async function loadsOnAddon(selection: RuntimeSelection = 'auto'): Promise<boolean> {
+  try {
+    return chooseBackend(selection, await installedNativeProviders()).native === NATIVE_ADDON;
+  } catch {
+    return false;
+  }
 }
 
 export function defaultThreadCount(): number {
@@ -62,6 +74,8 @@ export async function loadSavedModel(exportDir: string, options: LoadSavedModelO
 }
 
 function loadNative(exportDir: string, native: NativeProvider, options: LoadSavedModelOptions): Promise<ModelEngine> {
-  if (native === NATIVE_ADDON) return SessionEngine.load(exportDir, { tags: options.tags, session: options.session });
+  if (native === NATIVE_ADDON) {
+    return SessionEngine.load(exportDir, { tags: options.tags, session: options.session, ...(options.inspection ? { inspection: options.inspection } : {}) });
+  }
   return NativeEngine.load(exportDir, { tags: options.tags, nativePackage: native });
 }

@@ -8,28 +8,26 @@
  * checked against the graph before TF_SessionRun (feed-checks.ts): TensorFlow's oneDNN kernels
  * abort the process on some that the graph was not built for.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MetaGraphDef } from '../../../gen/tensorflow/core/protobuf/meta_graph_pb.js';
 import type { BackendName } from '../backend.js';
-import { TensorBundle } from '../checkpoint/tensor-bundle.js';
-import { capturedObjectsByNode } from '../graph/checkpoint-keys.js';
-import { parseRef } from '../graph/ir.js';
-import { topLevelBody } from '../graph/library.js';
 import type { EngineLoadOptions, ModelEngine, RunRequest, SignatureChecks } from '../engine.js';
 import { Code, ServingError, toServingError, unimplemented } from '../../errors.js';
-import { DEFAULT_TAGS, selectMetaGraph } from '../savedmodel/meta-graph.js';
-import { readSavedModelProto } from '../savedmodel/read-saved-model.js';
-import { type SignatureInfo, describeSignatures, findSignature } from '../savedmodel/signatures.js';
+import { DEFAULT_TAGS } from '../savedmodel/meta-graph.js';
+import { inspectOffLoop } from '../savedmodel/off-loop-inspection.js';
+import { type SignatureInfo, findSignature } from '../savedmodel/signatures.js';
 import { selectOutputs, validateInputs, validateShapes } from '../signature-io.js';
 import { DataType, baseDtype, dtypeEnumName, isSupportedHostDtype } from '../tensor/dtypes.js';
 import type { HostTensor, TensorData } from '../tensor/host-tensor.js';
-import { sessionInputChecks } from './feed-checks.js';
 import { type SessionConfig, encodeSessionConfig } from './session-config.js';
-import { type AddonFeed, type AddonOutput, type AddonSession, type RestoreEntry, type TfAddon, loadAddon } from './tf-addon.js';
+import type { SessionInspection } from './session-inspection.js';
+import { type AddonFeed, type AddonOutput, type AddonSession, type TfAddon, loadAddon } from './tf-addon.js';
+
+export { variablesTheSaverMisses } from './session-inspection.js';
 
 export interface SessionLoadOptions extends EngineLoadOptions {
   readonly session?: SessionConfig;
+  /** The SavedModel's inspection when the caller has it (default: computed in a worker thread). */
+  readonly inspection?: SessionInspection;
   /** For tests: the addon to use (default: the installed one). */
   readonly addon?: TfAddon;
 }
@@ -50,11 +48,9 @@ export class SessionEngine implements ModelEngine {
 
   static async load(exportDir: string, options: SessionLoadOptions = {}): Promise<SessionEngine> {
     const tags = [...(options.tags ?? DEFAULT_TAGS)];
-    const metaGraph = selectMetaGraph(await readSavedModelProto(exportDir), tags);
-    const signatures = describeSignatures(metaGraph);
+    // Everything read from the SavedModel's files runs in a worker: the event loop keeps serving.
+    const inspection = options.inspection ?? await inspectOffLoop(exportDir, tags);
     const prefix = join(exportDir, 'variables', 'variables');
-    const bundle = existsSync(`${prefix}.index`) ? await TensorBundle.open(prefix) : undefined;
-    const unrestored = await variablesTheSaverMisses(metaGraph, bundle);
     const addon = options.addon ?? loadAddon();
     let session: AddonSession;
     try {
@@ -63,12 +59,12 @@ export class SessionEngine implements ModelEngine {
       throw fromTensorFlow(error, `Loading SavedModel ${exportDir} in a TensorFlow session`);
     }
     try {
-      if (unrestored.length > 0) await addon.restoreVariables(session, prefix, unrestored);
+      if (inspection.restoreEntries.length > 0) await addon.restoreVariables(session, prefix, inspection.restoreEntries);
     } catch (error) {
-      addon.closeSession(session);
+      await addon.closeSession(session);
       throw fromTensorFlow(error, `Restoring the variables of SavedModel ${exportDir}`);
     }
-    return new SessionEngine(signatures, addon, session, sessionInputChecks(metaGraph, signatures));
+    return new SessionEngine(inspection.signatures, addon, session, inspection.inputChecks);
   }
 
   async run({ signature: key, inputs, outputFilter }: RunRequest): Promise<Map<string, HostTensor>> {
@@ -96,35 +92,9 @@ export class SessionEngine implements ModelEngine {
   async dispose(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.addon.closeSession(this.session);
+    // TensorFlow frees the graph and session on libuv's thread pool (after runs in flight).
+    await this.addon.closeSession(this.session);
   }
-}
-
-/**
- * TF2 SavedModels whose signatures read variables through handles the saver never restores: Keras 3
- * layers' variables captured by a tf.function of a module (`tf.saved_model.save`) are written as
- * two VarHandleOps each, the saver's restore function assigning one (`Variable_N`) while the
- * signatures read the other (`conv1/kernel`). TensorFlow's session loader, which TF Serving and
- * the C API use, leaves those uninitialized ("Could not find variable ..."); tf.saved_model.load
- * restores them from the object graph. We do what it does: every variable a signature captures
- * (the object graph's bound inputs and checkpoint keys) whose handle is not an input of the
- * saver's restore op is restored from its checkpoint key.
- */
-export async function variablesTheSaverMisses(metaGraph: MetaGraphDef, bundle: TensorBundle | undefined): Promise<RestoreEntry[]> {
-  if (!bundle || !metaGraph.objectGraphDef) return [];
-  const top = topLevelBody(metaGraph);
-  const restore = top.nodes.get(parseRef(metaGraph.saverDef?.restoreOpName ?? '').node);
-  if (!restore || !restore.op.endsWith('PartitionedCall')) return [];
-  const restored = new Set(restore.inputs.map((i) => parseRef(i).node));
-  const entries: RestoreEntry[] = [];
-  for (const [name, object] of await capturedObjectsByNode(metaGraph, top, bundle)) {
-    const node = top.nodes.get(name);
-    if (object.kind !== 'variable' || node?.op !== 'VarHandleOp' || restored.has(name) || !bundle.has(object.key)) continue;
-    const dtype = node.attr['dtype']?.value;
-    if (dtype?.case !== 'type') continue;
-    entries.push({ handle: name, key: object.key, dtype: dtype.value });
-  }
-  return entries;
 }
 
 /** TensorFlow's status (the addon's Error with `code`) as a ServingError with the same code and text. */

@@ -49,7 +49,17 @@ export interface TfAddon {
   run(session: AddonSession, feeds: readonly AddonFeed[], fetches: readonly string[], targets: readonly string[]): Promise<AddonOutput[]>;
   /** Restores resource variables (VarHandleOp names) from checkpoint keys, in the session. */
   restoreVariables(session: AddonSession, checkpointPrefix: string, entries: readonly RestoreEntry[]): Promise<void>;
-  closeSession(session: AddonSession): void;
+  /**
+   * Closes the session; resolves once TensorFlow has freed it and its graph, which runs on libuv's
+   * thread pool after the last run in flight (addons built before that return undefined, freeing
+   * it in the call).
+   */
+  closeSession(session: AddonSession): Promise<void> | void;
+  /**
+   * glibc's malloc_trim(0) on libuv's thread pool: free heap pages of every arena back to the
+   * system; true when some were. Absent from addons built before it.
+   */
+  trimMemory?(): Promise<boolean>;
   /** The ConfigProto TensorFlow's SessionOptions hold after TF_SetConfig(config), serialized by TensorFlow. */
   sessionOptionsView(config: Uint8Array): Uint8Array;
 }

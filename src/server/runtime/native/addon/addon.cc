@@ -12,20 +12,31 @@
 //   addon.restoreVariables(session, checkpointPrefix, [{ handle: "VarHandleOp name", key, dtype }])
 //       -> Promise<void>: restores those resource variables from the checkpoint (RestoreV2 +
 //       AssignVariableOp added to the session's graph and run once)
-//   addon.closeSession(session)  (also done by the garbage collector)
+//   addon.closeSession(session) -> Promise<void>: resolves once TensorFlow has freed the session and
+//       its graph, in the background (after the last run in flight; the garbage collector closes a
+//       handle the same way)
+//   addon.trimMemory() -> Promise<boolean>: glibc's malloc_trim(0) in the background (returns
+//       freed heap pages, in every arena, to the system; true when some were released)
 //   addon.sessionOptionsView(configProto) -> the ConfigProto TensorFlow's session options hold
 //
-// Loads and runs execute on libuv's thread pool; nothing blocks the event loop. Errors reject
+// Runs and restores execute on libuv's thread pool; loads, session frees and trims on threads of
+// their own at a lower CPU priority (see runInBackground); nothing blocks the event loop. Errors reject
 // with an Error whose `code` is TensorFlow's status code (the gRPC code).
 #include <node_api.h>
 #include <tensorflow/c/c_api.h>
 #include <tensorflow/c/tf_tstring.h>
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -120,6 +131,59 @@ napi_value makeError(napi_env env, int code, const std::string& message) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Background jobs: loads, session frees and trims run on a thread of their own (never a libuv pool
+// thread, which serves the runs of every model), at a lower CPU priority when asked, so that on a
+// busy machine the event loop and the other models' runs go first. The thread's priority cannot be
+// raised back without privileges, which is why it is not a pool thread. Threads TensorFlow starts
+// from it inherit that priority: the first session of the process (which creates TensorFlow's
+// process-wide thread pools) is loaded at normal priority.
+
+constexpr int kBackgroundNice = 10;
+
+struct BackgroundJob {
+  void (*execute)(void*);
+  void (*complete)(napi_env, void*);
+  void* data;
+  napi_threadsafe_function tsfn = nullptr;
+};
+
+void backgroundDone(napi_env env, napi_value, void*, void* data) {
+  auto* job = static_cast<BackgroundJob*>(data);
+  if (env) job->complete(env, job->data);  // null while the environment is torn down
+  delete job;
+}
+
+/** Runs execute(data) on a new thread, then complete(env, data) on the JS thread; false if it cannot start. */
+bool runInBackground(napi_env env, const char* name, void (*execute)(void*), void (*complete)(napi_env, void*), void* data,
+                     bool lowPriority) {
+  auto* job = new BackgroundJob{execute, complete, data};
+  napi_value resource;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource);
+  if (napi_create_threadsafe_function(env, nullptr, nullptr, resource, 0, 1, nullptr, nullptr, nullptr, backgroundDone,
+                                      &job->tsfn) != napi_ok) {
+    delete job;
+    return false;
+  }
+  napi_threadsafe_function tsfn = job->tsfn;
+  try {
+    std::thread([job, tsfn, lowPriority]() {
+      if (lowPriority) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kBackgroundNice);
+      job->execute(job->data);
+      napi_call_threadsafe_function(tsfn, job, napi_tsfn_blocking);
+      napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+    }).detach();
+  } catch (...) {
+    napi_release_threadsafe_function(tsfn, napi_tsfn_release);
+    delete job;
+    return false;
+  }
+  return true;
+}
+
+/** Whether a session was ever loaded (TensorFlow's process-wide thread pools exist). */
+std::atomic<bool> sessionLoaded{false};
+
+// ---------------------------------------------------------------------------------------------
 // Sessions. A Session lives until closed and no run is in flight; the JS handle (an external)
 // holds one reference, each run another.
 
@@ -129,22 +193,26 @@ struct Session {
   std::mutex mutex;
   int refs = 1;
   bool closed = false;
+  /** closeSession's promise, resolved once the session is freed (JS thread only). */
+  napi_deferred freed = nullptr;
 
-  void release() {
-    bool destroy;
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      destroy = --refs == 0;
-    }
-    if (!destroy) return;
+  /** Gives up one reference; true when it was the last (the caller then frees it: releaseSession). */
+  bool release() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return --refs == 0;
+  }
+
+  /** Frees TensorFlow's session and graph (hundreds of milliseconds for a large graph): any thread. */
+  void destroy() {
     if (session) {
       TF_Status* status = TF_NewStatus();
       TF_CloseSession(session, status);
       TF_DeleteSession(session, status);
       TF_DeleteStatus(status);
+      session = nullptr;
     }
     if (graph) TF_DeleteGraph(graph);
-    delete this;
+    graph = nullptr;
   }
 
   /** A reference for a run; false once closed. */
@@ -155,15 +223,44 @@ struct Session {
     return true;
   }
 
-  void close() {
+  /** Marks it closed; true when the caller holds the last reference (see release). */
+  bool close() {
     {
       std::lock_guard<std::mutex> lock(mutex);
-      if (closed) return;
+      if (closed) return false;
       closed = true;
     }
-    release();
+    return release();
   }
 };
+
+void resolveUndefined(napi_env env, napi_deferred deferred) {
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  napi_resolve_deferred(env, deferred, undefined);
+}
+
+// Freeing a session runs in the background, never on the event loop: TF_DeleteSession and
+// TF_DeleteGraph of a ResNet50-size graph take hundreds of milliseconds.
+void destroyExecute(void* data) { static_cast<Session*>(data)->destroy(); }
+
+void destroyComplete(napi_env env, void* data) {
+  auto* session = static_cast<Session*>(data);
+  if (session->freed) resolveUndefined(env, session->freed);
+  delete session;
+}
+
+/** Frees a session whose last reference is gone, off the event loop (in place when it cannot). JS thread. */
+void freeSession(napi_env env, Session* session) {
+  if (runInBackground(env, "tfmodel.closeSession", destroyExecute, destroyComplete, session, true)) return;
+  session->destroy();
+  destroyComplete(env, session);
+}
+
+/** Gives up a reference held by a run or restore (JS thread). */
+void releaseSession(napi_env env, Session* session) {
+  if (session->release()) freeSession(env, session);
+}
 
 // The JS handle. Only the JS thread touches it: closeSession and the garbage collector's finalizer
 // each give up the handle's reference once (the Session may be gone after that).
@@ -171,16 +268,27 @@ struct SessionHandle {
   Session* session;
   bool closed = false;
 
-  void close() {
-    if (closed) return;
+  /** Gives up the handle's reference; `freed` (may be null) resolves once the session is freed. */
+  void close(napi_env env, napi_deferred freed) {
+    if (closed) {
+      if (freed) resolveUndefined(env, freed);
+      return;
+    }
     closed = true;
-    session->close();
+    Session* s = session;
+    if (s->close()) {
+      s->freed = freed;
+      freeSession(env, s);
+    } else if (freed) {
+      // A run still holds it: the last one frees it, off the event loop as well.
+      resolveUndefined(env, freed);
+    }
   }
 };
 
-void finalizeHandle(napi_env, void* data, void*) {
+void finalizeHandle(napi_env env, void* data, void*) {
   auto* handle = static_cast<SessionHandle*>(data);
-  handle->close();
+  handle->close(env, nullptr);
   delete handle;
 }
 
@@ -218,7 +326,6 @@ struct Failure {
 // loadSession
 
 struct LoadWork {
-  napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   std::string exportDir;
   std::vector<std::string> tags;
@@ -228,7 +335,7 @@ struct LoadWork {
   Failure failure;
 };
 
-void loadExecute(napi_env, void* data) {
+void loadExecute(void* data) {
   auto* w = static_cast<LoadWork*>(data);
   TF_Status* status = TF_NewStatus();
   TF_SessionOptions* options = TF_NewSessionOptions();
@@ -240,6 +347,7 @@ void loadExecute(napi_env, void* data) {
     TF_Session* session = TF_LoadSessionFromSavedModel(options, nullptr, w->exportDir.c_str(), tags.data(),
                                                        static_cast<int>(tags.size()), graph, nullptr, status);
     if (TF_GetCode(status) == TF_OK) {
+      sessionLoaded = true;
       w->result = new Session();
       w->result->session = session;
       w->result->graph = graph;
@@ -252,7 +360,7 @@ void loadExecute(napi_env, void* data) {
   TF_DeleteStatus(status);
 }
 
-void loadComplete(napi_env env, napi_status, void* data) {
+void loadComplete(napi_env env, void* data) {
   auto* w = static_cast<LoadWork*>(data);
   if (w->failure.failed()) {
     napi_reject_deferred(env, w->deferred, makeError(env, w->failure.code, w->failure.message));
@@ -262,7 +370,6 @@ void loadComplete(napi_env env, napi_status, void* data) {
     napi_create_external(env, handle, finalizeHandle, nullptr, &external);
     napi_resolve_deferred(env, w->deferred, external);
   }
-  napi_delete_async_work(env, w->work);
   delete w;
 }
 
@@ -289,11 +396,13 @@ napi_value LoadSession(napi_env env, napi_callback_info info) {
       delete w;
       throw;
     }
-    napi_value promise, name;
+    napi_value promise;
     check(env, napi_create_promise(env, &w->deferred, &promise), "promise");
-    napi_create_string_utf8(env, "tfmodel.loadSession", NAPI_AUTO_LENGTH, &name);
-    check(env, napi_create_async_work(env, nullptr, name, loadExecute, loadComplete, w, &w->work), "async work");
-    check(env, napi_queue_async_work(env, w->work), "queue");
+    // A load on its own thread: at a lower priority once TensorFlow's shared thread pools exist.
+    if (!runInBackground(env, "tfmodel.loadSession", loadExecute, loadComplete, w, sessionLoaded.load())) {
+      napi_reject_deferred(env, w->deferred, makeError(env, TF_RESOURCE_EXHAUSTED, "Cannot start a thread to load the SavedModel"));
+      delete w;
+    }
     return promise;
   } catch (const JsException&) {
     return nullptr;
@@ -304,6 +413,7 @@ napi_value LoadSession(napi_env env, napi_callback_info info) {
 // run
 
 struct RunWork {
+  napi_env env = nullptr;
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   Session* session = nullptr;
@@ -317,7 +427,7 @@ struct RunWork {
   ~RunWork() {
     for (TF_Tensor* t : inputValues) if (t) TF_DeleteTensor(t);
     for (TF_Tensor* t : outputValues) if (t) TF_DeleteTensor(t);
-    if (session) session->release();
+    if (session) releaseSession(env, session);
   }
 };
 
@@ -485,6 +595,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
     if (argc < 4) throwType(env, "run(session, feeds, fetches, targets)");
     Session* session = acquireSession(env, argv[0]);
     w = new RunWork();
+    w->env = env;
     w->session = session;
     for (napi_value feed : getArray(env, argv[1], "feeds")) {
       std::string name = getString(env, property(env, feed, "name"), "feed name");
@@ -522,6 +633,7 @@ struct RestoreEntry {
 };
 
 struct RestoreWork {
+  napi_env env = nullptr;
   napi_async_work work = nullptr;
   napi_deferred deferred = nullptr;
   Session* session = nullptr;
@@ -529,7 +641,7 @@ struct RestoreWork {
   std::vector<RestoreEntry> entries;
   Failure failure;
   ~RestoreWork() {
-    if (session) session->release();
+    if (session) releaseSession(env, session);
   }
 };
 
@@ -619,6 +731,7 @@ napi_value RestoreVariables(napi_env env, napi_callback_info info) {
     if (argc < 3) throwType(env, "restoreVariables(session, prefix, entries)");
     Session* session = acquireSession(env, argv[0]);
     w = new RestoreWork();
+    w->env = env;
     w->session = session;
     w->prefix = getString(env, argv[1], "prefix");
     for (napi_value entry : getArray(env, argv[2], "entries")) {
@@ -644,10 +757,48 @@ napi_value CloseSession(napi_env env, napi_callback_info info) {
     napi_value argv[1];
     check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
     if (argc < 1) throwType(env, "closeSession(session)");
-    handleOf(env, argv[0])->close();
+    SessionHandle* handle = handleOf(env, argv[0]);
+    napi_deferred freed;
+    napi_value promise;
+    check(env, napi_create_promise(env, &freed, &promise), "promise");
+    handle->close(env, freed);
+    return promise;
   } catch (const JsException&) {
+    return nullptr;
   }
-  return nullptr;
+}
+
+// trimMemory: malloc_trim(0) walks every arena (TensorFlow's threads allocate from many); it
+// returns whole free pages to the system, which glibc otherwise keeps after a session is freed.
+struct TrimWork {
+  napi_deferred deferred = nullptr;
+  bool released = false;
+};
+
+void trimExecute(void* data) { static_cast<TrimWork*>(data)->released = malloc_trim(0) != 0; }
+
+void trimComplete(napi_env env, void* data) {
+  auto* w = static_cast<TrimWork*>(data);
+  napi_value released;
+  napi_get_boolean(env, w->released, &released);
+  napi_resolve_deferred(env, w->deferred, released);
+  delete w;
+}
+
+napi_value TrimMemory(napi_env env, napi_callback_info) {
+  auto* w = new TrimWork();
+  try {
+    napi_value promise;
+    check(env, napi_create_promise(env, &w->deferred, &promise), "promise");
+    if (!runInBackground(env, "tfmodel.trimMemory", trimExecute, trimComplete, w, true)) {
+      trimExecute(w);
+      trimComplete(env, w);
+    }
+    return promise;
+  } catch (const JsException&) {
+    delete w;
+    return nullptr;
+  }
 }
 
 napi_value Version(napi_env env, napi_callback_info) {
@@ -667,6 +818,7 @@ NAPI_MODULE_INIT() {
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"restoreVariables", nullptr, RestoreVariables, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"closeSession", nullptr, CloseSession, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"trimMemory", nullptr, TrimMemory, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"tensorflowVersion", nullptr, Version, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sessionOptionsView", nullptr, SessionOptionsView, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
