@@ -13,6 +13,7 @@ import { selectMetaGraph } from '../../src/server/runtime/savedmodel/meta-graph.
 import { readSavedModelProto } from '../../src/server/runtime/savedmodel/read-saved-model.js';
 import { describeSignatures } from '../../src/server/runtime/savedmodel/signatures.js';
 import { corpusDir } from '../support/corpus.js';
+import { TF_SERVING_TESTDATA, itWithSharedModels } from '../support/shared-savedmodels.js';
 import { HALF_PLUS_TWO } from '../support/test-models.js';
 
 async function checksOf(dir: string): Promise<Map<string, SignatureChecks>> {
@@ -33,6 +34,12 @@ describe('native engine feed checks (from the SavedModel graph)', function () {
     assert.deepEqual(summary(checks.get('serving_default')).bound, []);
     // x2 -> y3 is element-wise too; the classify/regress inputs parse tf.Examples (shape-bound).
     assert.deepEqual(summary(checks.get('regress_x_to_y')).bound, ['inputs']);
+  });
+
+  itWithSharedModels('reads a rank-0 placeholder of a producer-21 graph as unknown, as TensorFlow does (TF Serving\'s half_plus_three regresses a vector of Examples)', async () => {
+    const checks = await checksOf(join(TF_SERVING_TESTDATA, 'saved_model_half_plus_three', '00000123'));
+    // tf_example is declared `shape {}` in a graph of producer 21; x2 keeps its declared [-1,1].
+    assert.deepEqual(summary(checks.get('tensorflow/serving/regress')), { bound: ['inputs'], shapes: {} });
   });
 
   describe('corpus models (TensorFlow 2.21 exports)', () => {

@@ -25,6 +25,7 @@ import { type DataType, baseDtype } from '../tensor/dtypes.js';
 export function sessionInputChecks(metaGraph: MetaGraphDef, signatures: readonly SignatureInfo[]): Map<string, SignatureChecks> {
   const top = topLevelBody(metaGraph);
   const placeholders = new Map([...top.nodes].filter(([, n]) => n.op.startsWith('Placeholder')));
+  const producer = metaGraph.graphDef?.versions?.producer ?? 0;
   const bound = shapeBoundAliases(metaGraph, signatures);
   const result = new Map<string, SignatureChecks>();
   for (const signature of signatures) {
@@ -37,7 +38,7 @@ export function sessionInputChecks(metaGraph: MetaGraphDef, signatures: readonly
       if (!node) continue;
       const dtype = node.attr['dtype']?.value;
       if (dtype?.case === 'type' && baseDtype(dtype.value) !== spec.dtype) feedDtypes.set(spec.alias, baseDtype(dtype.value));
-      const shape = declaredShape(node);
+      const shape = declaredShape(node, producer);
       if (shape) feedShapes.set(spec.alias, shape);
     }
     result.set(signature.key, {
@@ -50,10 +51,16 @@ export function sessionInputChecks(metaGraph: MetaGraphDef, signatures: readonly
   return result;
 }
 
-/** A Placeholder's `shape` attr, unless its rank is unknown. */
-function declaredShape(node: IrNode): number[] | undefined {
+/**
+ * A Placeholder's `shape` attr, unless its rank is unknown. Graphs of producer version 21 and
+ * older could not tell a scalar from an unknown shape, so TensorFlow's shape function for
+ * Placeholder (array_ops.cc) reads a rank-0 shape there as unknown: TF Serving's
+ * half_plus_three (producer 21) declares `tf_example` as `{}` and regresses a vector of Examples.
+ */
+function declaredShape(node: IrNode, producer: number): number[] | undefined {
   const attr = node.attr['shape']?.value;
   if (attr?.case !== 'shape' || attr.value.unknownRank) return undefined;
+  if (attr.value.dim.length === 0 && producer <= 21) return undefined;
   return attr.value.dim.map((d) => Number(d.size));
 }
 
