@@ -2,7 +2,9 @@
  * The `cycles` section of `npm run bench:memory`: one model's specific version flips 1 <-> 2
  * BENCH_CYCLES times (each flip loads one version and unloads the other) in one tfmodel-server
  * process; after each cycle, the server's memory by kind. Growth is the last cycle against the
- * 10th (allocators warm by then) and against the 1st.
+ * 10th (allocators warm by then) and against the 1st; one sample swings by tens of MiB (what the
+ * allocator holds at that instant), so growth is also given as the median of the last 10 cycles
+ * against the median of cycles 10-19.
  *
  * BENCH_CYCLE_VARIANTS runs the same cycles once per server environment, in the same run, one
  * fresh server each: `default` (the server as shipped) or NAME=VALUE pairs joined by `+`
@@ -31,6 +33,10 @@ export interface CyclesVariant {
   /** RSS: (last - 10th) / 10th, and (last - 1st) / 1st. */
   readonly growthAfterWarm: number;
   readonly growthFromFirst: number;
+  /** RSS: median of the last 10 cycles against the median of cycles 10-19. */
+  readonly medianGrowth: number;
+  /** The largest RSS after any cycle from the 10th on. */
+  readonly peakAfterWarm: number;
 }
 
 export interface CyclesResult {
@@ -90,10 +96,24 @@ async function runVariant(workDir: string, model: ServedModel, runtime: string, 
   const rss = samples.map((s) => s.rss);
   const last = rss[rss.length - 1]!;
   const warm = rss[Math.min(9, rss.length - 1)]!;
-  return { label, samples, growthAfterWarm: (last - warm) / warm, growthFromFirst: (last - rss[0]!) / rss[0]! };
+  return { label, samples, growthAfterWarm: (last - warm) / warm, growthFromFirst: (last - rss[0]!) / rss[0]!, ...windowed(rss) };
+}
+
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** Median of the last 10 samples against the median of samples 10-19 (1-based); the peak from the 10th on. */
+export function windowed(rss: readonly number[]): { medianGrowth: number; peakAfterWarm: number } {
+  const fromWarm = rss.slice(Math.min(9, rss.length - 1));
+  const warm = median(fromWarm.slice(0, 10));
+  return { medianGrowth: (median(rss.slice(-10)) - warm) / warm, peakAfterWarm: Math.max(...fromWarm) };
 }
 
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
+const pct = (ratio: number): string => `${(ratio * 100).toFixed(1)}%`;
 
 export function describe(s: MemorySample): string {
   return `RSS ${mib(s.rss)} MiB (anon ${mib(s.rssAnon)}, file ${mib(s.rssFile)}), V8 heap ${mib(s.heapUsed)}, external ${mib(s.external)} MiB, ${s.threads} threads`;
@@ -119,6 +139,7 @@ export function cyclesTable(c: CyclesResult): string {
     '| server env | after cycle | RSS (MiB) | anon | file | V8 heap used | V8 external | threads |', '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    ...c.variants.map((v) => `${v.label}: RSS growth after the 10th ${(v.growthAfterWarm * 100).toFixed(1)}% (target < 5%); from the 1st ${(v.growthFromFirst * 100).toFixed(1)}%`),
+    ...c.variants.map((v) => `${v.label}: RSS growth after the 10th ${pct(v.growthAfterWarm)} (target < 5%); from the 1st ${pct(v.growthFromFirst)}; ` +
+      `median of the last 10 against cycles 10-19 ${pct(v.medianGrowth)}; peak from the 10th on ${mib(v.peakAfterWarm)} MiB`),
   ].join('\n');
 }
