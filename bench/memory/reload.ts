@@ -6,8 +6,7 @@
  *   of BENCH_CONCURRENCY clients; phases alternate B idle / B reloading (B = ResNet50: its
  *   specific version flips 1 <-> 2 every BENCH_RELOAD_SECONDS, so each reload loads one version and
  *   unloads the other), BENCH_ROUNDS times each; A's p99 in the reload phases against the idle ones.
- * - cycles: the same flips BENCH_CYCLES times (load + unload each) on one model; the server's RSS
- *   after each cycle, growth after the last against the 10th (allocators warm by then) and the 1st.
+ * The cycles section (the same flips, on one model, recording memory) is in cycles.ts.
  */
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -24,7 +23,7 @@ export interface ServedModel {
   readonly dir: string;
 }
 
-interface Server {
+export interface Server {
   readonly process: ManagedProcess;
   readonly restBase: string;
   /** Serves `version` of the flipping model (rewrites the config file). */
@@ -37,7 +36,7 @@ function configText(models: ReadonlyArray<{ name: string; base: string; version?
 }
 
 /** Starts a server with `steady` (one version) and `flipping` (versions 1 and 2 on disk, 1 served). */
-export async function startTwoModelServer(workDir: string, steady: ServedModel | undefined, flipping: ServedModel, flags: readonly string[]): Promise<Server> {
+export async function startTwoModelServer(workDir: string, steady: ServedModel | undefined, flipping: ServedModel, flags: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Server> {
   const bases: Array<{ name: string; base: string; version?: number }> = [];
   if (steady) {
     const base = join(workDir, steady.name);
@@ -58,12 +57,13 @@ export async function startTwoModelServer(workDir: string, steady: ServedModel |
     command: process.execPath,
     args: [SERVER_MAIN, `--port=${grpcPort}`, `--rest_api_port=${restPort}`, '--bind_address=127.0.0.1', `--model_config_file=${configFile}`,
       '--model_config_file_poll_wait_seconds=1', `--monitoring_config_file=${monitoring}`, ...flags],
+    env,
   });
   await process_.waitFor((e) => e.event === 'serving', 600_000);
   return { process: process_, restBase: `http://127.0.0.1:${restPort}`, flip: write };
 }
 
-const METRICS_PATH = '/monitoring/prometheus/metrics';
+export const METRICS_PATH = '/monitoring/prometheus/metrics';
 
 /** What the server process did in a phase: its event loop's lag (its own histogram), its CPU. */
 export interface PhaseDiagnostics {
@@ -150,7 +150,7 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-const countOf = (events: readonly LogEvent[], event: string, model: string): number => events.filter((e) => e.event === event && e['model'] === model).length;
+export const countOf = (events: readonly LogEvent[], event: string, model: string): number => events.filter((e) => e.event === event && e['model'] === model).length;
 
 export interface ReloadResult {
   readonly runtime: string;
@@ -215,44 +215,4 @@ export async function runReloadSection(workDir: string, resnet: ServedModel, opt
   } finally {
     await server.process.stop();
   }
-}
-
-export interface CyclesResult {
-  readonly model: string;
-  readonly runtime: string;
-  readonly cycles: number;
-  /** Server RSS after each cycle, bytes. */
-  readonly rss: readonly number[];
-  /** (last - 10th) / 10th. */
-  readonly growthAfterWarm: number;
-  /** (last - 1st) / 1st. */
-  readonly growthFromFirst: number;
-}
-
-function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.replace(/\D+/g, '')) * 1024;
-}
-
-export async function runCyclesSection(workDir: string, model: ServedModel, options: { runtime: string; cycles: number }, log: (m: string) => void): Promise<CyclesResult> {
-  mkdirSync(workDir, { recursive: true });
-  const server = await startTwoModelServer(workDir, undefined, model, [`--runtime=${options.runtime}`]);
-  const rss: number[] = [];
-  try {
-    let version: 1 | 2 = 1;
-    for (let cycle = 1; cycle <= options.cycles; cycle++) {
-      const unloaded = countOf(server.process.events, 'version_unloaded', model.name);
-      version = version === 1 ? 2 : 1;
-      server.flip(version);
-      await server.process.waitFor(() => countOf(server.process.events, 'version_unloaded', model.name) > unloaded, 120_000);
-      await sleep(200);
-      rss.push(rssOf(server.process.pid));
-      if (cycle % 10 === 0) log(`cycles: ${cycle}/${options.cycles}, RSS ${(rss[rss.length - 1]! / 2 ** 20).toFixed(1)} MiB`);
-    }
-  } finally {
-    await server.process.stop();
-  }
-  const last = rss[rss.length - 1]!;
-  const warm = rss[Math.min(9, rss.length - 1)]!;
-  return { model: model.name, runtime: options.runtime, cycles: options.cycles, rss, growthAfterWarm: (last - warm) / warm, growthFromFirst: (last - rss[0]!) / rss[0]! };
 }

@@ -6,7 +6,8 @@
  * - footprint: RSS per model and engine against its bytes on disk (the estimate's factor).
  * - reload: p99 of model A under steady load while model B (ResNet50-size) reloads every few
  *   seconds, against A's p99 with B idle, in the same run.
- * - cycles: RSS after N load/unload cycles of one version (growth against the first cycles).
+ * - cycles: RSS after N load/unload cycles of one version (growth against the first cycles), by
+ *   kind (anon/file, V8 heap), once per BENCH_CYCLE_VARIANTS server environment.
  * Results: dist/bench-results/memory.json and a markdown table on stdout.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { HALF_PLUS_TWO_VERSION_DIR, RESULTS_DIR } from '../server/paths.js';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { footprintTable, measureFootprints } from './footprint.js';
-import { runCyclesSection, runReloadSection } from './reload.js';
+import { runReloadSection } from './reload.js';
+import { cyclesTable, runCyclesSection } from './cycles.js';
 
 
 const log = (m: string): void => console.error(`bench:memory: ${m}`);
@@ -59,12 +61,10 @@ async function main(): Promise<void> {
     if (sections.includes('cycles')) {
       const key = process.env['BENCH_CYCLE_MODEL'] ?? 'mobilenetv2';
       const [model] = applicationBenchModels(locateApplicationModels(), [key]);
-      const c = await runCyclesSection(join(workDir, 'cycles'), { name: key, dir: model!.dir }, { runtime, cycles: env('BENCH_CYCLES', 100) }, log);
+      const variants = (process.env['BENCH_CYCLE_VARIANTS'] ?? 'default').split(',');
+      const c = await runCyclesSection(join(workDir, 'cycles'), { name: key, dir: model!.dir }, { runtime, cycles: env('BENCH_CYCLES', 100), variants }, log);
       results['cycles'] = c;
-      const mibOf = (b: number): string => (b / 2 ** 20).toFixed(1);
-      out.push(`## RSS over ${c.cycles} load/unload cycles (${c.model}, ${c.runtime})`,
-        `after cycle 1: ${mibOf(c.rss[0]!)} MiB; after 10: ${mibOf(c.rss[Math.min(9, c.rss.length - 1)]!)} MiB; after ${c.cycles}: ${mibOf(c.rss[c.rss.length - 1]!)} MiB`,
-        `growth after the 10th: ${(c.growthAfterWarm * 100).toFixed(1)}% (target < 5%); from the 1st: ${(c.growthFromFirst * 100).toFixed(1)}%`);
+      out.push(cyclesTable(c));
     }
   } finally {
     rmSync(workDir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ import { DataType, baseDtype, dtypeEnumName, isSupportedHostDtype } from '../ten
 import type { HostTensor, TensorData } from '../tensor/host-tensor.js';
 import { type SessionConfig, encodeSessionConfig } from './session-config.js';
 import type { SessionInspection } from './session-inspection.js';
+import { trimAllocator, trimsAfterClose } from './memory-trim.js';
 import { type AddonFeed, type AddonOutput, type AddonSession, type TfAddon, loadAddon } from './tf-addon.js';
 
 export { variablesTheSaverMisses } from './session-inspection.js';
@@ -30,6 +31,8 @@ export interface SessionLoadOptions extends EngineLoadOptions {
   readonly inspection?: SessionInspection;
   /** For tests: the addon to use (default: the installed one). */
   readonly addon?: TfAddon;
+  /** Trim the allocator after the session closes (default: trimsAfterClose(), memory-trim.ts). */
+  readonly trimAfterClose?: boolean;
 }
 
 export class SessionEngine implements ModelEngine {
@@ -44,6 +47,7 @@ export class SessionEngine implements ModelEngine {
     private readonly session: AddonSession,
     /** Signature key -> what its requests are checked against (the graph's feed dtypes and shapes). */
     readonly inputChecks: ReadonlyMap<string, SignatureChecks>,
+    private readonly trimAfterClose: boolean,
   ) {}
 
   static async load(exportDir: string, options: SessionLoadOptions = {}): Promise<SessionEngine> {
@@ -64,7 +68,7 @@ export class SessionEngine implements ModelEngine {
       await addon.closeSession(session);
       throw fromTensorFlow(error, `Restoring the variables of SavedModel ${exportDir}`);
     }
-    return new SessionEngine(inspection.signatures, addon, session, inspection.inputChecks);
+    return new SessionEngine(inspection.signatures, addon, session, inspection.inputChecks, options.trimAfterClose ?? trimsAfterClose());
   }
 
   async run({ signature: key, inputs, outputFilter }: RunRequest): Promise<Map<string, HostTensor>> {
@@ -94,6 +98,8 @@ export class SessionEngine implements ModelEngine {
     this.closed = true;
     // TensorFlow frees the graph and session on libuv's thread pool (after runs in flight).
     await this.addon.closeSession(this.session);
+    // Then glibc hands the freed pages back (memory-trim.ts), also off the event loop.
+    if (this.trimAfterClose) await trimAllocator(this.addon);
   }
 }
 

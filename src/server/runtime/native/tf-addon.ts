@@ -50,14 +50,14 @@ export interface TfAddon {
   /** Restores resource variables (VarHandleOp names) from checkpoint keys, in the session. */
   restoreVariables(session: AddonSession, checkpointPrefix: string, entries: readonly RestoreEntry[]): Promise<void>;
   /**
-   * Closes the session; resolves once TensorFlow has freed it and its graph, which runs on libuv's
-   * thread pool after the last run in flight (addons built before that return undefined, freeing
-   * it in the call).
+   * Closes the session; resolves once TensorFlow has freed it and its graph, which runs on a
+   * thread of its own at a lower priority after the last run in flight (addons built before that
+   * return undefined, freeing it in the call).
    */
   closeSession(session: AddonSession): Promise<void> | void;
   /**
-   * glibc's malloc_trim(0) on libuv's thread pool: free heap pages of every arena back to the
-   * system; true when some were. Absent from addons built before it.
+   * glibc's malloc_trim(0) on a thread of its own at a lower priority: free heap pages of every
+   * arena back to the system; true when some were. Absent from addons built before it.
    */
   trimMemory?(): Promise<boolean>;
   /** The ConfigProto TensorFlow's SessionOptions hold after TF_SetConfig(config), serialized by TensorFlow. */
