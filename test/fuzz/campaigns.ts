@@ -14,7 +14,7 @@ import { ReloadConfigRequestSchema } from '../../src/gen/tensorflow_serving/apis
 import { parseModelServerConfig } from '../../src/server/config/model-config.js';
 import { modelServiceDefinition } from '../../src/server/transports/grpc/index.js';
 import { HALF_PLUS_TWO } from '../support/test-models.js';
-import { type GrpcReply, type Reply, RestClient, grpcRaw, pool } from './clients.js';
+import { GRPC_HANG_MS, type GrpcReply, HANG_MS, type Reply, RestClient, grpcRaw, pool } from './clients.js';
 import type { FuzzServer } from './fuzz-server.js';
 import { type GoodCheck, GOOD_BODY, grpcChecks, halfRestCheck, restChecks } from './good-requests.js';
 import { grpcCase } from './grpc-cases.js';
@@ -157,8 +157,25 @@ const SERVER_FAULT_CODES = new Set([GrpcStatus.INTERNAL, GrpcStatus.UNKNOWN, Grp
 const grpcUnsettled = (r: GrpcReply): boolean => r.code === GrpcStatus.RESOURCE_EXHAUSTED || r.code === GrpcStatus.UNAVAILABLE || r.code === GrpcStatus.DEADLINE_EXCEEDED;
 const sameGrpc = (a: GrpcReply, b: GrpcReply): boolean => a.code === b.code && a.details === b.details && (a.bytes ?? Buffer.alloc(0)).equals(b.bytes ?? Buffer.alloc(0));
 
-export async function grpcCampaign(server: FuzzServer, seed: number, cases: number, options: CampaignOptions = {}): Promise<CampaignResult> {
-  const result = newResult('gRPC', server);
+export interface GrpcCampaignResult extends CampaignResult {
+  /** Cases answered after HANG_MS (within GRPC_HANG_MS, else a hang), the slowest (ms) and its case. */
+  slow: { calls: number; slowestMs: number; slowestCase?: number };
+}
+
+/**
+ * Mutated gRPC messages (grpc-cases.ts); a case not answered within GRPC_HANG_MS is a hang, one
+ * answered after HANG_MS is counted as slow with its time.
+ */
+export async function grpcCampaign(server: FuzzServer, seed: number, cases: number, options: CampaignOptions = {}): Promise<GrpcCampaignResult> {
+  const result: GrpcCampaignResult = { ...newResult('gRPC', server), slow: { calls: 0, slowestMs: 0 } };
+  const ask = async (c: { path: string; bytes: Buffer }, i: number): Promise<GrpcReply> => {
+    const sent = Date.now();
+    const reply = await grpcRaw(server.channel, c.path, c.bytes, undefined, GRPC_HANG_MS);
+    const took = Date.now() - sent;
+    if (took > HANG_MS && reply.code !== GrpcStatus.DEADLINE_EXCEEDED) result.slow.calls++;
+    if (took > result.slow.slowestMs) result.slow = { ...result.slow, slowestMs: took, slowestCase: i };
+    return reply;
+  };
   const checks = grpcChecks(server);
   const nextGood = rotation(result, checks);
   let dead = false;
@@ -166,7 +183,7 @@ export async function grpcCampaign(server: FuzzServer, seed: number, cases: numb
   await pool(numbers.length, options.concurrency ?? 1, async (k) => {
     const i = numbers[k]!;
     const c = grpcCase(caseRng(seed ^ 0x9e3779b9, i), i, server.mediaSeeds);
-    const reply = await grpcRaw(server.channel, c.path, c.bytes);
+    const reply = await ask(c, i);
     if (++result.cases % PROGRESS_EVERY === 0) options.progress?.(result);
     const describe = (): string => `gRPC case ${i} (seed ${seed}) ${c.path} bytes(b64)=${c.bytes.subarray(0, 300).toString('base64')}${c.bytes.length > 300 ? `... (${c.bytes.length} bytes)` : ''}`;
     if (!checkAlive(server, result, describe())) {
@@ -175,13 +192,13 @@ export async function grpcCampaign(server: FuzzServer, seed: number, cases: numb
     }
     if (reply.code === GrpcStatus.DEADLINE_EXCEEDED) {
       result.hangs++;
-      finding(result, `hang: ${describe()}`);
+      finding(result, `hang (no answer within ${GRPC_HANG_MS / 1000} s): ${describe()}`);
     } else if (SERVER_FAULT_CODES.has(reply.code)) {
       result.serverErrors++;
       finding(result, `${GrpcStatus[reply.code]} ${reply.details.slice(0, 200)}: ${describe()}`);
     }
     if (i % REPEAT_EVERY === REPEAT_EVERY - 1 && !grpcUnsettled(reply)) {
-      const again = await grpcRaw(server.channel, c.path, c.bytes);
+      const again = await ask(c, i);
       if (!grpcUnsettled(again) && !sameGrpc(reply, again)) {
         result.nondeterministic++;
         finding(result, `answer changed: ${GrpcStatus[reply.code]} ${reply.details.slice(0, 100)} then ${GrpcStatus[again.code]} ${again.details.slice(0, 100)}: ${describe()}`);
