@@ -290,7 +290,7 @@ export interface CorruptVersionResult extends CampaignResult {
   loadedKinds: Record<string, number>;
   /**
    * What a fixed dwell would misjudge: versions settled only after `dwellMs`, the slowest settle
-   * and come-back (ms from the drop, from the removal), and 123's misses excused because a corrupt
+   * and come-back (ms from the drop, from the removal), and 123's 404s excused because a corrupt
    * version had loaded before the reply.
    */
   timing: { settledAfterDwell: number; slowestSettleMs: number; slowestComeBackMs: number; missesAfterLoad: number };
@@ -363,7 +363,8 @@ export async function corruptVersionCampaign(server: FuzzServer, seed: number, v
       result.timing.slowestSettleMs = Math.max(result.timing.slowestSettleMs, v.settled.at - droppedAt);
     }
     for (const { v, problem, answeredAt } of missed) {
-      if (v.settled?.kind === 'loaded' && answeredAt >= v.settled.at) {
+      // Only a 404 (123 unloaded by the latest policy): any other failure of 123 is lost all the same.
+      if (v.settled?.kind === 'loaded' && answeredAt >= v.settled.at && problem.startsWith('404 ')) {
         result.timing.missesAfterLoad++;
         continue;
       }
