@@ -14,7 +14,7 @@ import { ReloadConfigRequestSchema } from '../../src/gen/tensorflow_serving/apis
 import { parseModelServerConfig } from '../../src/server/config/model-config.js';
 import { modelServiceDefinition } from '../../src/server/transports/grpc/index.js';
 import { HALF_PLUS_TWO } from '../support/test-models.js';
-import { type GrpcReply, type Reply, RestClient, grpcRaw, pool } from './clients.js';
+import { GRPC_HANG_MS, type GrpcReply, HANG_MS, type Reply, RestClient, grpcRaw, pool } from './clients.js';
 import type { FuzzServer } from './fuzz-server.js';
 import { type GoodCheck, GOOD_BODY, grpcChecks, halfRestCheck, restChecks } from './good-requests.js';
 import { grpcCase } from './grpc-cases.js';
@@ -157,8 +157,25 @@ const SERVER_FAULT_CODES = new Set([GrpcStatus.INTERNAL, GrpcStatus.UNKNOWN, Grp
 const grpcUnsettled = (r: GrpcReply): boolean => r.code === GrpcStatus.RESOURCE_EXHAUSTED || r.code === GrpcStatus.UNAVAILABLE || r.code === GrpcStatus.DEADLINE_EXCEEDED;
 const sameGrpc = (a: GrpcReply, b: GrpcReply): boolean => a.code === b.code && a.details === b.details && (a.bytes ?? Buffer.alloc(0)).equals(b.bytes ?? Buffer.alloc(0));
 
-export async function grpcCampaign(server: FuzzServer, seed: number, cases: number, options: CampaignOptions = {}): Promise<CampaignResult> {
-  const result = newResult('gRPC', server);
+export interface GrpcCampaignResult extends CampaignResult {
+  /** Cases answered after HANG_MS (within GRPC_HANG_MS, else a hang), the slowest (ms) and its case. */
+  slow: { calls: number; slowestMs: number; slowestCase?: number };
+}
+
+/**
+ * Mutated gRPC messages (grpc-cases.ts); a case not answered within GRPC_HANG_MS is a hang, one
+ * answered after HANG_MS is counted as slow with its time.
+ */
+export async function grpcCampaign(server: FuzzServer, seed: number, cases: number, options: CampaignOptions = {}): Promise<GrpcCampaignResult> {
+  const result: GrpcCampaignResult = { ...newResult('gRPC', server), slow: { calls: 0, slowestMs: 0 } };
+  const ask = async (c: { path: string; bytes: Buffer }, i: number): Promise<GrpcReply> => {
+    const sent = Date.now();
+    const reply = await grpcRaw(server.channel, c.path, c.bytes, undefined, GRPC_HANG_MS);
+    const took = Date.now() - sent;
+    if (took > HANG_MS && reply.code !== GrpcStatus.DEADLINE_EXCEEDED) result.slow.calls++;
+    if (took > result.slow.slowestMs) result.slow = { ...result.slow, slowestMs: took, slowestCase: i };
+    return reply;
+  };
   const checks = grpcChecks(server);
   const nextGood = rotation(result, checks);
   let dead = false;
@@ -166,7 +183,7 @@ export async function grpcCampaign(server: FuzzServer, seed: number, cases: numb
   await pool(numbers.length, options.concurrency ?? 1, async (k) => {
     const i = numbers[k]!;
     const c = grpcCase(caseRng(seed ^ 0x9e3779b9, i), i, server.mediaSeeds);
-    const reply = await grpcRaw(server.channel, c.path, c.bytes);
+    const reply = await ask(c, i);
     if (++result.cases % PROGRESS_EVERY === 0) options.progress?.(result);
     const describe = (): string => `gRPC case ${i} (seed ${seed}) ${c.path} bytes(b64)=${c.bytes.subarray(0, 300).toString('base64')}${c.bytes.length > 300 ? `... (${c.bytes.length} bytes)` : ''}`;
     if (!checkAlive(server, result, describe())) {
@@ -175,13 +192,13 @@ export async function grpcCampaign(server: FuzzServer, seed: number, cases: numb
     }
     if (reply.code === GrpcStatus.DEADLINE_EXCEEDED) {
       result.hangs++;
-      finding(result, `hang: ${describe()}`);
+      finding(result, `hang (no answer within ${GRPC_HANG_MS / 1000} s): ${describe()}`);
     } else if (SERVER_FAULT_CODES.has(reply.code)) {
       result.serverErrors++;
       finding(result, `${GrpcStatus[reply.code]} ${reply.details.slice(0, 200)}: ${describe()}`);
     }
     if (i % REPEAT_EVERY === REPEAT_EVERY - 1 && !grpcUnsettled(reply)) {
-      const again = await grpcRaw(server.channel, c.path, c.bytes);
+      const again = await ask(c, i);
       if (!grpcUnsettled(again) && !sameGrpc(reply, again)) {
         result.nondeterministic++;
         finding(result, `answer changed: ${GrpcStatus[reply.code]} ${reply.details.slice(0, 100)} then ${GrpcStatus[again.code]} ${again.details.slice(0, 100)}: ${describe()}`);
@@ -231,30 +248,74 @@ const CORRUPTIONS: ReadonlyArray<[string, Corruption]> = [
 
 type Reaction = 'failed' | 'loaded' | 'skipped';
 
+/** How the server reacted to a version directory, and when (the server's clock, ms). */
+interface Settled {
+  readonly kind: Reaction;
+  readonly at: number;
+}
+
 /** How the server reacted to version directory `dir` of `model` (logged after event `from`), if it did yet. */
-function reaction(server: FuzzServer, from: number, model: string, dir: string): Reaction | undefined {
+function reaction(server: FuzzServer, from: number, model: string, dir: string): Settled | undefined {
   const events = server.process.events;
   for (let i = from; i < events.length; i++) {
     const e = events[i]!;
     if (e['model'] !== model) continue;
-    if (e.event === 'version_load_failed' && String(e['version']) === dir) return 'failed';
-    if (e.event === 'version_available' && String(e['version']) === dir) return 'loaded';
-    if (e.event === 'version_dir_skipped' && e['dir'] === dir) return 'skipped';
+    const at = Date.parse(String(e['time']));
+    if (e.event === 'version_load_failed' && String(e['version']) === dir) return { kind: 'failed', at };
+    if (e.event === 'version_available' && String(e['version']) === dir) return { kind: 'loaded', at };
+    if (e.event === 'version_dir_skipped' && e['dir'] === dir) return { kind: 'skipped', at };
   }
   return undefined;
 }
 
+/** The version events of `model` logged after event `from`, as a finding's evidence. */
+function versionEvents(server: FuzzServer, from: number, model: string): string {
+  return server.process.events.slice(from).filter((e) => e['model'] === model && /^version_/.test(e.event))
+    .map((e) => `${String(e['time']).slice(11, 23)} ${e.event} ${String(e['version'] ?? e['dir'] ?? '')}`).join(', ');
+}
+
+/** Resolves once `settled()` holds (checked every 50 ms) or after `limitMs`: whether it held. */
+async function until(settled: () => boolean, limitMs: number): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  while (!settled()) {
+    if (Date.now() >= end) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+export interface CorruptVersionResult extends CampaignResult {
+  seen: number;
+  loaded: number;
+  loadedKinds: Record<string, number>;
+  /**
+   * What a fixed dwell would misjudge: versions settled only after `dwellMs`, the slowest settle
+   * and come-back (ms from the drop, from the removal), and 123's 404s excused because a corrupt
+   * version had loaded before the reply.
+   */
+  timing: { settledAfterDwell: number; slowestSettleMs: number; slowestComeBackMs: number; missesAfterLoad: number };
+}
+
+/** The server has this long to react to a corrupt version, and to bring 123 back, before it is a hang. */
+const REACTION_LIMIT_MS = 120_000;
+
 /**
  * Corrupt versions (numbers above 123) dropped into the polled base paths (one into each of
- * half, poll1, ... at a time) while version 123 and the latest of each are asked continuously;
- * each is removed once the server logged its load failing (or the directory skipped), or after
- * `dwellMs`. `seen` counts the versions the server was seen to try. A corrupt version that still
- * loads (a flipped byte TensorFlow does not mind) replaces 123 as TF Serving's latest policy says;
- * `loaded` counts those, and 123 must answer again within `dwellMs` once it is removed.
+ * half, poll1, ... at a time) while version 123 and the latest of each are asked continuously for
+ * `dwellMs`; each is removed once the server logged its load failing (or succeeding, or the
+ * directory skipped): a version the server has not settled within REACTION_LIMIT_MS is a hang.
+ * `seen` counts the versions the server settled. A corrupt version that still loads (a flipped
+ * byte TensorFlow does not mind) replaces 123 as TF Serving's latest policy says (`loaded` counts
+ * those): an answer other than 123's is lost only if it came before that version was available
+ * by the server's log (never by which of the log pipe and the HTTP reply the client read first).
+ * Once such a version is removed, the server must load 123 again and unload it, then 123 answers.
  */
-export async function corruptVersionCampaign(server: FuzzServer, seed: number, versions: number, dwellMs = 4000): Promise<CampaignResult & { seen: number; loaded: number; loadedKinds: Record<string, number> }> {
+export async function corruptVersionCampaign(server: FuzzServer, seed: number, versions: number, dwellMs = 4000): Promise<CorruptVersionResult> {
   const rng = new Rng(seed ^ 0x51ed270b);
-  const result = { ...newResult('corrupt versions', server), seen: 0, loaded: 0, loadedKinds: {} as Record<string, number> };
+  const result: CorruptVersionResult = {
+    ...newResult('corrupt versions', server), seen: 0, loaded: 0, loadedKinds: {},
+    timing: { settledAfterDwell: 0, slowestSettleMs: 0, slowestComeBackMs: 0, missesAfterLoad: 0 },
+  };
   const client = new RestClient(server.rest, server.polled.length * 2);
   let dropped = 0;
   while (dropped < versions && server.alive) {
@@ -265,20 +326,22 @@ export async function corruptVersionCampaign(server: FuzzServer, seed: number, v
       const path = join(model.basePath, dir);
       mkdirSync(path);
       corrupt(path, rng);
-      return { model, dir, path, name, reaction: undefined as Reaction | undefined };
+      return { model, dir, path, name, settled: undefined as Settled | undefined };
     });
     result.cases += round.length;
-    const until = Date.now() + dwellMs;
-    while (round.some((v) => v.reaction === undefined) && Date.now() < until) {
+    const droppedAt = Date.now();
+    // 123's wrong answers, judged once the server settled the corrupt version.
+    const missed: Array<{ v: (typeof round)[number]; problem: string; answeredAt: number }> = [];
+    const settle = (): boolean => {
+      for (const v of round) v.settled ??= reaction(server, mark, v.model.name, v.dir);
+      return round.every((v) => v.settled !== undefined);
+    };
+    const asking = Date.now() + dwellMs;
+    while (!settle() && Date.now() < asking && server.alive) {
       await Promise.all(round.map(async (v) => {
         const check = halfRestCheck(client, `/v1/models/${v.model.name}/versions/123:predict`);
         const problem = await check.run();
-        // Re-read: the corrupt version may have loaded (and 123 gone) while the call ran.
-        v.reaction ??= reaction(server, mark, v.model.name, v.dir);
-        if (problem !== undefined && v.reaction !== 'loaded') {
-          result.lost++;
-          finding(result, `lost good request ${check.name} with corrupt version ${v.dir} (${v.name}): ${problem}`);
-        }
+        if (problem !== undefined) missed.push({ v, problem, answeredAt: Date.now() });
         // The latest version answers too (123 or a corrupt one that loaded: never an error).
         const latest = await client.post(`/v1/models/${v.model.name}:predict`, GOOD_BODY);
         if (latest.status >= 500) {
@@ -288,22 +351,40 @@ export async function corruptVersionCampaign(server: FuzzServer, seed: number, v
       }));
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    result.seen += round.filter((v) => v.reaction !== undefined).length;
+    if (!(await until(() => settle() || !server.alive, REACTION_LIMIT_MS)) && server.alive) {
+      for (const v of round.filter((r) => r.settled === undefined)) {
+        result.hangs++;
+        finding(result, `the server did not settle corrupt version ${v.model.name}/${v.dir} (${v.name}) within ${REACTION_LIMIT_MS / 1000} s: ${versionEvents(server, mark, v.model.name)}`);
+      }
+    }
+    for (const v of round) {
+      if (v.settled === undefined) continue;
+      if (v.settled.at - droppedAt > dwellMs) result.timing.settledAfterDwell++;
+      result.timing.slowestSettleMs = Math.max(result.timing.slowestSettleMs, v.settled.at - droppedAt);
+    }
+    for (const { v, problem, answeredAt } of missed) {
+      // Only a 404 (123 unloaded by the latest policy): any other failure of 123 is lost all the same.
+      if (v.settled?.kind === 'loaded' && answeredAt >= v.settled.at && problem.startsWith('404 ')) {
+        result.timing.missesAfterLoad++;
+        continue;
+      }
+      result.lost++;
+      finding(result, `lost good request REST /v1/models/${v.model.name}/versions/123:predict with corrupt version ${v.dir} (${v.name}, ${v.settled?.kind ?? 'unsettled'}): ${problem}; ${v.model.name}'s events: ${versionEvents(server, mark, v.model.name)}`);
+    }
+    result.seen += round.filter((v) => v.settled !== undefined).length;
     for (const { path } of round) rmSync(path, { recursive: true, force: true });
-    // 123 comes back where a corrupt version had replaced it.
-    for (const v of round.filter((r) => r.reaction === 'loaded')) {
+    const removedAt = Date.now();
+    // 123 comes back where a corrupt version had replaced it: loaded again, then the corrupt one unloaded.
+    for (const v of round.filter((r) => r.settled?.kind === 'loaded')) {
       result.loaded++;
       result.loadedKinds[v.name] = (result.loadedKinds[v.name] ?? 0) + 1;
-      const check = halfRestCheck(client, `/v1/models/${v.model.name}/versions/123:predict`);
-      const back = Date.now() + dwellMs;
-      let problem = await check.run();
-      while (problem !== undefined && Date.now() < back) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        problem = await check.run();
-      }
-      if (problem !== undefined) {
+      const unloaded = (): boolean => server.process.events.slice(mark).some((e) => e['model'] === v.model.name && e.event === 'version_unloaded' && String(e['version']) === v.dir);
+      const back = await until(() => unloaded() || !server.alive, REACTION_LIMIT_MS);
+      result.timing.slowestComeBackMs = Math.max(result.timing.slowestComeBackMs, Date.now() - removedAt);
+      const problem = await halfRestCheck(client, `/v1/models/${v.model.name}/versions/123:predict`).run();
+      if (!back || problem !== undefined) {
         result.lost++;
-        finding(result, `${v.model.name} version 123 did not come back after corrupt version ${v.dir} (${v.name}, which loaded) was removed: ${problem}`);
+        finding(result, `${v.model.name} version 123 did not come back after corrupt version ${v.dir} (${v.name}, which loaded) was removed (${back ? 'it was unloaded' : `not unloaded within ${REACTION_LIMIT_MS / 1000} s`}): ${problem ?? '123 answers'}; events: ${versionEvents(server, mark, v.model.name)}`);
       }
     }
     if (!checkAlive(server, result, `corrupt versions ${round.map((v) => `${v.model.name}/${v.dir} (${v.name})`).join(', ')}`)) break;

@@ -33,7 +33,9 @@ async function main(): Promise<void> {
   try {
     const log = (r: CampaignResult): void => {
       results.push(r);
-      const seen = 'seen' in r && 'loaded' in r ? `, ${String(r.seen)} tried by the server (${String(r.loaded)} loaded all the same: ${JSON.stringify((r as { loadedKinds?: unknown }).loadedKinds)})` : '';
+      const seen = 'seen' in r && 'loaded' in r
+        ? `, ${String(r.seen)} tried by the server (${String(r.loaded)} loaded all the same: ${JSON.stringify((r as { loadedKinds?: unknown }).loadedKinds)}; ${JSON.stringify((r as { timing?: unknown }).timing)})`
+        : 'slow' in r ? `, ${JSON.stringify(r.slow)} answered after 30 s` : '';
       process.stderr.write(`${r.campaign}: ${r.cases} cases${seen}, ${r.findings.length} findings, RSS ${r.rssBeforeMb} -> ${r.rssAfterMb} MB (${Math.round((Date.now() - started) / 1000)} s)\n`);
     };
     const progress = (r: CampaignResult): void => {
