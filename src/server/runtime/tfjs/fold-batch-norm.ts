@@ -24,9 +24,9 @@ const LINEAR_OPS = new Set(['Conv2D', 'DepthwiseConv2dNative', 'MatMul']);
 interface Linear {
   readonly node: IrNode;
   readonly filter: HostTensor & { readonly data: Float32Array };
-  /** Output channels, and the output channel of filter element i. */
+  /** Output channels; filter element i belongs to channel floor(i / stride) % channels. */
   readonly channels: number;
-  readonly channelOf: (i: number) => number;
+  readonly stride: number;
   readonly outputRank: number;
 }
 
@@ -39,13 +39,13 @@ function describeLinear(node: IrNode, filter: HostTensor | undefined): Linear | 
     if (shape.length !== 2) return undefined;
     const transposed = node.attr['transpose_b']?.value.case === 'b' && node.attr['transpose_b'].value.value;
     const [rows, cols] = shape as [number, number];
-    if (transposed) return { node, filter: typed, channels: rows, channelOf: (i) => Math.floor(i / cols), outputRank: 2 };
-    return { node, filter: typed, channels: cols, channelOf: (i) => i % cols, outputRank: 2 };
+    if (transposed) return { node, filter: typed, channels: rows, stride: cols, outputRank: 2 };
+    return { node, filter: typed, channels: cols, stride: 1, outputRank: 2 };
   }
   if (shape.length !== 4 || (getString(node, 'data_format') ?? 'NHWC') !== 'NHWC') return undefined;
   // Conv2D: [h, w, in, out]; depthwise: [h, w, in, multiplier] with output channel in * m + j.
   const channels = node.op === 'Conv2D' ? shape[3]! : shape[2]! * shape[3]!;
-  return { node, filter: typed, channels, channelOf: (i) => i % channels, outputRank: 4 };
+  return { node, filter: typed, channels, stride: 1, outputRank: 4 };
 }
 
 /** A constant usable per output channel: shape [..., 1, C] or a single value, within the output's rank. */
@@ -155,9 +155,16 @@ export function foldBatchNorm(body: Body, onlyUse: (name: string) => boolean, va
 }
 
 function rewrite(body: Body, linear: Linear, { scale, shift }: Affine, chain: readonly IrNode[]): void {
-  const { node, filter, channels, channelOf } = linear;
+  const { node, filter, channels, stride } = linear;
   const folded = new Float32Array(filter.data.length);
-  for (let i = 0; i < folded.length; i++) folded[i] = f32(filter.data[i]! * scale[channelOf(i)]!);
+  // The product of two float32s is exact in a double; the store rounds it once, as float32 would.
+  for (let i = 0, c = 0, k = 0; i < folded.length; i++) {
+    folded[i] = filter.data[i]! * scale[c]!;
+    if (++k === stride) {
+      k = 0;
+      if (++c === channels) c = 0;
+    }
+  }
   const last = chain[chain.length - 1]!;
   const constant = (name: string, value: HostTensor): string => {
     body.nodes.set(name, { name, op: 'Const', inputs: [], controlInputs: [], device: '', attr: { dtype: node.attr['T']!, value: hostTensorAttr(value) } });

@@ -137,6 +137,25 @@ describe('optimizeForTfjs', () => {
     assert.deepEqual(constValues(graph, fused.inputs[2]!), [-0.5, 0, -1.5, -1]);
   });
 
+  it('folds BiasAdd + Mul into a MatMul with transpose_b, scaling rows of its [out, in] weights', () => {
+    const graph = frozen([
+      node('x', 'Placeholder'),
+      constant('w', [2, 3], [1, 2, 3, 4, 5, 6]),
+      constant('b', [2], [1, -1]),
+      constant('scale', [1, 2], [10, 0.5]),
+      node('mm', 'MatMul', ['x:0', 'w:0'], { transpose_a: boolAttr(false), transpose_b: boolAttr(true) }),
+      node('bias', 'BiasAdd', ['mm:0', 'b:0']),
+      node('mul', 'Mul', ['scale:0', 'bias:0']),
+    ], 'mul');
+    optimizeForTfjs(graph);
+    const fused = graph.nodes.get('mul')!;
+    assert.equal(fused.op, '_FusedMatMul');
+    assert.deepEqual(fusedOps(fused), ['BiasAdd']);
+    assert.equal(fused.attr['transpose_b']?.value.value, true);
+    assert.deepEqual(constValues(graph, fused.inputs[1]!), [10, 20, 30, 2, 2.5, 3]);
+    assert.deepEqual(constValues(graph, fused.inputs[2]!), [10, -0.5]);
+  });
+
   it('does not fold into weights a run may assign, nor a FusedBatchNorm in training mode', () => {
     const graph = frozen([
       node('x', 'Placeholder'),
