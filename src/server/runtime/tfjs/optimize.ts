@@ -1,6 +1,7 @@
 /**
  * Graph optimisations for tfjs, after freezing: constant folding (computed with tfjs's own ops, so
- * values are exactly what execution would compute) and fusion of Conv2D/DepthwiseConv2dNative/
+ * values are exactly what execution would compute), BatchNorm folded into the weights before it
+ * (fold-batch-norm.ts), and fusion of Conv2D/DepthwiseConv2dNative/
  * MatMul + BiasAdd + activation into tfjs's fused kernels. Keras inference graphs are full of both:
  * BatchNorm's scale and shift are constant expressions, and every Dense/Conv layer is
  * op + BiasAdd + activation; unfused, each is a separate pass over the activations.
@@ -20,6 +21,8 @@ import { keepLookupRank } from './lookup-rank.js';
 import { linkReservedSizes } from './tensor-list-size.js';
 import { unrollStaticLoops } from './unroll-while.js';
 import { fuseElementwise } from './fuse-elementwise.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
+import { dropUnreadConsts, singleUseTest } from './graph-uses.js';
 
 type Folder = (inputs: tf.Tensor[], node: IrNode) => tf.Tensor;
 
@@ -65,6 +68,11 @@ export function optimizeForTfjs(frozen: FrozenGraph): void {
     const proto = getTensor(node, 'value');
     return proto ? tensorFromProto(proto) : undefined;
   };
+  // Weights a run may assign stay as they are.
+  const constantWeights = (node: IrNode): HostTensor | undefined => {
+    const key = getString(node, VARIABLE_ATTR);
+    return key !== undefined && frozen.mutableVariables.has(key) ? undefined : values(node);
+  };
   const top = frozen.nodes as Map<string, IrNode>;
   const bodies: Array<{ body: Body; keep: ReadonlySet<string> }> = [
     { body: { name: '', nodes: top }, keep: protectedTop },
@@ -74,9 +82,11 @@ export function optimizeForTfjs(frozen: FrozenGraph): void {
     keepLookupRank(body);
     linkReservedSizes(body);
     foldConstants(body, values, keep);
+    foldBatchNorm(body, singleUseTest(body, keep, frozen), constantWeights);
     fuse(body, keep, frozen);
     fuseScaleShift(body, keep, frozen, values);
     fuseElementwise(body, keep);
+    dropUnreadConsts(body, keep, frozen);
   }
 }
 
@@ -105,19 +115,6 @@ function foldConstants(body: Body, valueOf: (node: IrNode) => HostTensor | undef
       changed = true;
     }
   }
-}
-
-/** Whether a node's output has exactly one reader and is not needed by name (fed or fetched). */
-function singleUseTest(body: Body, keep: ReadonlySet<string>, frozen: FrozenGraph): (name: string) => boolean {
-  const consumers = new Map<string, number>();
-  const count = (ref: string): void => {
-    const name = parseRef(ref).node;
-    consumers.set(name, (consumers.get(name) ?? 0) + 1);
-  };
-  for (const node of body.nodes.values()) node.inputs.forEach(count);
-  for (const ref of body.ret?.values() ?? []) count(ref);
-  if (body.name === '') for (const binding of frozen.signatures) for (const name of binding.outputs.values()) count(formatRef(name, 0));
-  return (name) => consumers.get(name) === 1 && !keep.has(name);
 }
 
 /** Merges op -> BiasAdd(const) [-> activation] chains whose intermediate values nobody else reads. */
