@@ -1,5 +1,5 @@
 /**
- * What tracing, payload logging and the OIP REST codec add to a request, in CPU microseconds
+ * What tracing, payload logging and the OIP REST and gRPC codecs add to a request, in CPU microseconds
  * (process.cpuUsage: every thread of this process, so file writes and OTLP exports count), run
  * in-process on the serving stack's own functions. On a shared machine throughput ratios swing
  * with other load; CPU per call does not, and with the server's CPU per request measured in the
@@ -9,16 +9,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { context } from '@opentelemetry/api';
+import { ModelInferRequestSchema, ModelInferResponseSchema } from '../../src/gen/inference/grpc_service_pb.js';
+import { PredictRequestSchema, PredictResponseSchema } from '../../src/gen/tensorflow_serving/apis/predict_pb.js';
 import { LoggingConfigSchema } from '../../src/gen/tensorflow_serving/config/logging_config_pb.js';
-import { Code } from '../../src/server/errors.js';
+import { Code, ServingError } from '../../src/server/errors.js';
 import { DEFAULT_PAYLOAD_LOG_LIMITS, PayloadLog } from '../../src/server/payload-log/payload-logger.js';
 import type { TensorSpec } from '../../src/server/runtime/savedmodel/signatures.js';
 import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
 import type { HostTensor } from '../../src/server/runtime/tensor/host-tensor.js';
 import { startTracing } from '../../src/server/tracing/start-tracing.js';
 import { endRequestSpan, startRequestSpan, withChildSpan } from '../../src/server/tracing/tracing.js';
+import { convertRequest } from '../../src/server/transports/grpc/big-requests.js';
+import { inferResponseOf } from '../../src/server/transports/grpc/inference-requests.js';
+import { predictInputOf } from '../../src/server/transports/grpc/requests.js';
+import { predictResponse } from '../../src/server/transports/grpc/responses.js';
 import { parseBody } from '../../src/server/transports/rest/json-parse.js';
 import { tensorsFromJson } from '../../src/server/transports/rest/json-tensor.js';
 import { parseInferRequest } from '../../src/server/transports/rest/oip/infer-request.js';
@@ -143,4 +149,45 @@ export async function restCodecCost(w: CostWorkload): Promise<CallCost> {
     for (let i = 0; i < n; i++) inferResponse(result, parseInferRequest(w.key, '', oipBody, undefined));
   });
   return { what: `${w.key} REST codec: OIP (/v2 infer JSON) vs TF Serving (:predict instances)`, withMicros: oip, withoutMicros: tf, addedMicros: oip - tf };
+}
+
+const bytesOf = (values: Float32Array): Uint8Array => new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+
+/**
+ * The OIP gRPC codec (decode ModelInfer with raw_input_contents, convert, build and encode the
+ * response with raw_output_contents) against TF Serving's Predict codec (decode with
+ * tensor_content, convert, build and encode the response with float_val, TF Serving's default):
+ * the functions the server runs (big-requests.ts; in a worker from --grpc_offload_bytes on, the
+ * same work).
+ */
+export async function grpcCodecCost(w: CostWorkload): Promise<CallCost> {
+  const output = outputOf(w);
+  const predictBytes = toBinary(PredictRequestSchema, create(PredictRequestSchema, {
+    modelSpec: { name: w.key },
+    inputs: { [w.alias]: { dtype: DataType.DT_FLOAT, tensorShape: { dim: w.shape.map((size) => ({ size: BigInt(size), name: '' })) }, tensorContent: bytesOf(w.values) } },
+  }));
+  const inferBytes = toBinary(ModelInferRequestSchema, create(ModelInferRequestSchema, {
+    modelName: w.key,
+    inputs: [{ name: w.alias, datatype: 'FP32', shape: w.shape.map(BigInt) }],
+    rawInputContents: [bytesOf(w.values)],
+  }));
+  const spec = { name: w.key, version: 1n, signatureName: 'serving_default' };
+  const tf = await cpuPerCall(w.calls, (n) => {
+    for (let i = 0; i < n; i++) {
+      const converted = convertRequest('predict', predictBytes);
+      if (!('request' in converted)) throw converted.error;
+      predictInputOf(converted);
+      toBinary(PredictResponseSchema, predictResponse({ modelSpec: spec, outputs: new Map([['y', output]]) }));
+    }
+  });
+  const oip = await cpuPerCall(w.calls, (n) => {
+    for (let i = 0; i < n; i++) {
+      const converted = convertRequest('modelInfer', inferBytes);
+      if (!('request' in converted)) throw converted.error;
+      if (converted.infer instanceof ServingError) throw converted.infer;
+      const result = { modelName: w.key, modelVersion: '1', signatureName: 'serving_default', outputs: [{ name: 'y', datatype: 'FP32' as const, tensor: output }] };
+      toBinary(ModelInferResponseSchema, inferResponseOf(result, converted.request.id));
+    }
+  });
+  return { what: `${w.key} gRPC codec: OIP (ModelInfer, raw contents) vs TF Serving (Predict, tensor_content in, float_val out)`, withMicros: oip, withoutMicros: tf, addedMicros: oip - tf };
 }

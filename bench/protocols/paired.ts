@@ -1,9 +1,12 @@
 /**
- * Rounds for ratios on a shared, noisy machine: every contestant once per round, the order
- * rotated each round (A B C, B C A, C A B, ...) so that no contestant always runs first or
- * after the same neighbour, and each ratio taken within a round (the two runs minutes apart in
- * a fixed order would see different machines) before the median over rounds is quoted. Beside
- * throughput, the server's CPU per request, which other load on the machine disturbs far less.
+ * Rounds for ratios on a shared, noisy machine: every contestant once per round, and each ratio
+ * taken within a round (the two runs minutes apart in a fixed order would see different machines)
+ * before the median over rounds is quoted. The order is rotated every second round and reversed
+ * on odd rounds (A B C D, D C B A, B C D A, A D C B, ...): a plain rotation ran TF gRPC right
+ * before OIP gRPC in 4 of 5 rounds, so whatever the first run left behind (garbage, closing
+ * connections) always fell on the same side of that ratio; now each pair runs in both orders
+ * equally often over an even number of rounds. Beside throughput, the server's CPU per request,
+ * which other load on the machine disturbs far less.
  */
 import type { LoadResult } from '../server/load.js';
 import { progress } from '../server/paths.js';
@@ -12,10 +15,9 @@ import { median } from '../server/stats.js';
 
 export async function alternateRotating(title: string, contestants: readonly Contestant[], rounds: number): Promise<ContestantSummary[]> {
   const results = new Map<string, LoadResult[]>(contestants.map((c) => [c.key, []]));
-  progress(`${title}: ${contestants.length} contestants x ${rounds} rounds, order rotated each round`);
+  progress(`${title}: ${contestants.length} contestants x ${rounds} rounds, order rotated and reversed`);
   for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < contestants.length; i++) {
-      const contestant = contestants[(round + i) % contestants.length]!;
+    for (const contestant of roundOrder(contestants, round)) {
       const result = await contestant.measure();
       results.get(contestant.key)!.push(result);
       const errors = result.errors > 0 ? `, ${result.errors} errors${result.firstError ? ` (${result.firstError})` : ''}` : '';
@@ -23,6 +25,13 @@ export async function alternateRotating(title: string, contestants: readonly Con
     }
   }
   return contestants.map((c) => summarise(c, results.get(c.key)!));
+}
+
+/** Round r: the list rotated by floor(r / 2), reversed when r is odd. */
+export function roundOrder<T>(items: readonly T[], round: number): T[] {
+  const shift = Math.floor(round / 2) % Math.max(1, items.length);
+  const rotated = [...items.slice(shift), ...items.slice(0, shift)];
+  return round % 2 === 1 ? rotated.reverse() : rotated;
 }
 
 export interface PairedRatio {

@@ -3,11 +3,12 @@
  * 1. the Open Inference Protocol against TF Serving's API on the same server (REST JSON: :predict
  *    vs /v2/.../infer; gRPC: Predict vs ModelInfer with raw contents, both with raw tensor bytes),
  *    on half_plus_two and ResNet50 (target >= 0.9x);
- * 2. tracing at 10% sampling (OTLP/HTTP to a local sink) and payload logging at 10% (TFRecord)
- *    against a server with both off (its own, warmed like them), on REST predict (target >= 0.9x);
- * 3. what tracing, payload logging and the OIP REST codec add per request in CPU (costs.ts,
+ * 2. tracing at 10% sampling (OTLP/HTTP to a local sink), payload logging at 10% (TFRecord) and
+ *    both together against a server with both off (its own, warmed like them), on REST and gRPC
+ *    Predict (target >= 0.9x);
+ * 3. what tracing, payload logging and the OIP REST and gRPC codecs add per request in CPU (costs.ts,
  *    in-process; steady where throughput on a shared machine is not).
- * Contestants alternate round by round, the order rotated each round (the machine is noisy);
+ * Contestants alternate round by round, the order rotated and reversed (paired.ts; the machine is noisy);
  * each ratio is the median over rounds of the ratio within a round, and the server CPU per
  * request ratio is quoted beside it (less disturbed by other load on a shared machine). Every
  * server serves each workload a while before anything is measured, and each measured run has its
@@ -20,7 +21,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ModelInferRequestSchema } from '../../src/gen/inference/grpc_service_pb.js';
 import { PredictRequestSchema } from '../../src/gen/tensorflow_serving/apis/predict_pb.js';
@@ -31,12 +32,12 @@ import { type LoadResult, measureRest } from '../server/load.js';
 import { HALF_PLUS_TWO_BASE, REPO_ROOT, RESULTS_DIR, SERVER_MAIN, progress } from '../server/paths.js';
 import type { Contestant, ContestantSummary } from '../server/rounds.js';
 import { median } from '../server/stats.js';
-import { type CallCost, type CostWorkload, payloadLogCost, restCodecCost, tracingCost } from './costs.js';
+import { type CallCost, type CostWorkload, grpcCodecCost, payloadLogCost, restCodecCost, tracingCost } from './costs.js';
 import { type PairedRatio, alternateRotating, pairedRatio } from './paired.js';
 import type { UnaryLoadOptions, UnaryLoadReport } from './unary-load.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const MODELS = (process.env['BENCH_MODELS'] ?? 'half_plus_two,resnet50').split(',');
 const SECTIONS = (process.env['BENCH_SECTIONS'] ?? 'protocols,observability,costs').split(',');
 const TARGET = 0.9;
@@ -135,6 +136,7 @@ function grpcMeasure(served: Served, path: string, requestBase64: string, concur
       rps: report.rps, requests: report.requests, seconds: report.seconds, p50Ms: report.p50Ms, p99Ms: report.p99Ms,
       errors: report.errors, ...(report.firstError ? { firstError: report.firstError } : {}),
       serverCpuMicrosPerRequest: report.requests > 0 ? (cpu * 1e6) / report.requests : Number.NaN,
+      generatorCpuMicrosPerRequest: report.generatorCpuMicrosPerRequest,
       serverCores: cpu / report.seconds,
       machineCores: ((machine.busy - machineBefore.busy) / Math.max(1, machine.total - machineBefore.total)) * availableParallelism(),
     };
@@ -190,7 +192,7 @@ function modelConfig(dir: string, list: readonly Workload[], logging?: string): 
     const logs = logging ? ` logging_config { sampling_config { sampling_rate: 0.1 } log_collector_config { type: "tfrecord" filename_prefix: "${join(logging, w.key, 'requests')}" } }` : '';
     return `config { name: "${w.model}" base_path: "${base}" model_platform: "tensorflow"${logs} }`;
   });
-  const path = join(dir, `models-${logging ? 'logging' : 'plain'}.config`);
+  const path = join(dir, `models-${logging ? basename(logging) : 'plain'}.config`);
   writeFileSync(path, `model_config_list { ${configs.join(' ')} }`);
   return path;
 }
@@ -221,44 +223,79 @@ async function protocolsSection(w: Workload, plain: Served): Promise<Section> {
   };
 }
 
-/** Tracing at 10% and payload logging at 10% (servers of their own) against both off. */
-async function observabilitySection(w: Workload, off: Served, tracing: Served, logging: Served): Promise<Section> {
+interface ObservedServers {
+  readonly off: Served;
+  readonly tracing: Served;
+  readonly logging: Served;
+  /** Tracing at 10% and payload logging at 10% together (the issue's configuration). */
+  readonly both: Served;
+}
+
+/** Tracing at 10%, payload logging at 10% and both together (servers of their own) against both off, on REST and gRPC Predict. */
+async function observabilitySection(w: Workload, servers: ObservedServers): Promise<Section> {
   const predict = `/v1/models/${w.model}:predict`;
   const grpcPredict = '/tensorflow.serving.PredictionService/Predict';
+  const rest = (served: Served) => restMeasure(served, predict, tfRestBody(w), w.connections);
+  const grpc = (served: Served) => grpcMeasure(served, grpcPredict, tfGrpcRequest(w), w.connections);
   const observed: Contestant[] = [
-    { key: 'off', label: 'tracing and logging off', note: '', measure: restMeasure(off, predict, tfRestBody(w), w.connections) },
-    { key: 'tracing', label: 'tracing at 10%', note: 'OTLP/HTTP to a local sink', measure: restMeasure(tracing, predict, tfRestBody(w), w.connections) },
-    { key: 'logging', label: 'payload logging at 10%', note: 'TFRecord files', measure: restMeasure(logging, predict, tfRestBody(w), w.connections) },
-    { key: 'tracing-grpc', label: 'tracing at 10% (gRPC)', note: '', measure: grpcMeasure(tracing, grpcPredict, tfGrpcRequest(w), w.connections) },
-    { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpcMeasure(off, grpcPredict, tfGrpcRequest(w), w.connections) },
+    { key: 'off', label: 'tracing and logging off', note: '', measure: rest(servers.off) },
+    { key: 'tracing', label: 'tracing at 10%', note: 'OTLP/HTTP to a local sink', measure: rest(servers.tracing) },
+    { key: 'logging', label: 'payload logging at 10%', note: 'TFRecord files', measure: rest(servers.logging) },
+    { key: 'both', label: 'tracing 10% + payload logging 10%', note: '', measure: rest(servers.both) },
+    { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpc(servers.off) },
+    { key: 'tracing-grpc', label: 'tracing at 10% (gRPC)', note: '', measure: grpc(servers.tracing) },
+    { key: 'logging-grpc', label: 'payload logging at 10% (gRPC)', note: '', measure: grpc(servers.logging) },
+    { key: 'both-grpc', label: 'tracing 10% + payload logging 10% (gRPC)', note: '', measure: grpc(servers.both) },
   ];
   const summaries = await alternateRotating(`${w.key}: observability`, observed, ROUNDS);
   const by = (k: string) => summaries.find((s) => s.key === k);
   return {
-    title: `${w.key}: tracing and payload logging at 10% vs off (REST predict; gRPC for tracing too)`,
+    title: `${w.key}: tracing and payload logging at 10% vs off (REST and gRPC Predict)`,
     summaries,
     ratios: [
       pairedRatio(`${w.key} tracing 10% / off (REST)`, by('tracing'), by('off')),
       pairedRatio(`${w.key} payload logging 10% / off (REST)`, by('logging'), by('off')),
+      pairedRatio(`${w.key} tracing 10% + payload logging 10% / both off (REST)`, by('both'), by('off')),
       pairedRatio(`${w.key} tracing 10% / off (gRPC)`, by('tracing-grpc'), by('off-grpc')),
+      pairedRatio(`${w.key} payload logging 10% / off (gRPC)`, by('logging-grpc'), by('off-grpc')),
+      pairedRatio(`${w.key} tracing 10% + payload logging 10% / both off (gRPC)`, by('both-grpc'), by('off-grpc')),
     ],
   };
 }
 
-/** Starts the four servers, warms them up, and runs the throughput sections asked for. */
-async function throughputSections(work: string, list: readonly Workload[], sinkPort: number, servers: Served[]): Promise<Section[]> {
+/** The observability section's servers: both off, tracing 10%, payload logging 10%, both on. */
+async function observedServers(work: string, list: readonly Workload[], sinkPort: number, servers: Served[]): Promise<ObservedServers> {
   const plainConfig = modelConfig(work, list);
-  progress('starting servers (plain, off, tracing 10%, payload logging 10%)');
-  const plain = await startServer('plain', plainConfig, []);
-  servers.push(plain);
-  // The observability section's baseline: a server of its own, warmed and loaded exactly as the
-  // tracing and logging servers (the plain server also serves the whole protocols section).
-  const off = await startServer('off', plainConfig, []);
-  servers.push(off);
-  const tracing = await startServer('tracing', plainConfig, [`--tracing_otlp_endpoint=http://127.0.0.1:${sinkPort}`, '--tracing_sampling_rate=0.1']);
-  servers.push(tracing);
-  const logging = await startServer('logging', modelConfig(work, list, join(work, 'logs')), []);
-  servers.push(logging);
+  const tracingFlags = [`--tracing_otlp_endpoint=http://127.0.0.1:${sinkPort}`, '--tracing_sampling_rate=0.1'];
+  const start = async (label: string, config: string, flags: string[]): Promise<Served> => {
+    const served = await startServer(label, config, flags);
+    servers.push(served);
+    return served;
+  };
+  // The baseline is a server of its own, warmed and loaded exactly as the tracing and logging
+  // servers (the plain server also serves the whole protocols section).
+  return {
+    off: await start('off', plainConfig, []),
+    tracing: await start('tracing', plainConfig, tracingFlags),
+    logging: await start('logging', modelConfig(work, list, join(work, 'logs')), []),
+    both: await start('both', modelConfig(work, list, join(work, 'logs-both')), tracingFlags),
+  };
+}
+
+/**
+ * Starts the servers the sections asked for need (the plain one for protocols; four more for
+ * observability), warms them up, and runs those sections.
+ */
+async function throughputSections(work: string, list: readonly Workload[], sinkPort: number, servers: Served[]): Promise<Section[]> {
+  const wantsProtocols = SECTIONS.includes('protocols');
+  const wantsObservability = SECTIONS.includes('observability');
+  progress(`starting servers (${[wantsProtocols ? 'plain' : '', wantsObservability ? 'off, tracing 10%, payload logging 10%, both' : ''].filter(Boolean).join(', ')})`);
+  let plain: Served | undefined;
+  if (wantsProtocols) {
+    plain = await startServer('plain', modelConfig(work, list), []);
+    servers.push(plain);
+  }
+  const observed = wantsObservability ? await observedServers(work, list, sinkPort, servers) : undefined;
 
   // Every server serves each workload a while before anything is measured (JIT, first
   // allocations): the plain server on all four APIs, the others on the two they are measured on.
@@ -268,13 +305,15 @@ async function throughputSections(work: string, list: readonly Workload[], sinkP
       await restMeasure(served, `/v1/models/${w.model}:predict`, tfRestBody(w), w.connections)();
       await grpcMeasure(served, '/tensorflow.serving.PredictionService/Predict', tfGrpcRequest(w), w.connections)();
     }
-    await restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections)();
-    await grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections)();
+    if (plain) {
+      await restMeasure(plain, `/v2/models/${w.model}/infer`, oipRestBody(w), w.connections)();
+      await grpcMeasure(plain, '/inference.GRPCInferenceService/ModelInfer', oipGrpcRequest(w), w.connections)();
+    }
   }
   const sections: Section[] = [];
   for (const w of list) {
-    if (SECTIONS.includes('protocols')) sections.push(await protocolsSection(w, plain));
-    if (SECTIONS.includes('observability')) sections.push(await observabilitySection(w, off, tracing, logging));
+    if (plain) sections.push(await protocolsSection(w, plain));
+    if (observed) sections.push(await observabilitySection(w, observed));
   }
   return sections;
 }
@@ -296,7 +335,7 @@ async function main(): Promise<void> {
     if (SECTIONS.includes('protocols') || SECTIONS.includes('observability')) sections.push(...await throughputSections(work, list, sinkPort, servers));
     const costs: Array<CallCost & { readonly baseMicros: number; readonly cpuBoundRatio: number }> = [];
     if (SECTIONS.includes('costs')) {
-      progress('CPU per call of tracing, payload logging and the OIP REST codec (in-process)');
+      progress('CPU per call of tracing, payload logging and the OIP REST and gRPC codecs (in-process)');
       const baseOf = (key: string, title: string): number =>
         sections.find((s) => s.title.startsWith(title))?.summaries.find((s) => s.key === key)?.serverCpuMicrosPerRequest ?? Number.NaN;
       const withBase = (cost: CallCost, base: number) => ({ ...cost, baseMicros: base, cpuBoundRatio: base / (base + cost.addedMicros) });
@@ -306,17 +345,21 @@ async function main(): Promise<void> {
         if (w.key === list[0]!.key) costs.push(withBase(await tracingCost(0.1), observedBase));
         costs.push(withBase(await payloadLogCost(workload, 0.1), observedBase));
         costs.push(withBase(await restCodecCost(workload), baseOf('tf-rest', `${w.key}: the Open`)));
+        costs.push(withBase(await grpcCodecCost(workload), baseOf('tf-grpc', `${w.key}: the Open`)));
       }
     }
 
     const lines = [`# tfmodel-server: protocols and observability (${new Date(started).toISOString()}, load average before ${load.map((l) => l.toFixed(2)).join(' ')})`, ''];
     lines.push('Server cores below ~0.9 with machine cores at the core count mean the machine, not the server, set the pace: such ratios say little.', '');
-    lines.push(`${ROUNDS} rounds of ${SECONDS} s per contestant, the order rotated each round; req/s and CPU are medians over rounds, each ratio the median over rounds of the ratio within a round (CPU ratio: the denominator's server CPU per request over the numerator's). Target: every ratio >= ${TARGET}.`, '');
+    lines.push(`${ROUNDS} rounds of ${SECONDS} s per contestant, the order rotated and reversed (paired.ts: each pair runs in both orders); req/s and CPU are medians over rounds, each ratio the median over rounds of the ratio within a round (CPU ratio: the denominator's server CPU per request over the numerator's). Target: every ratio >= ${TARGET}.`, '');
     for (const section of sections) {
-      lines.push(`## ${section.title}`, '', '| contestant | req/s | p50 ms | p99 ms | errors | server CPU µs/req | server cores | machine cores |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+      lines.push(`## ${section.title}`, '', '| contestant | req/s | p50 ms | p99 ms | errors | server CPU µs/req | load generator CPU µs/req | server cores | machine cores |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
       for (const s of section.summaries) {
         const machine = median(s.rounds.map((r) => r.machineCores).filter((c) => Number.isFinite(c)));
-        lines.push(`| ${s.label} | ${s.rps.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.errors} | ${s.serverCpuMicrosPerRequest.toFixed(0)} | ${s.serverCores.toFixed(2)} | ${machine.toFixed(2)} |`);
+        // autocannon (REST) does not report its CPU: only our gRPC generator does.
+        const generator = median(s.rounds.map((r) => r.generatorCpuMicrosPerRequest ?? Number.NaN).filter((c) => Number.isFinite(c)));
+        const generatorText = Number.isFinite(generator) ? generator.toFixed(0) : 'n/a';
+        lines.push(`| ${s.label} | ${s.rps.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.errors} | ${s.serverCpuMicrosPerRequest.toFixed(0)} | ${generatorText} | ${s.serverCores.toFixed(2)} | ${machine.toFixed(2)} |`);
       }
       lines.push('');
       for (const r of section.ratios) {

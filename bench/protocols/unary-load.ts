@@ -26,6 +26,8 @@ export interface UnaryLoadReport {
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** This process's CPU (user + system, its grpc-js client) per completed call, in microseconds. */
+  readonly generatorCpuMicrosPerRequest: number;
   readonly firstError?: string;
 }
 
@@ -60,10 +62,12 @@ export async function runUnaryLoad(options: UnaryLoadOptions): Promise<UnaryLoad
     });
   };
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < options.concurrency; i++) fire(clients[i % clients.length]!);
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   stopped = true;
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   await new Promise<void>((resolve) => {
     onIdle = resolve;
     if (inflight === 0) resolve();
@@ -73,6 +77,7 @@ export async function runUnaryLoad(options: UnaryLoadOptions): Promise<UnaryLoad
   return {
     requests: completed, errors, seconds, rps: completed / seconds,
     p50Ms: quantileOfSorted(sorted, 0.5), p99Ms: quantileOfSorted(sorted, 0.99),
+    generatorCpuMicrosPerRequest: completed > 0 ? (cpu.user + cpu.system) / completed : Number.NaN,
     ...(firstError !== undefined ? { firstError } : {}),
   };
 }
