@@ -65,4 +65,30 @@ describe('ShadowRunner', () => {
     await runner.drained();
     assert.deepEqual(events.map((e) => [e.shadow, e.primaryFailed, e.shadowFailed, e.comparisons === undefined]), [[7n, false, true, true], [2n, true, false, true]]);
   });
+
+  it('runs the copies queued for one shadow as one engine run and compares each with its own caller\'s answer', async () => {
+    const events: ShadowEvent[] = [];
+    const runs: number[] = [];
+    const x = (v: number): Map<string, HostTensor> => new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.from([v]) }]]);
+    const core = {
+      acquire: (): ServableHandle => ({
+        name: 'm', version: 2n, signatureDefs: {},
+        signatures: [{ key: 'serving_default', methodName: '', inputs: [{ alias: 'x', tensorName: 'x:0', dtype: DataType.DT_FLOAT, shape: undefined }], outputs: [] }],
+        // y = 0.5x + 3 (half_plus_three) on every row.
+        engine: { run: async ({ inputs }: { inputs: Map<string, HostTensor> }) => {
+          const input = inputs.get('x')!;
+          runs.push(input.shape[0]!);
+          return new Map([['y', { dtype: DataType.DT_FLOAT, shape: [...input.shape], data: (input.data as Float32Array).map((v) => 0.5 * v + 3) }]]);
+        } },
+        release: () => undefined,
+      }) as unknown as ServableHandle,
+    };
+    const runner = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 4 });
+    // The primary answered y = 0.5x + 2 to each caller.
+    for (let i = 0; i < 6; i++) runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+    await runner.drained();
+    assert.deepEqual(runs, [4, 2], 'two runs for six copies (4 rows at most per run)');
+    assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxAbsDiff), [1, 1, 1, 1, 1, 1]);
+    assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxRelDiff), [0, 1, 2, 3, 4, 5].map((i) => 1 / (0.5 * i + 3)), 'each copy against its own row');
+  });
 });

@@ -1,17 +1,18 @@
 /**
  * Runs shadow copies of sampled requests off the caller's path: a bounded queue (a copy that
- * finds it full is dropped and counted, never waited for), a fixed number of copies running at
- * once, each on the shadow version acquired like any request (so an unload waits for it), its
- * outputs compared with what the caller got.
+ * finds it full is dropped and counted, never waited for), a fixed number of runs at once, each
+ * on the shadow version acquired like any request (so an unload waits for it), each copy's
+ * outputs compared with what its caller got. The copies queued for one shadow run as one batch
+ * (shadow-batch.ts): per copy, a batch costs a fraction of a run.
  */
-import type { Context } from '@opentelemetry/api';
+import type { Context, Span } from '@opentelemetry/api';
 import { toServingError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { ServingCore, ShadowCall } from '../core/types.js';
 import type { ShadowObserver } from '../observability.js';
-import type { HostTensor } from '../runtime/tensor/host-tensor.js';
 import { endShadowSpan, recordShadowDropped, startShadowSpan } from '../tracing/tracing.js';
 import { type OutputComparison, compareOutputs } from './output-compare.js';
+import { type CopyResult, runCopies, takeBatch } from './shadow-batch.js';
 
 export interface ShadowRunnerOptions {
   /** The manager (version-pinned acquires, never routed again). */
@@ -19,8 +20,10 @@ export interface ShadowRunnerOptions {
   readonly observer: ShadowObserver;
   /** Copies waiting beyond the ones running (default 64). */
   readonly maxQueued?: number;
-  /** Copies running at once (default 1). */
+  /** Runs (batches of copies) at once (default 1). */
   readonly concurrency?: number;
+  /** Rows one run may stack from queued copies (default 32; 1: one run per copy). */
+  readonly maxBatchRows?: number;
   readonly log?: Logger;
 }
 
@@ -40,11 +43,13 @@ export class ShadowRunner {
   private running = 0;
   private readonly maxQueued: number;
   private readonly concurrency: number;
+  private readonly maxBatchRows: number;
   private idle: Array<() => void> = [];
 
   constructor(private readonly options: ShadowRunnerOptions) {
     this.maxQueued = options.maxQueued ?? 64;
     this.concurrency = options.concurrency ?? 1;
+    this.maxBatchRows = options.maxBatchRows ?? 32;
   }
 
   submit(model: string, primary: bigint, shadow: bigint, call: ShadowCall, trace?: Context): void {
@@ -66,9 +71,9 @@ export class ShadowRunner {
 
   private pump(): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
-      const job = this.queue.shift()!;
+      const batch = takeBatch(this.queue, this.maxBatchRows);
       this.running++;
-      void this.run(job).finally(() => {
+      void this.run(batch).finally(() => {
         this.running--;
         this.pump();
         if (this.running === 0 && this.queue.length === 0) for (const resolve of this.idle.splice(0)) resolve();
@@ -76,26 +81,37 @@ export class ShadowRunner {
     }
   }
 
-  private async run(job: Job): Promise<void> {
-    const { model, primary, shadow, call } = job;
-    const span = job.trace && startShadowSpan(job.trace, `shadow ${model}/versions/${shadow}`, {
+  /** Runs a batch of copies of one shadow (one model, version and signature) and reports each. */
+  private async run(jobs: readonly Job[]): Promise<void> {
+    const { model, shadow, call } = jobs[0]!;
+    const spans = jobs.map((job) => job.trace && startShadowSpan(job.trace, `shadow ${model}/versions/${shadow}`, {
       'tfmodel.model': model,
       'tfmodel.version': String(shadow),
-      'tfmodel.shadow.primary_version': String(primary),
+      'tfmodel.shadow.primary_version': String(job.primary),
       'tfmodel.signature': call.signatureName,
       'tfmodel.shadow.queued_ms': performance.now() - job.queuedAt,
-    });
-    let outputs: Map<string, HostTensor> | undefined;
-    let failure: string | undefined;
+      'tfmodel.shadow.batch_copies': jobs.length,
+    }));
+    let results: readonly CopyResult[];
     try {
       const handle = this.options.core.acquire({ name: model, version: shadow });
       try {
-        outputs = await handle.engine.run({ signature: call.signatureName, inputs: call.inputs, outputFilter: call.outputFilter });
+        results = await runCopies(handle.engine, handle.signatures.find((s) => s.key === call.signatureName), jobs.map((job) => job.call));
       } finally {
         handle.release();
       }
     } catch (error) {
-      failure = toServingError(error).toString();
+      results = jobs.map(() => ({ error }));
+    }
+    jobs.forEach((job, i) => this.report(job, spans[i], results[i]!));
+  }
+
+  private report(job: Job, span: Span | undefined, result: CopyResult): void {
+    const { model, primary, shadow, call } = job;
+    const outputs = 'outputs' in result ? result.outputs : undefined;
+    let failure: string | undefined;
+    if ('error' in result) {
+      failure = toServingError(result.error).toString();
       this.options.log?.warn('shadow_failed', { model, primary, shadow, error: failure });
     }
     try {
