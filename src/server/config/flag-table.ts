@@ -236,6 +236,7 @@ export const FLAGS = {
   shadow_max_queued: { type: 'int', default: '64', help: 'Shadow copies waiting to run beyond this are dropped and counted (tfmodel_shadow_requests_total{outcome="dropped"})', ours: true },
   shadow_concurrency: { type: 'int', default: '1', help: 'Shadow runs (batches of queued copies) at once', ours: true },
   shadow_max_batch_rows: { type: 'int', default: '32', help: 'Rows one shadow run stacks from the queued copies of one shadow (1: one run per copy, for models whose rows are not independent)', ours: true },
+  shadow_batch_timeout_micros: { type: 'int', default: '10000', help: 'How long the oldest queued shadow copy waits for others to join its run, unless a full batch of rows is queued (0: the next event-loop turn)', ours: true },
   tracing_otlp_endpoint: { type: 'string', default: '', help: 'OpenTelemetry tracing to this OTLP endpoint (http://host:4318; host:4317 with grpc); empty: off (or $OTEL_EXPORTER_OTLP_ENDPOINT)', ours: true },
   tracing_otlp_protocol: { type: 'string', default: 'http/protobuf', help: 'OTLP transport: http/protobuf or grpc', ours: true },
   tracing_sampling_rate: { type: 'float', default: '1', help: "Fraction of requests traced (a caller's sampled traceparent is always followed)", ours: true },

@@ -91,4 +91,39 @@ describe('ShadowRunner', () => {
     assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxAbsDiff), [1, 1, 1, 1, 1, 1]);
     assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxRelDiff), [0, 1, 2, 3, 4, 5].map((i) => 1 / (0.5 * i + 3)), 'each copy against its own row');
   });
+
+  it('holds copies arriving on later turns for the batch timeout, and starts a run as soon as a full batch is queued', async () => {
+    const events: ShadowEvent[] = [];
+    const runs: number[] = [];
+    const x = (v: number): Map<string, HostTensor> => new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.from([v]) }]]);
+    const core = {
+      acquire: (): ServableHandle => ({
+        name: 'm', version: 2n, signatureDefs: {},
+        signatures: [{ key: 'serving_default', methodName: '', inputs: [{ alias: 'x', tensorName: 'x:0', dtype: DataType.DT_FLOAT, shape: undefined }], outputs: [] }],
+        engine: { run: async ({ inputs }: { inputs: Map<string, HostTensor> }) => {
+          const input = inputs.get('x')!;
+          runs.push(input.shape[0]!);
+          return new Map([['y', { dtype: DataType.DT_FLOAT, shape: [...input.shape], data: (input.data as Float32Array).map((v) => 0.5 * v + 2) }]]);
+        } },
+        release: () => undefined,
+      }) as unknown as ServableHandle,
+    };
+    // A timeout no test waits for: only the full batch (3 rows) can start the run.
+    const runner = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 3, batchTimeoutMs: 3_600_000 });
+    for (let i = 0; i < 3; i++) {
+      runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+      await new Promise((resolve) => setImmediate(resolve));
+      if (i < 2) assert.deepEqual(runs, [], `copy ${i + 1} of 3 still waits for the batch`);
+    }
+    await runner.drained();
+    assert.deepEqual(runs, [3], 'copies of three turns in one run');
+    assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxAbsDiff), [0, 0, 0]);
+
+    // A lone copy runs once its timeout passes.
+    const soon = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 3, batchTimeoutMs: 5 });
+    soon.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(4), outputs: y(5) });
+    await soon.drained();
+    assert.deepEqual(runs, [3, 1]);
+    assert.equal(events.at(-1)?.comparisons?.[0]?.maxAbsDiff, 1);
+  });
 });

@@ -3,7 +3,9 @@
  * finds it full is dropped and counted, never waited for), a fixed number of runs at once, each
  * on the shadow version acquired like any request (so an unload waits for it), each copy's
  * outputs compared with what its caller got. The copies queued for one shadow run as one batch
- * (shadow-batch.ts): per copy, a batch costs a fraction of a run.
+ * (shadow-batch.ts): per copy, a batch costs a fraction of a run. A copy waits up to the batch
+ * timeout for others to join it (as TF Serving's batch_timeout_micros), unless the queue already
+ * holds a full batch's rows: the runs are few and full instead of one per copy or two.
  */
 import type { Context, Span } from '@opentelemetry/api';
 import { toServingError } from '../errors.js';
@@ -24,6 +26,8 @@ export interface ShadowRunnerOptions {
   readonly concurrency?: number;
   /** Rows one run may stack from queued copies (default 32; 1: one run per copy). */
   readonly maxBatchRows?: number;
+  /** How long the oldest queued copy waits for others before its run starts, in ms (default 10; 0: next turn). */
+  readonly batchTimeoutMs?: number;
   readonly log?: Logger;
 }
 
@@ -38,18 +42,32 @@ interface Job {
   readonly queuedAt: number;
 }
 
+/** Rows a copy adds to the queue's count (its inputs' dim 0; 1 when it has none). */
+function rowsQueued(call: ShadowCall): number {
+  const first = call.inputs.values().next().value;
+  const rows = first?.shape[0];
+  return rows !== undefined && rows > 0 ? rows : 1;
+}
+
 export class ShadowRunner {
   private readonly queue: Job[] = [];
   private running = 0;
   private readonly maxQueued: number;
   private readonly concurrency: number;
   private readonly maxBatchRows: number;
+  private readonly batchTimeoutMs: number;
+  /** Rows of the queued copies (rowsQueued), to start a run as soon as a full batch is waiting. */
+  private queuedRows = 0;
+  /** The pending start of the next run: after the batch timeout, or on the next turn. */
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private idle: Array<() => void> = [];
 
   constructor(private readonly options: ShadowRunnerOptions) {
     this.maxQueued = options.maxQueued ?? 64;
     this.concurrency = options.concurrency ?? 1;
     this.maxBatchRows = options.maxBatchRows ?? 32;
+    this.batchTimeoutMs = options.batchTimeoutMs ?? 10;
   }
 
   submit(model: string, primary: bigint, shadow: bigint, call: ShadowCall, trace?: Context): void {
@@ -59,8 +77,8 @@ export class ShadowRunner {
       return;
     }
     this.queue.push({ model, primary, shadow, call, trace, queuedAt: performance.now() });
-    // Never on the caller's stack: the caller's answer goes out first.
-    if (this.running < this.concurrency) setImmediate(() => this.pump());
+    this.queuedRows += rowsQueued(call);
+    this.schedule();
   }
 
   /** Resolves when nothing is queued or running (tests, shutdown). */
@@ -69,16 +87,39 @@ export class ShadowRunner {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  private pump(): void {
-    while (this.running < this.concurrency && this.queue.length > 0) {
+  /**
+   * Starts the next run when a full batch's rows are queued (on the next turn: never on the
+   * caller's stack, its answer goes out first), else when the oldest copy has waited the batch
+   * timeout. Nothing while every run slot is busy: the end of a run schedules again.
+   */
+  private schedule(): void {
+    if (this.running >= this.concurrency || this.queue.length === 0 || this.immediate !== undefined) return;
+    const wait = this.batchTimeoutMs - (performance.now() - this.queue[0]!.queuedAt);
+    if (wait > 0 && this.queuedRows < this.maxBatchRows) {
+      this.timer ??= setTimeout(() => this.start(), wait);
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.immediate = setImmediate(() => this.start());
+  }
+
+  /** Starts one run of the queued copies (a batch of one shadow), then schedules the next. */
+  private start(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.immediate = undefined;
+    if (this.running < this.concurrency && this.queue.length > 0) {
       const batch = takeBatch(this.queue, this.maxBatchRows);
+      for (const job of batch) this.queuedRows -= rowsQueued(job.call);
       this.running++;
       void this.run(batch).finally(() => {
         this.running--;
-        this.pump();
+        this.schedule();
         if (this.running === 0 && this.queue.length === 0) for (const resolve of this.idle.splice(0)) resolve();
       });
     }
+    this.schedule();
   }
 
   /** Runs a batch of copies of one shadow (one model, version and signature) and reports each. */
