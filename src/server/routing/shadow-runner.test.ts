@@ -26,6 +26,24 @@ function fakeCore(answer: number, gate: Promise<void> = Promise.resolve()) {
 
 const call = (primaryY: number): ShadowCall => ({ signatureName: 'serving_default', inputs: new Map(), outputs: y(primaryY) });
 
+const x = (v: number): Map<string, HostTensor> => new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.from([v]) }]]);
+
+/** A manager seam whose version 2 answers y = 0.5x + `offset` on every row, recording each run's rows. */
+function rowsCore(offset: number, runs: number[]) {
+  return {
+    acquire: (): ServableHandle => ({
+      name: 'm', version: 2n, signatureDefs: {},
+      signatures: [{ key: 'serving_default', methodName: '', inputs: [{ alias: 'x', tensorName: 'x:0', dtype: DataType.DT_FLOAT, shape: undefined }], outputs: [] }],
+      engine: { run: async ({ inputs }: { inputs: Map<string, HostTensor> }) => {
+        const input = inputs.get('x')!;
+        runs.push(input.shape[0]!);
+        return new Map([['y', { dtype: DataType.DT_FLOAT, shape: [...input.shape], data: (input.data as Float32Array).map((v) => 0.5 * v + offset) }]]);
+      } },
+      release: () => undefined,
+    }) as unknown as ServableHandle,
+  };
+}
+
 describe('ShadowRunner', () => {
   it('runs copies after the caller\'s turn and reports the comparison', async () => {
     const events: ShadowEvent[] = [];
@@ -69,20 +87,8 @@ describe('ShadowRunner', () => {
   it('runs the copies queued for one shadow as one engine run and compares each with its own caller\'s answer', async () => {
     const events: ShadowEvent[] = [];
     const runs: number[] = [];
-    const x = (v: number): Map<string, HostTensor> => new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.from([v]) }]]);
-    const core = {
-      acquire: (): ServableHandle => ({
-        name: 'm', version: 2n, signatureDefs: {},
-        signatures: [{ key: 'serving_default', methodName: '', inputs: [{ alias: 'x', tensorName: 'x:0', dtype: DataType.DT_FLOAT, shape: undefined }], outputs: [] }],
-        // y = 0.5x + 3 (half_plus_three) on every row.
-        engine: { run: async ({ inputs }: { inputs: Map<string, HostTensor> }) => {
-          const input = inputs.get('x')!;
-          runs.push(input.shape[0]!);
-          return new Map([['y', { dtype: DataType.DT_FLOAT, shape: [...input.shape], data: (input.data as Float32Array).map((v) => 0.5 * v + 3) }]]);
-        } },
-        release: () => undefined,
-      }) as unknown as ServableHandle,
-    };
+    // y = 0.5x + 3 (half_plus_three) on every row.
+    const core = rowsCore(3, runs);
     const runner = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 4 });
     // The primary answered y = 0.5x + 2 to each caller.
     for (let i = 0; i < 6; i++) runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
@@ -95,19 +101,7 @@ describe('ShadowRunner', () => {
   it('holds copies arriving on later turns for the batch timeout, and starts a run as soon as a full batch is queued', async () => {
     const events: ShadowEvent[] = [];
     const runs: number[] = [];
-    const x = (v: number): Map<string, HostTensor> => new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.from([v]) }]]);
-    const core = {
-      acquire: (): ServableHandle => ({
-        name: 'm', version: 2n, signatureDefs: {},
-        signatures: [{ key: 'serving_default', methodName: '', inputs: [{ alias: 'x', tensorName: 'x:0', dtype: DataType.DT_FLOAT, shape: undefined }], outputs: [] }],
-        engine: { run: async ({ inputs }: { inputs: Map<string, HostTensor> }) => {
-          const input = inputs.get('x')!;
-          runs.push(input.shape[0]!);
-          return new Map([['y', { dtype: DataType.DT_FLOAT, shape: [...input.shape], data: (input.data as Float32Array).map((v) => 0.5 * v + 2) }]]);
-        } },
-        release: () => undefined,
-      }) as unknown as ServableHandle,
-    };
+    const core = rowsCore(2, runs);
     // A timeout no test waits for: only the full batch (3 rows) can start the run.
     const runner = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 3, batchTimeoutMs: 3_600_000 });
     for (let i = 0; i < 3; i++) {
@@ -125,5 +119,18 @@ describe('ShadowRunner', () => {
     await soon.drained();
     assert.deepEqual(runs, [3, 1]);
     assert.equal(events.at(-1)?.comparisons?.[0]?.maxAbsDiff, 1);
+  });
+
+  it('starts a run at once when the queue is full, so a bound below a batch\'s rows does not drop while waiting', async () => {
+    const events: ShadowEvent[] = [];
+    const runs: number[] = [];
+    const runner = new ShadowRunner({ core: rowsCore(2, runs), observer: { shadow: (e) => void events.push(e) }, maxQueued: 2, maxBatchRows: 32, batchTimeoutMs: 3_600_000 });
+    for (let i = 0; i < 2; i++) runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+    await runner.drained();
+    assert.deepEqual(runs, [2], 'both queued copies in one run, without waiting the hour');
+    for (let i = 0; i < 3; i++) runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+    await runner.drained();
+    assert.deepEqual(runs, [2, 2]);
+    assert.deepEqual(events.map((e) => e.outcome), ['run', 'run', 'dropped', 'run', 'run'], 'the third copy of one turn found the queue full');
   });
 });

@@ -88,14 +88,15 @@ export class ShadowRunner {
   }
 
   /**
-   * Starts the next run when a full batch's rows are queued (on the next turn: never on the
-   * caller's stack, its answer goes out first), else when the oldest copy has waited the batch
-   * timeout. Nothing while every run slot is busy: the end of a run schedules again.
+   * Starts the next run when a full batch's rows are queued or the queue is full (on the next
+   * turn: never on the caller's stack, its answer goes out first), else when the oldest copy has
+   * waited the batch timeout. Nothing while every run slot is busy: the end of a run schedules again.
    */
   private schedule(): void {
     if (this.running >= this.concurrency || this.queue.length === 0 || this.immediate !== undefined) return;
     const wait = this.batchTimeoutMs - (performance.now() - this.queue[0]!.queuedAt);
-    if (wait > 0 && this.queuedRows < this.maxBatchRows) {
+    // A full queue starts too: with --shadow_max_queued below a batch's rows, waiting would only drop.
+    if (wait > 0 && this.queuedRows < this.maxBatchRows && this.queue.length < this.maxQueued) {
       this.timer ??= setTimeout(() => this.start(), wait);
       return;
     }
