@@ -2,8 +2,9 @@
  * `npm run bench:routing`: the cost of weighted routing and shadowing. Two tfmodel-server
  * processes serve half_plus_two as versions 123 and 124 with label stable -> 123: one with plain
  * labels, one whose routing config sends 10% of stable to 124 (canary) and copies 20% to 124
- * (shadow, outputs compared). REST :predict and gRPC Predict through the label, contestants
- * alternated round by round; medians. Target: routed / plain >= 0.9x on both transports.
+ * (shadow, outputs compared), and a second plain-labels server as the A/A control (report.ts).
+ * REST :predict and gRPC Predict through the label, contestants alternated round by round;
+ * medians of each round's pair. Target: routed / plain >= 0.9x on both transports.
  * BENCH_SECONDS and BENCH_ROUNDS adjust it; writes dist/bench-results/routing.json.
  */
 import { spawn } from 'node:child_process';
@@ -17,8 +18,9 @@ import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
 import { ManagedProcess } from '../server/launcher.js';
 import { type LoadResult, measureRest } from '../server/load.js';
 import { REPO_ROOT, RESULTS_DIR, SERVER_MAIN, progress } from '../server/paths.js';
-import { type Contestant, alternate, ratio } from '../server/rounds.js';
+import { type Contestant, alternate } from '../server/rounds.js';
 import type { UnaryLoadOptions, UnaryLoadReport } from '../protocols/unary-load.js';
+import { pairRatio, reportLines } from './report.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -100,11 +102,13 @@ async function main(): Promise<void> {
     const requestFile = join(work, 'predict.bin');
     writeFileSync(requestFile, toBinary(PredictRequestSchema, request));
 
-    progress('starting servers (plain labels; 10% canary + 20% shadow)');
+    progress('starting servers (plain labels; 10% canary + 20% shadow; plain labels again, the control)');
     const plain = await startServer('plain', config, []);
     servers.push(plain);
     const routed = await startServer('routed', config, [`--routing_config_file=${routingFile}`]);
     servers.push(routed);
+    const control = await startServer('control', config, []);
+    servers.push(control);
     progress('warming both servers up');
     for (const served of servers) {
       await restMeasure(served)();
@@ -113,24 +117,26 @@ async function main(): Promise<void> {
     const contestants: Contestant[] = [
       { key: 'plain-rest', label: 'plain labels, REST', note: '', measure: restMeasure(plain) },
       { key: 'routed-rest', label: '10% canary + 20% shadow, REST', note: '', measure: restMeasure(routed) },
+      { key: 'control-rest', label: 'plain labels, second server (control), REST', note: '', measure: restMeasure(control) },
       { key: 'plain-grpc', label: 'plain labels, gRPC', note: '', measure: grpcMeasure(plain, requestFile) },
       { key: 'routed-grpc', label: '10% canary + 20% shadow, gRPC', note: '', measure: grpcMeasure(routed, requestFile) },
+      { key: 'control-grpc', label: 'plain labels, second server (control), gRPC', note: '', measure: grpcMeasure(control, requestFile) },
     ];
     const summaries = await alternate('routing', contestants, ROUNDS);
-    const by = (k: string) => summaries.find((s) => s.key === k);
+    const by = (k: string) => summaries.find((s) => s.key === k)!;
     const ratios = [
-      { what: 'REST routed / plain', ratio: ratio(by('routed-rest'), by('plain-rest')) },
-      { what: 'gRPC routed / plain', ratio: ratio(by('routed-grpc'), by('plain-grpc')) },
+      pairRatio('REST routed / plain', by('routed-rest'), by('plain-rest')),
+      pairRatio('REST control / plain', by('control-rest'), by('plain-rest')),
+      pairRatio('gRPC routed / plain', by('routed-grpc'), by('plain-grpc')),
+      pairRatio('gRPC control / plain', by('control-grpc'), by('plain-grpc')),
     ];
     const metrics = await (await fetch(`http://127.0.0.1:${routed.rest}/monitoring/prometheus/metrics`)).text();
     const shadowLines = metrics.split('\n').filter((l) => l.startsWith('tfmodel_shadow_requests_total{') || l.startsWith('tfmodel_version_requests_total{'));
 
     const lines = [`# tfmodel-server: routing and shadowing cost (${new Date(started).toISOString()}, load average before ${load.map((l) => l.toFixed(2)).join(' ')})`, ''];
     lines.push(`half_plus_two through /labels/stable, ${CONNECTIONS} connections; ${ROUNDS} alternated rounds of ${SECONDS} s; medians. Target >= ${TARGET}.`, '');
-    lines.push('| contestant | req/s | p50 ms | p99 ms | errors | server CPU µs/req |', '|---|---:|---:|---:|---:|---:|');
-    for (const s of summaries) lines.push(`| ${s.label} | ${s.rps.toFixed(1)} | ${s.p50Ms.toFixed(2)} | ${s.p99Ms.toFixed(2)} | ${s.errors} | ${s.serverCpuMicrosPerRequest.toFixed(0)} |`);
-    lines.push('');
-    for (const r of ratios) lines.push(`- ${r.what}: **${r.ratio.toFixed(2)}x** ${r.ratio >= TARGET ? 'meets' : 'MISSES'} >= ${TARGET}`);
+    lines.push(...reportLines(summaries, ratios, TARGET));
+    lines.push('', `Load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}.`);
     lines.push('', 'The routed server\'s own counts (canary split and shadow copies run / dropped):', '', '```', ...shadowLines, '```');
     process.stdout.write(`${lines.join('\n')}\n`);
     mkdirSync(RESULTS_DIR, { recursive: true });

@@ -136,7 +136,7 @@ export async function startModelServer(flags: ServerFlags, log: Logger): Promise
     onUnload: (version, ms) => metrics.unloaded(version, ms * 1000),
   });
   metrics.watchModels(manager);
-  const shadows = new ShadowRunner({ core: manager, observer: metrics, maxQueued: flags.shadowMaxQueued, concurrency: flags.shadowConcurrency, log });
+  const shadows = new ShadowRunner({ core: manager, observer: metrics, maxQueued: flags.shadowMaxQueued, concurrency: flags.shadowConcurrency, maxBatchRows: flags.shadowMaxBatchRows, batchTimeoutMs: flags.shadowBatchTimeoutMicros / 1000, log });
   const core = new RoutedCore({
     core: manager,
     allowUnavailable: flags.allowVersionLabelsForUnavailableModels,

@@ -21,7 +21,10 @@ import { parseRoutingConfig } from '../../src/server/routing/routing-config.js';
 import { ShadowRunner } from '../../src/server/routing/shadow-runner.js';
 import { ServingMetrics } from '../../src/server/metrics/index.js';
 import { memoryLogger } from '../../src/server/logging.js';
-import { NO_OBSERVER, type RequestEvent } from '../../src/server/observability.js';
+import { NO_OBSERVER, type RequestEvent, type ShadowEvent } from '../../src/server/observability.js';
+import type { ServableHandle } from '../../src/server/core/types.js';
+import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
+import type { HostTensor } from '../../src/server/runtime/tensor/host-tensor.js';
 import { type GrpcServer, createGrpcServer } from '../../src/server/transports/grpc/index.js';
 import { type RestServer, createRestServer } from '../../src/server/transports/rest/index.js';
 
@@ -287,5 +290,43 @@ describe('shadow traffic on real versions, compared in metrics', function () {
     assert.equal(sample(text, 'tfmodel_version_requests_total', { model_name: 'm', version: '1', version_label: 'stable', signature_name: 'serving_default', status: 'OK' }), 20);
     assert.equal(sample(text, 'tfmodel_version_request_duration_seconds_count', { model_name: 'm', version: '1', version_label: 'twin' }), 20);
     assert.equal(sample(text, 'tfmodel_version_requests_total', { model_name: 'm', version: '2' }), undefined);
+  });
+
+  it('runs the copies queued for a shadow as one batch on the real version and compares each copy with its own caller', async () => {
+    // The queued copies of 12 callers (x = 0, 10, ..., 110), each with what version 1 answered it.
+    const x = (v: number): Map<string, HostTensor> => new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.of(v) }]]);
+    const primary = manager.acquire({ name: 'm', version: 1n });
+    const calls = [];
+    try {
+      for (let i = 0; i < 12; i++) {
+        const inputs = x(10 * i);
+        calls.push({ signatureName: 'serving_default', inputs, outputs: await primary.engine.run({ signature: 'serving_default', inputs }) });
+      }
+    } finally {
+      primary.release();
+    }
+    const rows: number[] = [];
+    const counting = {
+      acquire: (spec: { name: string; version?: bigint }): ServableHandle => {
+        const handle = manager.acquire(spec);
+        const run = handle.engine.run.bind(handle.engine);
+        return Object.assign(Object.create(handle) as ServableHandle, {
+          engine: Object.assign(Object.create(handle.engine) as typeof handle.engine, {
+            run: (request: Parameters<typeof run>[0]) => (rows.push(request.inputs.get('x')!.shape[0]!), run(request)),
+          }),
+          release: () => handle.release(),
+        });
+      },
+    };
+    const events: ShadowEvent[] = [];
+    const runner = new ShadowRunner({ core: counting, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 8 });
+    for (const call of calls) runner.submit('m', 1n, 2n, call);
+    await runner.drained();
+    assert.deepEqual(rows, [8, 4], 'twelve copies in two runs of at most 8 rows');
+    assert.equal(events.length, 12);
+    // Version 2 (half_plus_three) answers each row 1 more than version 1 did: a copy compared with
+    // another caller's row would differ by 4 or more (the callers' x are 10 apart).
+    assert.deepEqual(events.map((e) => [e.outcome, e.shadowFailed, e.comparisons?.map((c) => [c.output, c.maxAbsDiff])]), calls.map(() => ['run', false, [['y', 1]]]));
+    assert.deepEqual(events.map((e) => e.comparisons![0]!.maxRelDiff), calls.map((_, i) => 1 / (5 * i + 3)));
   });
 });

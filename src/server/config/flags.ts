@@ -92,6 +92,8 @@ export interface ServerFlags {
   readonly routingConfigFile: string;
   readonly shadowMaxQueued: number;
   readonly shadowConcurrency: number;
+  readonly shadowMaxBatchRows: number;
+  readonly shadowBatchTimeoutMicros: number;
   /** OpenTelemetry tracing (ours); empty endpoint: off. */
   readonly tracingOtlpEndpoint: string;
   readonly tracingOtlpProtocol: 'http/protobuf' | 'grpc';
@@ -228,6 +230,8 @@ export function parseServerFlags(argv: readonly string[], env: Readonly<Record<s
       routingConfigFile: get<string>('routing_config_file', ''),
       shadowMaxQueued: nonNegative('shadow_max_queued', get('shadow_max_queued', 64)),
       shadowConcurrency: positive('shadow_concurrency', get('shadow_concurrency', 1)),
+      shadowMaxBatchRows: positive('shadow_max_batch_rows', get('shadow_max_batch_rows', 32)),
+      shadowBatchTimeoutMicros: nonNegative('shadow_batch_timeout_micros', get('shadow_batch_timeout_micros', 10_000)),
       tracingOtlpEndpoint: get<string>('tracing_otlp_endpoint', env['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? ''),
       tracingOtlpProtocol: tracingProtocol,
       tracingSamplingRate: tracingRate,

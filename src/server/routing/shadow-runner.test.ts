@@ -26,6 +26,24 @@ function fakeCore(answer: number, gate: Promise<void> = Promise.resolve()) {
 
 const call = (primaryY: number): ShadowCall => ({ signatureName: 'serving_default', inputs: new Map(), outputs: y(primaryY) });
 
+const x = (v: number): Map<string, HostTensor> => new Map([['x', { dtype: DataType.DT_FLOAT, shape: [1], data: Float32Array.from([v]) }]]);
+
+/** A manager seam whose version 2 answers y = 0.5x + `offset` on every row, recording each run's rows. */
+function rowsCore(offset: number, runs: number[]) {
+  return {
+    acquire: (): ServableHandle => ({
+      name: 'm', version: 2n, signatureDefs: {},
+      signatures: [{ key: 'serving_default', methodName: '', inputs: [{ alias: 'x', tensorName: 'x:0', dtype: DataType.DT_FLOAT, shape: undefined }], outputs: [] }],
+      engine: { run: async ({ inputs }: { inputs: Map<string, HostTensor> }) => {
+        const input = inputs.get('x')!;
+        runs.push(input.shape[0]!);
+        return new Map([['y', { dtype: DataType.DT_FLOAT, shape: [...input.shape], data: (input.data as Float32Array).map((v) => 0.5 * v + offset) }]]);
+      } },
+      release: () => undefined,
+    }) as unknown as ServableHandle,
+  };
+}
+
 describe('ShadowRunner', () => {
   it('runs copies after the caller\'s turn and reports the comparison', async () => {
     const events: ShadowEvent[] = [];
@@ -64,5 +82,55 @@ describe('ShadowRunner', () => {
     runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: new Map(), error: notFound('x') });
     await runner.drained();
     assert.deepEqual(events.map((e) => [e.shadow, e.primaryFailed, e.shadowFailed, e.comparisons === undefined]), [[7n, false, true, true], [2n, true, false, true]]);
+  });
+
+  it('runs the copies queued for one shadow as one engine run and compares each with its own caller\'s answer', async () => {
+    const events: ShadowEvent[] = [];
+    const runs: number[] = [];
+    // y = 0.5x + 3 (half_plus_three) on every row.
+    const core = rowsCore(3, runs);
+    const runner = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 4 });
+    // The primary answered y = 0.5x + 2 to each caller.
+    for (let i = 0; i < 6; i++) runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+    await runner.drained();
+    assert.deepEqual(runs, [4, 2], 'two runs for six copies (4 rows at most per run)');
+    assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxAbsDiff), [1, 1, 1, 1, 1, 1]);
+    assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxRelDiff), [0, 1, 2, 3, 4, 5].map((i) => 1 / (0.5 * i + 3)), 'each copy against its own row');
+  });
+
+  it('holds copies arriving on later turns for the batch timeout, and starts a run as soon as a full batch is queued', async () => {
+    const events: ShadowEvent[] = [];
+    const runs: number[] = [];
+    const core = rowsCore(2, runs);
+    // A timeout no test waits for: only the full batch (3 rows) can start the run.
+    const runner = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 3, batchTimeoutMs: 3_600_000 });
+    for (let i = 0; i < 3; i++) {
+      runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+      await new Promise((resolve) => setImmediate(resolve));
+      if (i < 2) assert.deepEqual(runs, [], `copy ${i + 1} of 3 still waits for the batch`);
+    }
+    await runner.drained();
+    assert.deepEqual(runs, [3], 'copies of three turns in one run');
+    assert.deepEqual(events.map((e) => e.comparisons?.[0]?.maxAbsDiff), [0, 0, 0]);
+
+    // A lone copy runs once its timeout passes.
+    const soon = new ShadowRunner({ core, observer: { shadow: (e) => void events.push(e) }, maxBatchRows: 3, batchTimeoutMs: 5 });
+    soon.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(4), outputs: y(5) });
+    await soon.drained();
+    assert.deepEqual(runs, [3, 1]);
+    assert.equal(events.at(-1)?.comparisons?.[0]?.maxAbsDiff, 1);
+  });
+
+  it('starts a run at once when the queue is full, so a bound below a batch\'s rows does not drop while waiting', async () => {
+    const events: ShadowEvent[] = [];
+    const runs: number[] = [];
+    const runner = new ShadowRunner({ core: rowsCore(2, runs), observer: { shadow: (e) => void events.push(e) }, maxQueued: 2, maxBatchRows: 32, batchTimeoutMs: 3_600_000 });
+    for (let i = 0; i < 2; i++) runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+    await runner.drained();
+    assert.deepEqual(runs, [2], 'both queued copies in one run, without waiting the hour');
+    for (let i = 0; i < 3; i++) runner.submit('m', 1n, 2n, { signatureName: 'serving_default', inputs: x(i), outputs: y(0.5 * i + 2) });
+    await runner.drained();
+    assert.deepEqual(runs, [2, 2]);
+    assert.deepEqual(events.map((e) => e.outcome), ['run', 'run', 'dropped', 'run', 'run'], 'the third copy of one turn found the queue full');
   });
 });
