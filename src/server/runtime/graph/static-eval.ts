@@ -44,8 +44,8 @@ const COMPARISON: Readonly<Record<string, (a: number, b: number) => boolean>> = 
   LogicalOr: (a, b) => a !== 0 || b !== 0,
 };
 const REDUCTIONS: Readonly<Record<string, (values: number[]) => number>> = {
-  Max: (v) => Math.max(...v),
-  Min: (v) => Math.min(...v),
+  Max: (v) => v.reduce((m, x) => Math.max(m, x), -Infinity),
+  Min: (v) => v.reduce((m, x) => Math.min(m, x), Infinity),
   Sum: (v) => v.reduce((s, x) => s + x, 0),
   Prod: (v) => v.reduce((s, x) => s * x, 1),
 };

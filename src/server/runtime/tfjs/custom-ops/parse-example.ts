@@ -116,12 +116,13 @@ function parseDense(examples: Example[], spec: DenseSpec, batchShape: number[]):
     }
     return values;
   });
-  const length = variableLength ? Math.max(0, ...rows.map((r) => r.length / stride)) : 1;
+  // Reduces and loops, not spreads: a batch (or a feature) of 1e6 values overflows the call stack.
+  const length = variableLength ? rows.reduce((longest, r) => Math.max(longest, r.length / stride), 0) : 1;
   const rowSize = variableLength ? length * stride : stride;
   const padding = variableLength && spec.defaultValue ? valuesOf(spec.defaultValue)[0] : undefined;
   const flat: Array<number | bigint | Uint8Array> = [];
   for (const row of rows) {
-    flat.push(...row);
+    for (const value of row) flat.push(value);
     for (let i = row.length; i < rowSize; i++) flat.push(padding ?? zeroOf(spec.dtype));
   }
   const shape = [...batchShape, ...(variableLength ? [length] : []), ...perRowShape];

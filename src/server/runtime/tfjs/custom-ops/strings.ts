@@ -233,7 +233,8 @@ export const stringSplitV2: CustomOpImpl = ([x, sepTensor], node) => {
     indices.push(r, c);
     values.push(p);
   }));
-  const width = Math.max(0, ...rows.map((r) => r.length));
+  // A reduce, not Math.max(...rows): spreading a batch of 1e6 rows overflows the call stack.
+  const width = rows.reduce((widest, r) => Math.max(widest, r.length), 0);
   return [
     tf.tensor2d(indices, [values.length, 2], 'int32'),
     stringTensor(values, [values.length]),
