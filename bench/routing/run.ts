@@ -6,6 +6,10 @@
  * REST :predict and gRPC Predict through the label, contestants alternated round by round;
  * medians of each round's pair. Target: routed / plain >= 0.9x on both transports.
  * BENCH_SECONDS and BENCH_ROUNDS adjust it; writes dist/bench-results/routing.json.
+ *
+ * BENCH_BASELINE_SERVER=<another build's dist/src/server/main.js> adds a fourth server, that
+ * build with the same routing config (TFMODEL_CACHE_DIR=$BENCH_BASELINE_CACHE_DIR when set, for
+ * its own native addon), and reports this build's routed server against it in the same run.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +31,8 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const TARGET = 0.9;
 const CONNECTIONS = 16;
 const BASE = join(REPO_ROOT, 'test', 'models', 'half_plus_two_2_versions');
+const BASELINE_SERVER = process.env['BENCH_BASELINE_SERVER'];
+const BASELINE_CACHE_DIR = process.env['BENCH_BASELINE_CACHE_DIR'];
 const ROUTING = { models: { half: { labels: { stable: { canaries: [{ version: 124, percent: 10 }], shadow: { version: 124, percent: 20 } } } } } };
 
 interface Served {
@@ -43,13 +49,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startServer(label: string, config: string, extra: string[]): Promise<Served> {
+async function startServer(label: string, config: string, extra: string[], main = SERVER_MAIN, env: NodeJS.ProcessEnv = {}): Promise<Served> {
   const rest = await freePort();
   const grpc = await freePort();
   const child = ManagedProcess.launch({
     label,
     command: process.execPath,
-    args: [SERVER_MAIN, '--bind_address=127.0.0.1', `--port=${grpc}`, `--rest_api_port=${rest}`, `--model_config_file=${config}`, '--monitoring_config_file=' + config.replace(/models\.config$/, 'monitoring.config'), ...extra],
+    env,
+    args: [main, '--bind_address=127.0.0.1', `--port=${grpc}`, `--rest_api_port=${rest}`, `--model_config_file=${config}`, '--monitoring_config_file=' + config.replace(/models\.config$/, 'monitoring.config'), ...extra],
   });
   await child.waitFor((e) => e.event === 'rest_listening', 600_000);
   return { process: child, rest, grpc };
@@ -109,6 +116,9 @@ async function main(): Promise<void> {
     servers.push(routed);
     const control = await startServer('control', config, []);
     servers.push(control);
+    const baseline = BASELINE_SERVER === undefined ? undefined
+      : await startServer('baseline', config, [`--routing_config_file=${routingFile}`], BASELINE_SERVER, BASELINE_CACHE_DIR ? { TFMODEL_CACHE_DIR: BASELINE_CACHE_DIR } : {});
+    if (baseline) servers.push(baseline);
     progress('warming both servers up');
     for (const served of servers) {
       await restMeasure(served)();
@@ -121,6 +131,10 @@ async function main(): Promise<void> {
       { key: 'plain-grpc', label: 'plain labels, gRPC', note: '', measure: grpcMeasure(plain, requestFile) },
       { key: 'routed-grpc', label: '10% canary + 20% shadow, gRPC', note: '', measure: grpcMeasure(routed, requestFile) },
       { key: 'control-grpc', label: 'plain labels, second server (control), gRPC', note: '', measure: grpcMeasure(control, requestFile) },
+      ...(baseline ? [
+        { key: 'baseline-rest', label: '10% canary + 20% shadow, baseline build, REST', note: '', measure: restMeasure(baseline) },
+        { key: 'baseline-grpc', label: '10% canary + 20% shadow, baseline build, gRPC', note: '', measure: grpcMeasure(baseline, requestFile) },
+      ] : []),
     ];
     const summaries = await alternate('routing', contestants, ROUNDS);
     const by = (k: string) => summaries.find((s) => s.key === k)!;
@@ -129,6 +143,12 @@ async function main(): Promise<void> {
       pairRatio('REST control / plain', by('control-rest'), by('plain-rest')),
       pairRatio('gRPC routed / plain', by('routed-grpc'), by('plain-grpc')),
       pairRatio('gRPC control / plain', by('control-grpc'), by('plain-grpc')),
+      ...(baseline ? [
+        pairRatio('REST routed / routed of the baseline build', by('routed-rest'), by('baseline-rest')),
+        pairRatio('REST baseline build routed / plain', by('baseline-rest'), by('plain-rest')),
+        pairRatio('gRPC routed / routed of the baseline build', by('routed-grpc'), by('baseline-grpc')),
+        pairRatio('gRPC baseline build routed / plain', by('baseline-grpc'), by('plain-grpc')),
+      ] : []),
     ];
     const metrics = await (await fetch(`http://127.0.0.1:${routed.rest}/monitoring/prometheus/metrics`)).text();
     const shadowLines = metrics.split('\n').filter((l) => l.startsWith('tfmodel_shadow_requests_total{') || l.startsWith('tfmodel_version_requests_total{'));

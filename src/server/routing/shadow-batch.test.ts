@@ -18,17 +18,20 @@ const copy = (x: HostTensor, more: Partial<QueuedCopy & ShadowCall> = {}): Queue
 /** y = 0.5x + 2 elementwise (half_plus_two); `fail` rejects a run whose x holds it. */
 function engine(options: { fail?: number; reduce?: boolean } = {}) {
   const runs: HostTensor[] = [];
+  /** Each run's inCallerThread hint. */
+  const inCallerThread: Array<boolean | undefined> = [];
   const e = {
-    run: async ({ inputs }: RunRequest) => {
+    run: async ({ inputs, inCallerThread: hint }: RunRequest) => {
       const x = inputs.get('x')!;
       runs.push(x);
+      inCallerThread.push(hint);
       const values = Array.from(x.data as Float32Array);
       if (options.fail !== undefined && values.includes(options.fail)) throw invalidArgument(`bad input ${options.fail}`);
       if (options.reduce) return new Map([['y', floats([1], [values.reduce((a, b) => a + b, 0)])]]);
       return new Map([['y', floats([...x.shape], values.map((v) => 0.5 * v + 2))]]);
     },
   } as unknown as ModelEngine;
-  return { engine: e, runs };
+  return { engine: e, runs, inCallerThread };
 }
 
 const spec = (shape: number[] | undefined) => ({ alias: 'x', tensorName: 'x:0', dtype: DataType.DT_FLOAT, shape });
@@ -74,10 +77,11 @@ describe('shadow batches', () => {
   });
 
   it('runs the copies one by one when the batch fails, so only the bad copy fails', async () => {
-    const { engine: e, runs } = engine({ fail: 2 });
+    const { engine: e, runs, inCallerThread } = engine({ fail: 2 });
     const results = await runCopies(e, signature(undefined), [call(floats([1], [1])), call(floats([1], [2])), call(floats([1], [3]))]);
     assert.equal(runs.length, 4, 'the batch, then each copy');
     assert.deepEqual(ys(results), [[2.5], 'INVALID_ARGUMENT: bad input 2', [3.5]]);
+    assert.deepEqual(inCallerThread, [true, true, true, true], 'batched and single shadow runs stay off the shared inter-op pool');
   });
 
   it('runs the copies one by one when the outputs do not have the batch\'s rows', async () => {

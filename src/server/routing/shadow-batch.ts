@@ -11,6 +11,10 @@
  * fails, or whose outputs do not have the batch's rows in dim 0, runs again copy by copy, so each
  * copy gets its own answer or error. Models whose rows are not independent (the answer for one
  * row depends on the others) need --shadow_max_batch_rows=1: one run per copy.
+ *
+ * Every shadow run asks to run in the calling thread (RunRequest.inCallerThread: on the native
+ * engine RunOptions.inter_op_thread_pool = -1): it then wakes no thread of the inter-op pool that
+ * the callers' runs share, and leaves none spinning for work after it (docs/routing.md).
  */
 import type { ShadowCall } from '../core/types.js';
 import { mergeInputs, splitOutputs, taskSize } from '../batching/batch-tensors.js';
@@ -61,7 +65,7 @@ export async function runCopies(engine: ModelEngine, signature: SignatureInfo | 
     const sizes = calls.map((call) => rowsOf(call)!);
     try {
       const merged = mergeInputs(calls.map((call, i) => ({ inputs: call.inputs, size: sizes[i]! })), aliases, NO_MERGE);
-      const outputs = await engine.run({ signature: first.signatureName, inputs: merged.inputs, outputFilter: first.outputFilter });
+      const outputs = await engine.run({ signature: first.signatureName, inputs: merged.inputs, outputFilter: first.outputFilter, inCallerThread: true });
       return splitOutputs(outputs, sizes, merged.paddedSize).map((part) => ({ outputs: part }));
     } catch {
       // Run again one by one: each copy's own answer or error.
@@ -75,7 +79,7 @@ export async function runCopies(engine: ModelEngine, signature: SignatureInfo | 
 
 async function runOne(engine: ModelEngine, call: ShadowCall): Promise<CopyResult> {
   try {
-    return { outputs: await engine.run({ signature: call.signatureName, inputs: call.inputs, outputFilter: call.outputFilter }) };
+    return { outputs: await engine.run({ signature: call.signatureName, inputs: call.inputs, outputFilter: call.outputFilter, inCallerThread: true }) };
   } catch (error) {
     return { error };
   }

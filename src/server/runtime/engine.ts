@@ -11,6 +11,12 @@ export interface RunRequest {
   readonly inputs: TensorMap;
   /** Output aliases to compute (all when absent or empty). */
   readonly outputFilter?: readonly string[];
+  /**
+   * A hint for small runs off any caller's path (shadow copies): run in the calling thread instead
+   * of handing the step to the engine's shared inter-op pool (the native engine's
+   * RunOptions.inter_op_thread_pool = -1, run-options.ts); engines without such a pool ignore it.
+   */
+  readonly inCallerThread?: boolean;
 }
 
 /** What a request to one signature is checked against before any kernel runs (signature-io.ts). */

@@ -18,6 +18,7 @@ import { type SignatureInfo, findSignature } from '../savedmodel/signatures.js';
 import { selectOutputs, validateInputs, validateShapes } from '../signature-io.js';
 import { DataType, baseDtype, dtypeEnumName, isSupportedHostDtype } from '../tensor/dtypes.js';
 import type { HostTensor, TensorData } from '../tensor/host-tensor.js';
+import { IN_CALLER_THREAD } from './run-options.js';
 import { type SessionConfig, encodeSessionConfig } from './session-config.js';
 import type { SessionInspection } from './session-inspection.js';
 import { trimAllocator, trimsAfterClose } from './memory-trim.js';
@@ -71,7 +72,7 @@ export class SessionEngine implements ModelEngine {
     return new SessionEngine(inspection.signatures, addon, session, inspection.inputChecks, options.trimAfterClose ?? trimsAfterClose());
   }
 
-  async run({ signature: key, inputs, outputFilter }: RunRequest): Promise<Map<string, HostTensor>> {
+  async run({ signature: key, inputs, outputFilter, inCallerThread }: RunRequest): Promise<Map<string, HostTensor>> {
     if (this.closed) throw new ServingError(Code.FAILED_PRECONDITION, 'Session has been closed.');
     const signature = findSignature(this.signatures, key);
     const checks = this.inputChecks.get(key);
@@ -84,7 +85,7 @@ export class SessionEngine implements ModelEngine {
     });
     let fetched: AddonOutput[];
     try {
-      fetched = await this.addon.run(this.session, feeds, outputs.map((o) => o.tensorName), []);
+      fetched = await this.addon.run(this.session, feeds, outputs.map((o) => o.tensorName), [], inCallerThread ? IN_CALLER_THREAD : null);
     } catch (error) {
       throw fromTensorFlow(error);
     }

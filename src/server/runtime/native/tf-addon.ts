@@ -14,7 +14,7 @@ import { failedPrecondition } from '../../errors.js';
 import { applyTensorflowEnvDefaults } from './tensorflow-env.js';
 
 /** The addon's interface version this code speaks (kAbiVersion in addon/addon.cc). */
-export const ADDON_ABI_VERSION = 1;
+export const ADDON_ABI_VERSION = 2;
 
 export const ADDON_INSTALL_HINT = 'build it with `npm run native:install` (scripts/native/install.sh)';
 
@@ -46,7 +46,8 @@ export interface TfAddon {
   readonly abiVersion: number;
   tensorflowVersion(): string;
   loadSession(exportDir: string, tags: readonly string[], config: Uint8Array | null): Promise<AddonSession>;
-  run(session: AddonSession, feeds: readonly AddonFeed[], fetches: readonly string[], targets: readonly string[]): Promise<AddonOutput[]>;
+  /** runOptions: a serialized RunOptions for TF_SessionRun (run-options.ts), null for TensorFlow's defaults. */
+  run(session: AddonSession, feeds: readonly AddonFeed[], fetches: readonly string[], targets: readonly string[], runOptions?: Uint8Array | null): Promise<AddonOutput[]>;
   /** Restores resource variables (VarHandleOp names) from checkpoint keys, in the session. */
   restoreVariables(session: AddonSession, checkpointPrefix: string, entries: readonly RestoreEntry[]): Promise<void>;
   /**

@@ -3,10 +3,11 @@
 // TensorFlow Serving loads one) and signatures run with TF_SessionRun on TF_Tensor buffers.
 //
 //   addon.loadSession(exportDir, tags, configProto | null) -> Promise<Session>
-//   addon.run(session, feeds, fetches, targets) -> Promise<Output[]>
+//   addon.run(session, feeds, fetches, targets[, runOptions]) -> Promise<Output[]>
 //       feeds:   [{ name: "op:index", dtype, shape, data }]  data: a typed array, or Uint8Array[]
 //                for DT_STRING
 //       fetches: ["op:index", ...]; targets: ["op", ...]
+//       runOptions: a serialized RunOptions (Uint8Array) handed to TF_SessionRun, or null/absent
 //       Output:  { dtype, shape, data }  data: an ArrayBuffer over the TF_Tensor's own memory
 //                (freed when garbage-collected), or Uint8Array[] for DT_STRING
 //   addon.restoreVariables(session, checkpointPrefix, [{ handle: "VarHandleOp name", key, dtype }])
@@ -41,7 +42,7 @@
 
 namespace {
 
-constexpr int32_t kAbiVersion = 1;
+constexpr int32_t kAbiVersion = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Small N-API helpers. A failing napi_* call throws a JS error and the caller returns nullptr.
@@ -422,6 +423,8 @@ struct RunWork {
   std::vector<TF_Output> outputs;
   std::vector<TF_Tensor*> outputValues;
   std::vector<TF_Operation*> targets;
+  /** The serialized RunOptions, empty for none. */
+  std::string runOptions;
   Failure failure;
 
   ~RunWork() {
@@ -499,7 +502,8 @@ void runExecute(napi_env, void* data) {
   auto* w = static_cast<RunWork*>(data);
   TF_Status* status = TF_NewStatus();
   w->outputValues.assign(w->outputs.size(), nullptr);
-  TF_SessionRun(w->session->session, nullptr, w->inputs.data(), w->inputValues.data(), static_cast<int>(w->inputs.size()),
+  TF_Buffer options{w->runOptions.data(), w->runOptions.size(), nullptr};
+  TF_SessionRun(w->session->session, w->runOptions.empty() ? nullptr : &options, w->inputs.data(), w->inputValues.data(), static_cast<int>(w->inputs.size()),
                 w->outputs.data(), w->outputValues.data(), static_cast<int>(w->outputs.size()), w->targets.data(),
                 static_cast<int>(w->targets.size()), nullptr, status);
   if (TF_GetCode(status) != TF_OK) w->failure.set(status);
@@ -589,10 +593,10 @@ void runComplete(napi_env env, napi_status, void* data) {
 napi_value Run(napi_env env, napi_callback_info info) {
   RunWork* w = nullptr;
   try {
-    size_t argc = 4;
-    napi_value argv[4];
+    size_t argc = 5;
+    napi_value argv[5];
     check(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
-    if (argc < 4) throwType(env, "run(session, feeds, fetches, targets)");
+    if (argc < 4) throwType(env, "run(session, feeds, fetches, targets[, runOptions])");
     Session* session = acquireSession(env, argv[0]);
     w = new RunWork();
     w->env = env;
@@ -610,6 +614,16 @@ napi_value Run(napi_env env, napi_callback_info info) {
         throw JsException();
       }
       w->targets.push_back(op);
+    }
+    if (argc >= 5) {
+      napi_valuetype type;
+      check(env, napi_typeof(env, argv[4], &type), "runOptions");
+      if (type != napi_null && type != napi_undefined) {
+        void* bytes;
+        size_t length;
+        bytesOf(env, argv[4], "runOptions", &bytes, &length);
+        w->runOptions.assign(static_cast<const char*>(bytes), length);
+      }
     }
     napi_value promise, name;
     check(env, napi_create_promise(env, &w->deferred, &promise), "promise");
