@@ -5,7 +5,8 @@
  *    on half_plus_two and ResNet50 (target >= 0.9x);
  * 2. tracing at 10% sampling (OTLP/HTTP to a local sink), payload logging at 10% (TFRecord) and
  *    both together against a server with both off (its own, warmed like them), on REST and gRPC
- *    Predict (target >= 0.9x);
+ *    Predict (target >= 0.9x), beside a second server with both off (the A/A control: the spread
+ *    between two identical servers in the same run);
  * 3. what tracing, payload logging and the OIP REST and gRPC codecs add per request in CPU (costs.ts,
  *    in-process; steady where throughput on a shared machine is not).
  * Contestants alternate round by round, the order rotated and reversed (paired.ts; the machine is noisy);
@@ -225,6 +226,8 @@ async function protocolsSection(w: Workload, plain: Served): Promise<Section> {
 
 interface ObservedServers {
   readonly off: Served;
+  /** A second server with both off (the A/A control: how far two identical servers differ in one run). */
+  readonly control: Served;
   readonly tracing: Served;
   readonly logging: Served;
   /** Tracing at 10% and payload logging at 10% together (the issue's configuration). */
@@ -239,10 +242,12 @@ async function observabilitySection(w: Workload, servers: ObservedServers): Prom
   const grpc = (served: Served) => grpcMeasure(served, grpcPredict, tfGrpcRequest(w), w.connections);
   const observed: Contestant[] = [
     { key: 'off', label: 'tracing and logging off', note: '', measure: rest(servers.off) },
+    { key: 'control', label: 'off, a second server (A/A control)', note: '', measure: rest(servers.control) },
     { key: 'tracing', label: 'tracing at 10%', note: 'OTLP/HTTP to a local sink', measure: rest(servers.tracing) },
     { key: 'logging', label: 'payload logging at 10%', note: 'TFRecord files', measure: rest(servers.logging) },
     { key: 'both', label: 'tracing 10% + payload logging 10%', note: '', measure: rest(servers.both) },
     { key: 'off-grpc', label: 'off (gRPC)', note: '', measure: grpc(servers.off) },
+    { key: 'control-grpc', label: 'off, a second server (A/A control, gRPC)', note: '', measure: grpc(servers.control) },
     { key: 'tracing-grpc', label: 'tracing at 10% (gRPC)', note: '', measure: grpc(servers.tracing) },
     { key: 'logging-grpc', label: 'payload logging at 10% (gRPC)', note: '', measure: grpc(servers.logging) },
     { key: 'both-grpc', label: 'tracing 10% + payload logging 10% (gRPC)', note: '', measure: grpc(servers.both) },
@@ -253,9 +258,11 @@ async function observabilitySection(w: Workload, servers: ObservedServers): Prom
     title: `${w.key}: tracing and payload logging at 10% vs off (REST and gRPC Predict)`,
     summaries,
     ratios: [
+      pairedRatio(`${w.key} A/A control: off (second server) / off (REST)`, by('control'), by('off')),
       pairedRatio(`${w.key} tracing 10% / off (REST)`, by('tracing'), by('off')),
       pairedRatio(`${w.key} payload logging 10% / off (REST)`, by('logging'), by('off')),
       pairedRatio(`${w.key} tracing 10% + payload logging 10% / both off (REST)`, by('both'), by('off')),
+      pairedRatio(`${w.key} A/A control: off (second server) / off (gRPC)`, by('control-grpc'), by('off-grpc')),
       pairedRatio(`${w.key} tracing 10% / off (gRPC)`, by('tracing-grpc'), by('off-grpc')),
       pairedRatio(`${w.key} payload logging 10% / off (gRPC)`, by('logging-grpc'), by('off-grpc')),
       pairedRatio(`${w.key} tracing 10% + payload logging 10% / both off (gRPC)`, by('both-grpc'), by('off-grpc')),
@@ -276,6 +283,7 @@ async function observedServers(work: string, list: readonly Workload[], sinkPort
   // servers (the plain server also serves the whole protocols section).
   return {
     off: await start('off', plainConfig, []),
+    control: await start('control', plainConfig, []),
     tracing: await start('tracing', plainConfig, tracingFlags),
     logging: await start('logging', modelConfig(work, list, join(work, 'logs')), []),
     both: await start('both', modelConfig(work, list, join(work, 'logs-both')), tracingFlags),
@@ -289,7 +297,7 @@ async function observedServers(work: string, list: readonly Workload[], sinkPort
 async function throughputSections(work: string, list: readonly Workload[], sinkPort: number, servers: Served[]): Promise<Section[]> {
   const wantsProtocols = SECTIONS.includes('protocols');
   const wantsObservability = SECTIONS.includes('observability');
-  progress(`starting servers (${[wantsProtocols ? 'plain' : '', wantsObservability ? 'off, tracing 10%, payload logging 10%, both' : ''].filter(Boolean).join(', ')})`);
+  progress(`starting servers (${[wantsProtocols ? 'plain' : '', wantsObservability ? 'off twice (A/A), tracing 10%, payload logging 10%, both' : ''].filter(Boolean).join(', ')})`);
   let plain: Served | undefined;
   if (wantsProtocols) {
     plain = await startServer('plain', modelConfig(work, list), []);

@@ -17,6 +17,8 @@ export interface UnaryLoadOptions {
   readonly concurrency: number;
   readonly channels: number;
   readonly seconds: number;
+  /** Calls started per second (a fixed offered rate, at most `concurrency` in flight); absent: closed loop. */
+  readonly rate?: number;
 }
 
 export interface UnaryLoadReport {
@@ -57,15 +59,29 @@ export async function runUnaryLoad(options: UnaryLoadOptions): Promise<UnaryLoad
         completed++;
         latencies.push(performance.now() - started);
       }
-      if (!stopped) fire(client);
-      else if (inflight === 0) onIdle?.();
+      if (!stopped && options.rate === undefined) fire(client);
+      else if (stopped && inflight === 0) onIdle?.();
     });
   };
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
-  for (let i = 0; i < options.concurrency; i++) fire(clients[i % clients.length]!);
+  let pacer: NodeJS.Timeout | undefined;
+  if (options.rate === undefined) {
+    for (let i = 0; i < options.concurrency; i++) fire(clients[i % clients.length]!);
+  } else {
+    // Open loop: every millisecond, start the calls due by now (skipped while `concurrency` are in flight).
+    let launched = 0;
+    let next = 0;
+    pacer = setInterval(() => {
+      const due = Math.floor(((performance.now() - started) / 1000) * options.rate!);
+      for (; launched < due; launched++) {
+        if (inflight < options.concurrency) fire(clients[next++ % clients.length]!);
+      }
+    }, 1);
+  }
   await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
   stopped = true;
+  if (pacer) clearInterval(pacer);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   await new Promise<void>((resolve) => {
