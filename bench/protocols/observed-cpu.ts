@@ -17,7 +17,6 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -28,6 +27,7 @@ import { ManagedProcess } from '../server/launcher.js';
 import { autocannonBin } from '../server/load.js';
 import { HALF_PLUS_TWO_BASE, REPO_ROOT, SERVER_MAIN } from '../server/paths.js';
 import type { UnaryLoadOptions, UnaryLoadReport } from './unary-load.js';
+import { freePort } from '../server/targets.js';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 2000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -66,14 +66,6 @@ function threadCpu(pid: number): Map<string, number> {
     }
   }
   return byName;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function run(command: string, args: readonly string[]): Promise<string> {

@@ -20,7 +20,6 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -36,6 +35,7 @@ import { median } from '../server/stats.js';
 import { type CallCost, type CostWorkload, grpcCodecCost, payloadLogCost, restCodecCost, tracingCost } from './costs.js';
 import { type PairedRatio, alternateRotating, pairedRatio } from './paired.js';
 import type { UnaryLoadOptions, UnaryLoadReport } from './unary-load.js';
+import { freePort } from '../server/targets.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
@@ -51,14 +51,6 @@ interface Workload {
   readonly shape: readonly number[];
   readonly values: Float32Array;
   readonly connections: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 interface Served {

@@ -10,7 +10,6 @@
  * --shadow_batch_timeout_micros. Figures go to stdout as a markdown table.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { predict } from '../../src/server/api/predict.js';
@@ -21,6 +20,7 @@ import { EMPTY_ROUTING, routingConfigFromJson } from '../../src/server/routing/r
 import { DataType } from '../../src/server/runtime/tensor/dtypes.js';
 import { median } from '../server/stats.js';
 import { REPO_ROOT } from '../server/paths.js';
+import { freePort } from '../server/targets.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 20_000);
@@ -36,14 +36,6 @@ const ALL_VARIANTS = [
 ];
 /** BENCH_VARIANTS=plain,shadow (key prefixes) runs only those, e.g. for a --cpu-prof of each. */
 const VARIANTS = ALL_VARIANTS.filter((v) => !process.env['BENCH_VARIANTS'] || process.env['BENCH_VARIANTS'].split(',').some((p) => v.key.includes(p)));
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'tfmodel-bench-routing-cost-'));

@@ -13,7 +13,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
@@ -25,6 +24,7 @@ import { REPO_ROOT, RESULTS_DIR, SERVER_MAIN, progress } from '../server/paths.j
 import { type Contestant, alternate } from '../server/rounds.js';
 import type { UnaryLoadOptions, UnaryLoadReport } from '../protocols/unary-load.js';
 import { pairRatio, reportLines } from './report.js';
+import { freePort } from '../server/targets.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -39,14 +39,6 @@ interface Served {
   readonly process: ManagedProcess;
   readonly rest: number;
   readonly grpc: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function startServer(label: string, config: string, extra: string[], main = SERVER_MAIN, env: NodeJS.ProcessEnv = {}): Promise<Served> {
